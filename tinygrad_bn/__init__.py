@@ -1,0 +1,11 @@
+"""tinygrad_bn: a tape-based reverse-mode autodiff engine on NumPy, built to explain BatchNorm."""
+from .tape import Tape, Record, Step, no_grad, enable_grad, detect_anomaly, is_grad_enabled
+from .tensor import (Tensor, set_default_dtype, get_default_dtype, where, maximum, minimum,
+                     concatenate, stack)
+from .ops import OPS
+from .gradcheck import gradcheck
+
+__version__ = "0.1.0"
+__all__ = ["Tensor", "Tape", "Record", "Step", "no_grad", "enable_grad", "detect_anomaly",
+           "is_grad_enabled", "set_default_dtype", "get_default_dtype", "where", "maximum",
+           "minimum", "concatenate", "stack", "OPS", "gradcheck"]

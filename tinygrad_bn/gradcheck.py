@@ -1,0 +1,70 @@
+"""Central-difference gradient check in float64, with a readable table of the worst mismatches."""
+import warnings
+
+import numpy as np
+
+from .tape import no_grad
+from .tensor import Tensor
+
+
+class GradcheckError(AssertionError):
+    """Analytic and numeric gradients disagree; the message holds the table."""
+
+
+def _copy64(arg):
+    if isinstance(arg, Tensor) and arg.dtype.kind == "f":
+        return Tensor(arg.data.astype(np.float64), requires_grad=arg.requires_grad, name=arg.name)
+    return arg
+
+
+def gradcheck(fn, *tensors, eps=1e-6, atol=1e-6, rtol=1e-5, seed=0, worst=8):
+    """Check d(sum(fn(*tensors) * v))/dt for every tensor t with requires_grad, v random.
+
+    Runs on float64 copies (a float32 check is too coarse to mean anything: it warns, like
+    PyTorch). Returns True, or raises GradcheckError with the worst mismatches as a table.
+    """
+    if any(isinstance(t, Tensor) and t.dtype == np.float32 for t in tensors):
+        warnings.warn("gradcheck: float32 inputs are checked as float64 copies; central "
+                      "differences in float32 are too coarse to trust", stacklevel=2)
+    args = [_copy64(t) for t in tensors]
+    checked = [i for i, t in enumerate(args) if isinstance(t, Tensor) and t.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck: no input has requires_grad=True; nothing to check")
+    out = fn(*args)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
+    v = np.random.default_rng(seed).standard_normal(out.shape)
+    out.backward(v)
+
+    rows = []
+    for i in checked:
+        t = args[i]
+        analytic = np.zeros_like(t.data) if t.grad is None else t.grad
+        numeric = np.zeros_like(t.data)
+        flat = t.data.reshape(-1)            # a view: writing it perturbs t.data
+        with no_grad():
+            for j in range(flat.size):       # a loop, never recursion
+                orig = flat[j]
+                flat[j] = orig + eps
+                plus = float(np.sum(fn(*args).data * v))
+                flat[j] = orig - eps
+                minus = float(np.sum(fn(*args).data * v))
+                flat[j] = orig
+                numeric.reshape(-1)[j] = (plus - minus) / (2 * eps)
+        err = np.abs(analytic - numeric)
+        bad = err > atol + rtol * np.abs(numeric)
+        for j in np.flatnonzero(bad.reshape(-1)):
+            idx = np.unravel_index(j, t.shape)
+            a, n = analytic.reshape(-1)[j], numeric.reshape(-1)[j]
+            rows.append((err.reshape(-1)[j], t.name or f"input {i}", idx, a, n))
+    if not rows:
+        return True
+    rows.sort(key=lambda r: -r[0])
+    lines = [f"{'input':<12} {'index':<14} {'analytic':>14} {'numeric':>14} {'abs err':>10} "
+             f"{'rel err':>10}"]
+    for e, name, idx, a, n in rows[:worst]:
+        lines.append(f"{name:<12} {str(tuple(int(k) for k in idx)):<14} {a:>14.6g} {n:>14.6g} "
+                     f"{e:>10.3g} {e / max(abs(n), 1e-300):>10.3g}")
+    raise GradcheckError(f"gradcheck: {len(rows)} gradient entries disagree "
+                         f"(atol={atol}, rtol={rtol}); worst {min(worst, len(rows))}:\n"
+                         + "\n".join(lines))

@@ -1,0 +1,39 @@
+"""The primitive contract and the registry of every primitive users can see.
+
+A primitive is pure maths on NumPy arrays: `forward` returns the output and what backward needs,
+`backward` turns the upstream gradient into one gradient per input. It never touches Tensors.
+"""
+
+OPS = {}
+
+
+class Op:
+    """Base class of primitives; subclasses register themselves in OPS under `name`.
+
+    forward(*arrays, **attrs) -> (out, saved)   saved: dict of what backward needs
+    backward(g, saved) -> one grad per input    None for an input that has no gradient;
+                                                a broadcast shape is fine, the engine sums it back
+    rule: one line, one `;` clause per input, in the code's own names.
+    """
+
+    name = None
+    rule = ""
+
+    def __init_subclass__(cls, abstract=False, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if abstract:
+            return                      # a shared base of several primitives, not one itself
+        if not cls.name:
+            raise TypeError(f"{cls.__name__}: a primitive needs a `name`")
+        if cls.name in OPS:
+            raise ValueError(f"{cls.__name__}: primitive name {cls.name!r} is already "
+                             f"taken by {OPS[cls.name].__name__}")
+        OPS[cls.name] = cls
+
+    @staticmethod
+    def forward(*arrays, **attrs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(g, saved):
+        raise NotImplementedError

@@ -1,0 +1,296 @@
+"""Elementwise primitives. Binary ones broadcast; their backward returns the broadcast shape
+and the engine sums it back to each input's shape."""
+import numpy as np
+
+from .base import Op
+
+
+class Add(Op):
+    """out = a + b. Builds var_eps = var + eps and out = gammax + beta."""
+    name = "add"
+    rule = "da = g ; db = g"
+
+    @staticmethod
+    def forward(a, b):
+        return a + b, {}
+
+    @staticmethod
+    def backward(g, saved):
+        return g, g
+
+
+class Sub(Op):
+    """out = a - b. Builds xmu = x - mu."""
+    name = "sub"
+    rule = "da = g ; db = -g"
+
+    @staticmethod
+    def forward(a, b):
+        return a - b, {}
+
+    @staticmethod
+    def backward(g, saved):
+        return g, -g
+
+
+class Mul(Op):
+    """out = a * b. Builds xhat = xmu * ivar and gammax = gamma * xhat."""
+    name = "mul"
+    rule = "da = g * b ; db = g * a"
+
+    @staticmethod
+    def forward(a, b):
+        return a * b, {"a": a, "b": b}
+
+    @staticmethod
+    def backward(g, saved):
+        return g * saved["b"], g * saved["a"]
+
+
+class Div(Op):
+    """out = a / b."""
+    name = "div"
+    rule = "da = g / b ; db = -g * a / b**2"
+
+    @staticmethod
+    def forward(a, b):
+        return a / b, {"a": a, "b": b}
+
+    @staticmethod
+    def backward(g, saved):
+        b = saved["b"]
+        return g / b, -g * saved["a"] / (b * b)
+
+
+class Neg(Op):
+    """out = -x."""
+    name = "neg"
+    rule = "dx = -g"
+
+    @staticmethod
+    def forward(x):
+        return -x, {}
+
+    @staticmethod
+    def backward(g, saved):
+        return -g
+
+
+class Pow(Op):
+    """out = x ** exponent, exponent a number (attr)."""
+    name = "pow"
+    rule = "dx = g * exponent * x**(exponent - 1)"
+
+    @staticmethod
+    def forward(x, exponent):
+        return x ** np.asarray(exponent, dtype=x.dtype), {"x": x, "exponent": exponent}
+
+    @staticmethod
+    def backward(g, saved):
+        x, p = saved["x"], saved["exponent"]
+        return g * p * x ** np.asarray(p - 1, dtype=x.dtype)
+
+
+class Square(Op):
+    """out = x**2. Builds sq = xmu**2."""
+    name = "square"
+    rule = "dx = g * 2 * x"
+
+    @staticmethod
+    def forward(x):
+        return x * x, {"x": x}
+
+    @staticmethod
+    def backward(g, saved):
+        return g * (2 * saved["x"])
+
+
+class Sqrt(Op):
+    """out = sqrt(x). Builds sqrtvar = sqrt(var + eps)."""
+    name = "sqrt"
+    rule = "dx = g / (2 * out)"
+
+    @staticmethod
+    def forward(x):
+        out = np.sqrt(x)
+        return out, {"out": out}
+
+    @staticmethod
+    def backward(g, saved):
+        return g / (2 * saved["out"])
+
+
+class Reciprocal(Op):
+    """out = 1 / x. Builds ivar = 1 / sqrtvar."""
+    name = "reciprocal"
+    rule = "dx = -g * out**2"
+
+    @staticmethod
+    def forward(x):
+        out = 1 / x
+        return out, {"out": out}
+
+    @staticmethod
+    def backward(g, saved):
+        out = saved["out"]
+        return -g * out * out
+
+
+class Exp(Op):
+    """out = exp(x)."""
+    name = "exp"
+    rule = "dx = g * out"
+
+    @staticmethod
+    def forward(x):
+        out = np.exp(x)
+        return out, {"out": out}
+
+    @staticmethod
+    def backward(g, saved):
+        return g * saved["out"]
+
+
+class Log(Op):
+    """out = log(x), natural log."""
+    name = "log"
+    rule = "dx = g / x"
+
+    @staticmethod
+    def forward(x):
+        return np.log(x), {"x": x}
+
+    @staticmethod
+    def backward(g, saved):
+        return g / saved["x"]
+
+
+class Relu(Op):
+    """out = max(x, 0); the gradient at x == 0 is 0, as in PyTorch."""
+    name = "relu"
+    rule = "dx = g * (out > 0)"
+
+    @staticmethod
+    def forward(x):
+        out = np.maximum(x, 0)
+        return out, {"out": out}
+
+    @staticmethod
+    def backward(g, saved):
+        return g * (saved["out"] > 0)
+
+
+class Tanh(Op):
+    """out = tanh(x)."""
+    name = "tanh"
+    rule = "dx = g * (1 - out**2)"
+
+    @staticmethod
+    def forward(x):
+        out = np.tanh(x)
+        return out, {"out": out}
+
+    @staticmethod
+    def backward(g, saved):
+        out = saved["out"]
+        return g * (1 - out * out)
+
+
+class Sigmoid(Op):
+    """out = 1 / (1 + exp(-x)), computed without overflow for large |x|."""
+    name = "sigmoid"
+    rule = "dx = g * out * (1 - out)"
+
+    @staticmethod
+    def forward(x):
+        e = np.exp(-np.abs(x))                 # never overflows
+        out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        return out, {"out": out}
+
+    @staticmethod
+    def backward(g, saved):
+        out = saved["out"]
+        return g * out * (1 - out)
+
+
+class Abs(Op):
+    """out = |x|; the gradient at 0 is 0, as in PyTorch."""
+    name = "abs"
+    rule = "dx = g * sign(x)"
+
+    @staticmethod
+    def forward(x):
+        return np.abs(x), {"x": x}
+
+    @staticmethod
+    def backward(g, saved):
+        return g * np.sign(saved["x"])
+
+
+class Maximum(Op):
+    """out = max(a, b) elementwise; at ties each input gets half of g (as PyTorch)."""
+    name = "maximum"
+    rule = "da = g * ((a > b) + (a == b) / 2) ; db = g * ((b > a) + (a == b) / 2)"
+
+    @staticmethod
+    def forward(a, b):
+        return np.maximum(a, b), {"a": a, "b": b}
+
+    @staticmethod
+    def backward(g, saved):
+        a, b = saved["a"], saved["b"]
+        share = (a > b) + 0.5 * (a == b)
+        return g * share, g * (1 - share)
+
+
+class Minimum(Op):
+    """out = min(a, b) elementwise; at ties each input gets half of g (as PyTorch)."""
+    name = "minimum"
+    rule = "da = g * ((a < b) + (a == b) / 2) ; db = g * ((b < a) + (a == b) / 2)"
+
+    @staticmethod
+    def forward(a, b):
+        return np.minimum(a, b), {"a": a, "b": b}
+
+    @staticmethod
+    def backward(g, saved):
+        a, b = saved["a"], saved["b"]
+        share = (a < b) + 0.5 * (a == b)
+        return g * share, g * (1 - share)
+
+
+class Where(Op):
+    """out = a where cond else b; cond is a bool constant."""
+    name = "where"
+    rule = "dcond = None ; da = g * cond ; db = g * ~cond"
+
+    @staticmethod
+    def forward(cond, a, b):
+        return np.where(cond, a, b), {"cond": cond}
+
+    @staticmethod
+    def backward(g, saved):
+        cond = saved["cond"]
+        return None, np.where(cond, g, 0), np.where(cond, 0, g)
+
+
+class Clip(Op):
+    """out = min(max(x, min), max); gradient 1 inside [min, max] including the ends (as PyTorch)."""
+    name = "clip"
+    rule = "dx = g * (min <= x <= max)"
+
+    @staticmethod
+    def forward(x, min=None, max=None):
+        if min is None and max is None:
+            raise ValueError("clip: give min, max or both")
+        return np.clip(x, min, max), {"x": x, "min": min, "max": max}
+
+    @staticmethod
+    def backward(g, saved):
+        x, lo, hi = saved["x"], saved["min"], saved["max"]
+        inside = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            inside &= x >= lo
+        if hi is not None:
+            inside &= x <= hi
+        return g * inside

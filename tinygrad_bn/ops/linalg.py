@@ -1,0 +1,43 @@
+"""Matrix product with NumPy's rules: 1-D, 2-D and batched (broadcast batch axes)."""
+import numpy as np
+
+from .base import Op
+
+
+def _check(a, b):
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: {a.shape} @ {b.shape}: both sides need at least 1 dim; "
+                         "use * to scale by a scalar")
+    k_a, k_b = a.shape[-1], b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if k_a != k_b:
+        hint = "; did you mean w.T?" if b.ndim == 2 and b.shape[-1] == k_a else ""
+        raise ValueError(f"matmul: {a.shape} @ {b.shape}: inner dims {k_a} != {k_b}{hint}")
+
+
+class MatMul(Op):
+    """out = a @ b. The backward promotes 1-D sides to matrices and drops the added axis after."""
+    name = "matmul"
+    rule = "da = g @ b.T ; db = a.T @ g"
+
+    @staticmethod
+    def forward(a, b):
+        _check(a, b)
+        return a @ b, {"a": a, "b": b}
+
+    @staticmethod
+    def backward(g, saved):
+        a, b = saved["a"], saved["b"]
+        a2 = a[None, :] if a.ndim == 1 else a                 # (k,) -> (1, k)
+        b2 = b[:, None] if b.ndim == 1 else b                 # (k,) -> (k, 1)
+        g2 = g
+        if a.ndim == 1:
+            g2 = np.expand_dims(g2, -2 if b.ndim > 1 else 0)
+        if b.ndim == 1:
+            g2 = np.expand_dims(g2, -1)
+        da = g2 @ np.swapaxes(b2, -1, -2)
+        db = np.swapaxes(a2, -1, -2) @ g2
+        if a.ndim == 1:
+            da = da[..., 0, :]
+        if b.ndim == 1:
+            db = db[..., 0]
+        return da, db                 # batch axes broadcast: the engine sums them back

@@ -1,0 +1,119 @@
+"""Reductions over an axis (int, tuple or None) with keepdims, and their backward broadcasts."""
+import numpy as np
+
+from .base import Op
+
+
+def normalize_axis(axis, ndim, op):
+    """axis -> sorted tuple of non-negative axes; raises a clear error when out of range."""
+    axes = tuple(range(ndim)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+    if ndim == 0 and set(axes) <= {0, -1}:
+        return ()                                  # a 0-d input: axis 0 or -1 is itself, as torch
+    out = []
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{op}: axis {a} is out of range for an input with {ndim} dims; "
+                             f"use an axis in {-ndim}..{ndim - 1}, or axis=None for all")
+        out.append(a % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: axis {axis} names the same axis twice")
+    return tuple(sorted(out))
+
+
+def _expand(g, axes, keepdims):
+    """Give a reduced gradient back its reduced axes (size 1) so it broadcasts over x."""
+    return g if keepdims or not axes else np.expand_dims(g, axes)
+
+
+def _count(shape, axes):
+    return int(np.prod([shape[a] for a in axes])) if axes else 1
+
+
+class Sum(Op):
+    """out = sum(x, axis)."""
+    name = "sum"
+    rule = "dx = broadcast(g)"
+
+    @staticmethod
+    def forward(x, axis=None, keepdims=False):
+        axes = normalize_axis(axis, x.ndim, "sum")
+        return x.sum(axis=axes, keepdims=keepdims), {"shape": x.shape, "axes": axes,
+                                                      "keepdims": keepdims}
+
+    @staticmethod
+    def backward(g, saved):
+        return np.broadcast_to(_expand(g, saved["axes"], saved["keepdims"]), saved["shape"])
+
+
+class Mean(Op):
+    """out = sum(x, axis) / N. Builds mu = mean(x) and var = mean(sq)."""
+    name = "mean"
+    rule = "dx = broadcast(g) / N"
+
+    @staticmethod
+    def forward(x, axis=None, keepdims=False):
+        axes = normalize_axis(axis, x.ndim, "mean")
+        if _count(x.shape, axes) == 0:
+            raise ValueError(f"mean: the reduced axes {axes} of input {x.shape} are empty")
+        return x.mean(axis=axes, keepdims=keepdims), {"shape": x.shape, "axes": axes,
+                                                       "keepdims": keepdims}
+
+    @staticmethod
+    def backward(g, saved):
+        n = _count(saved["shape"], saved["axes"])
+        return np.broadcast_to(_expand(g, saved["axes"], saved["keepdims"]) / n, saved["shape"])
+
+
+class _Extreme(Op, abstract=True):
+    """Shared forward/backward of max and min: ties share the gradient equally (as torch.amax)."""
+    reduce = None
+
+    @classmethod
+    def forward(cls, x, axis=None, keepdims=False):
+        axes = normalize_axis(axis, x.ndim, cls.name)
+        if x.size == 0:
+            raise ValueError(f"{cls.name}: input {x.shape} is empty")
+        out = cls.reduce(x, axis=axes, keepdims=True)
+        hit = x == out
+        return (out if keepdims else np.squeeze(out, axes)), {
+            "hit": hit, "count": hit.sum(axis=axes, keepdims=True), "axes": axes,
+            "keepdims": keepdims}
+
+    @staticmethod
+    def backward(g, saved):
+        return _expand(g, saved["axes"], saved["keepdims"]) * saved["hit"] / saved["count"]
+
+
+class Max(_Extreme):
+    """out = max(x, axis); tied maxima share g equally."""
+    name = "max"
+    rule = "dx = broadcast(g) * (x == out) / count(x == out)"
+    reduce = staticmethod(np.max)
+
+
+class Min(_Extreme):
+    """out = min(x, axis); tied minima share g equally."""
+    name = "min"
+    rule = "dx = broadcast(g) * (x == out) / count(x == out)"
+    reduce = staticmethod(np.min)
+
+
+class Var(Op):
+    """out = sum((x - mean(x))**2, axis) / (N - ddof); ddof=0 (biased) as NumPy."""
+    name = "var"
+    rule = "dx = broadcast(g) * 2 * (x - mean(x)) / (N - ddof)"
+
+    @staticmethod
+    def forward(x, axis=None, keepdims=False, ddof=0):
+        axes = normalize_axis(axis, x.ndim, "var")
+        n = _count(x.shape, axes) - ddof
+        if n <= 0:
+            raise ValueError(f"var: {_count(x.shape, axes)} values over axes {axes} of input "
+                             f"{x.shape} with ddof={ddof} leave no degrees of freedom")
+        xmu = x - x.mean(axis=axes, keepdims=True)
+        out = (xmu * xmu).sum(axis=axes, keepdims=keepdims) / n
+        return out, {"xmu": xmu, "n": n, "axes": axes, "keepdims": keepdims}
+
+    @staticmethod
+    def backward(g, saved):
+        return _expand(g, saved["axes"], saved["keepdims"]) * (2 / saved["n"]) * saved["xmu"]

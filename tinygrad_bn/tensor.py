@@ -1,0 +1,292 @@
+"""Tensor: a NumPy array that remembers the record that made it, plus its operators.
+
+Each method runs one primitive through `apply`, the single place where forward results become
+tensors and, while gradients are on, records. Derived operations are one-liners.
+"""
+import warnings
+
+import numpy as np
+
+from . import tape as _tape
+from .ops import OPS
+
+_default_dtype = np.dtype(np.float64)
+
+
+def set_default_dtype(dtype):
+    """Set the float dtype given to lists, Python numbers, new parameters and buffers."""
+    global _default_dtype
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"set_default_dtype: {dtype} is not a float dtype; use np.float32 or np.float64")
+    _default_dtype = dtype
+
+
+def get_default_dtype():
+    """The float dtype new tensors from lists, numbers and new parameters get."""
+    return _default_dtype
+
+
+def _as_array(data, dtype=None):
+    """Data -> ndarray: Python lists and numbers become the default float dtype."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray):
+        arr = data if dtype is None else data.astype(dtype, copy=False)
+    else:
+        arr = np.asarray(data, dtype=dtype)
+        if dtype is None and arr.dtype.kind in "iub":
+            arr = arr.astype(_default_dtype)
+    if arr.dtype.kind not in "fbiuc":
+        raise TypeError(f"Tensor: cannot hold an array of dtype {arr.dtype}; "
+                        "pass numbers, e.g. np.asarray(data, dtype=np.float64)")
+    return arr
+
+
+class Tensor:
+    """An n-dimensional array with an optional gradient and the record of the op that made it."""
+
+    __slots__ = ("data", "grad", "requires_grad", "name", "record", "__weakref__")
+    __array_ufunc__ = None      # `ndarray + Tensor` defers to Tensor.__radd__ instead of detaching
+
+    def __init__(self, data, requires_grad=False, name=None, dtype=None):
+        self.data = _as_array(data, dtype)
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"Tensor: requires_grad=True needs a float dtype, got "
+                            f"{self.data.dtype} {self.data.shape}; pass "
+                            "np.asarray(data, dtype=np.float64) or dtype=np.float32")
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.name = name
+        self.record = None
+
+    # --- array facts ---------------------------------------------------------------------------
+    shape = property(lambda self: self.data.shape, doc="Shape of data, as in NumPy.")
+    dtype = property(lambda self: self.data.dtype, doc="dtype of data, as in NumPy.")
+    ndim = property(lambda self: self.data.ndim, doc="Number of axes.")
+    size = property(lambda self: self.data.size, doc="Number of elements.")
+
+    @property
+    def op(self):
+        """Name of the primitive that made this tensor, or None for a leaf."""
+        return self.record.op if self.record is not None else None
+
+    @property
+    def is_leaf(self):
+        """True for tensors made by the user rather than by a recorded op."""
+        return self.record is None
+
+    def item(self):
+        """The single value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: tensor has shape {self.shape}; only one-element tensors "
+                             "convert to a Python number")
+        return self.data.item()
+
+    def numpy(self):
+        """The data array (shared, not copied)."""
+        return self.data
+
+    def detach(self):
+        """A new leaf sharing the data, cut from the graph."""
+        return Tensor(self.data, name=self.name)
+
+    def named(self, name):
+        """Set the name shown in graphs and step views; returns self for chaining."""
+        self.name = name
+        return self
+
+    def backward(self, grad=None, retain_graph=False):
+        """Reverse mode from this tensor: fills .grad of everything it depends on."""
+        _tape.backward(self, grad, retain_graph)
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        head = ", ".join(f"{k}={v}" for k, v in (
+            ("name", repr(self.name) if self.name else None), ("shape", self.shape),
+            ("dtype", self.dtype), ("op", self.op), ("requires_grad", self.requires_grad or None))
+            if v is not None)
+        if self.size <= 24:
+            body = np.array2string(self.data, precision=4, separator=", ", prefix="       ")
+            return f"Tensor({head},\n       data={body})"
+        return f"Tensor({head})"
+
+    # --- operators ------------------------------------------------------------------------------
+    def __add__(self, other): return apply(OPS["add"], self, self._lift(other))
+    def __radd__(self, other): return apply(OPS["add"], self._lift(other), self)
+    def __sub__(self, other): return apply(OPS["sub"], self, self._lift(other))
+    def __rsub__(self, other): return apply(OPS["sub"], self._lift(other), self)
+    def __mul__(self, other): return apply(OPS["mul"], self, self._lift(other))
+    def __rmul__(self, other): return apply(OPS["mul"], self._lift(other), self)
+    def __truediv__(self, other): return apply(OPS["div"], self, self._lift(other))
+    def __rtruediv__(self, other): return apply(OPS["div"], self._lift(other), self)
+    def __matmul__(self, other): return apply(OPS["matmul"], self, self._lift(other))
+    def __rmatmul__(self, other): return apply(OPS["matmul"], self._lift(other), self)
+    def __neg__(self): return apply(OPS["neg"], self)
+    def __getitem__(self, index): return apply(OPS["getitem"], self, index=_index(index))
+    def __lt__(self, other): return Tensor(self.data < self._lift(other).data)
+    def __le__(self, other): return Tensor(self.data <= self._lift(other).data)
+    def __gt__(self, other): return Tensor(self.data > self._lift(other).data)
+    def __ge__(self, other): return Tensor(self.data >= self._lift(other).data)
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Tensor):
+            raise TypeError("pow: the exponent must be a number, not a Tensor; for a tensor "
+                            "exponent e write (x.log() * e).exp()")
+        return apply(OPS["pow"], self, exponent=float(exponent))
+
+    def __rpow__(self, base):
+        return (self * float(np.log(base))).exp()    # base ** x = exp(x * log(base))
+
+    def _lift(self, other):
+        """Wrap a number or array as a constant tensor; Python numbers take self's dtype."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, (bool, int, float)):
+            return Tensor(np.asarray(other, dtype=self.dtype))
+        arr = np.asarray(other)
+        return Tensor(arr if arr.dtype.kind == "f" else arr.astype(self.dtype))
+
+    # --- elementwise ----------------------------------------------------------------------------
+    def add(self, other): return self + other
+    def sub(self, other): return self - other
+    def mul(self, other): return self * other
+    def div(self, other): return self / other
+    def neg(self): return -self
+    def pow(self, exponent): return self ** exponent
+    def matmul(self, other): return self @ other
+    def square(self): return apply(OPS["square"], self)
+    def sqrt(self): return apply(OPS["sqrt"], self)
+    def reciprocal(self): return apply(OPS["reciprocal"], self)
+    def exp(self): return apply(OPS["exp"], self)
+    def log(self): return apply(OPS["log"], self)
+    def relu(self): return apply(OPS["relu"], self)
+    def tanh(self): return apply(OPS["tanh"], self)
+    def sigmoid(self): return apply(OPS["sigmoid"], self)
+    def abs(self): return apply(OPS["abs"], self)
+    def maximum(self, other): return apply(OPS["maximum"], self, self._lift(other))
+    def minimum(self, other): return apply(OPS["minimum"], self, self._lift(other))
+    def clip(self, min=None, max=None): return apply(OPS["clip"], self, min=min, max=max)
+
+    # --- reductions -----------------------------------------------------------------------------
+    def sum(self, axis=None, keepdims=False): return apply(OPS["sum"], self, axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, keepdims=False): return apply(OPS["mean"], self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims=False): return apply(OPS["max"], self, axis=axis, keepdims=keepdims)
+    def min(self, axis=None, keepdims=False): return apply(OPS["min"], self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis=None, keepdims=False, ddof=0):
+        """Variance with NumPy's default ddof=0 (biased); ddof=1 gives PyTorch's unbiased default."""
+        return apply(OPS["var"], self, axis=axis, keepdims=keepdims, ddof=ddof)
+
+    # --- shape ----------------------------------------------------------------------------------
+    def reshape(self, *shape):
+        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        return apply(OPS["reshape"], self, shape=tuple(int(n) for n in shape))
+
+    def transpose(self, *axes):
+        axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        return apply(OPS["transpose"], self, axes=tuple(axes) if axes else None)
+
+    @property
+    def T(self):
+        """Reversed axes, as ndarray.T."""
+        return self.transpose()
+
+    def broadcast_to(self, shape): return apply(OPS["broadcast_to"], self, shape=tuple(shape))
+    def flatten(self, start_dim=0): return self.reshape(*self.shape[:start_dim], -1)
+
+    def pad(self, pad_width, value=0.0):
+        """Constant padding with NumPy's pad_width convention."""
+        return apply(OPS["pad"], self, pad_width=_pad_width(pad_width, self.ndim), value=value)
+
+
+def _index(index):
+    """Tensors inside an index become arrays, so the record keeps plain NumPy indices."""
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index.data if isinstance(index, Tensor) else index
+
+
+def _pad_width(pad_width, ndim):
+    arr = np.broadcast_to(np.asarray(pad_width, dtype=int), (ndim, 2))
+    return tuple((int(a), int(b)) for a, b in arr)
+
+
+def apply(op, *inputs, **attrs):
+    """Run primitive `op` on tensors and, while gradients are on, record it on the output.
+
+    The one place where forward results become tensors: recording, the read-only lock on what
+    was saved, and anomaly checks all happen here.
+    """
+    arrays = [t.data for t in inputs]
+    try:
+        out, saved = op.forward(*arrays, **attrs)
+    except ValueError as exc:
+        if "broadcast" not in str(exc):
+            raise
+        shapes = " and ".join(str(a.shape) for a in arrays)
+        raise ValueError(f"{op.name}: shapes {shapes} do not broadcast (from the right, each "
+                         "dimension must match or be 1); reshape one input, e.g. "
+                         "b.reshape(1, -1) for a row") from None
+    result = Tensor.__new__(Tensor)
+    result.data, result.grad, result.name, result.record = out, None, None, None
+    result.requires_grad = _tape._state.grad_enabled and any(t.requires_grad for t in inputs)
+    if result.requires_grad:
+        record = _tape.Record(op, attrs, inputs, result, saved)
+        result.record = record
+        if _tape._state.anomaly:
+            _tape._check_finite(out, record, "forward")
+    elif _tape._state.anomaly and not np.all(np.isfinite(out)):
+        raise FloatingPointError(f"anomaly: {op.name} produced a non-finite value in forward; "
+                                 f"inputs {', '.join(str(a.shape) for a in arrays)}")
+    _warn_mixed_floats(op, arrays, out)
+    return result
+
+
+def _warn_mixed_floats(op, arrays, out):
+    """Mixing float32 and float64 silently promotes in NumPy; say which dtype results."""
+    if len(arrays) > 1 and out.dtype.kind == "f":
+        for a in arrays:
+            if a.dtype != out.dtype and a.dtype.kind == "f":
+                warnings.warn(f"{op.name}: mixing {a.dtype} {a.shape} with {out.dtype} gives "
+                              f"{out.dtype}; cast one input so both match", stacklevel=4)
+                return
+
+
+def _lift_all(tensors):
+    """Numbers and arrays among `tensors` become constants in the dtype of the first Tensor."""
+    like = next((t for t in tensors if isinstance(t, Tensor)), None)
+    if like is None:
+        like = Tensor(tensors[0])
+    return [like._lift(t) for t in tensors]
+
+
+def where(cond, a, b):
+    """Elementwise `a if cond else b`; cond is a bool array or Tensor and gets no gradient."""
+    cond = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
+    a, b = _lift_all([a, b])
+    return apply(OPS["where"], Tensor(cond.astype(bool, copy=False)), a, b)
+
+
+def maximum(a, b):
+    """Elementwise max; at ties each input gets half the gradient (as PyTorch)."""
+    a, b = _lift_all([a, b])
+    return apply(OPS["maximum"], a, b)
+
+
+def minimum(a, b):
+    """Elementwise min; at ties each input gets half the gradient (as PyTorch)."""
+    a, b = _lift_all([a, b])
+    return apply(OPS["minimum"], a, b)
+
+
+def concatenate(tensors, axis=0):
+    """Join tensors along an existing axis, as np.concatenate."""
+    return apply(OPS["concatenate"], *_lift_all(list(tensors)), axis=axis)
+
+
+def stack(tensors, axis=0):
+    """Join tensors along a new axis, as np.stack."""
+    return apply(OPS["stack"], *_lift_all(list(tensors)), axis=axis)
