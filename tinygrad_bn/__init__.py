@@ -1,5 +1,6 @@
 """tinygrad_bn: a tape-based reverse-mode autodiff engine on NumPy, built to explain BatchNorm."""
-from .tape import Tape, Record, Step, no_grad, enable_grad, detect_anomaly, is_grad_enabled
+from .tape import (Tape, Record, Step, no_grad, enable_grad, detect_anomaly, is_grad_enabled,
+                   scope)
 from .tensor import (Tensor, set_default_dtype, get_default_dtype, where, maximum, minimum,
                      concatenate, stack)
 from .ops import OPS
@@ -7,5 +8,5 @@ from .gradcheck import gradcheck
 
 __version__ = "0.1.0"
 __all__ = ["Tensor", "Tape", "Record", "Step", "no_grad", "enable_grad", "detect_anomaly",
-           "is_grad_enabled", "set_default_dtype", "get_default_dtype", "where", "maximum",
+           "is_grad_enabled", "scope", "set_default_dtype", "get_default_dtype", "where", "maximum",
            "minimum", "concatenate", "stack", "OPS", "gradcheck"]

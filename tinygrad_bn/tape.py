@@ -24,6 +24,7 @@ class _State(threading.local):
         self.grad_enabled = True
         self.tapes = []
         self.anomaly = False
+        self.scope = ()
 
 
 _state = _State()
@@ -68,6 +69,23 @@ class detect_anomaly(contextlib.ContextDecorator):
 
     def __exit__(self, *exc):
         _state.anomaly = self._prev
+
+
+@contextlib.contextmanager
+def scope(name):
+    """Tag the records made inside with `name#k` (k unique), so a graph can draw them as one box.
+
+    Composites such as functional.batch_norm run in a scope; viz.to_dot(collapse=...) uses it.
+    """
+    prev = _state.scope
+    _state.scope = prev + (f"{name}#{next(_scope_counter)}",)
+    try:
+        yield
+    finally:
+        _state.scope = prev
+
+
+_scope_counter = itertools.count()
 
 
 def _user_line():
@@ -125,7 +143,7 @@ def _unlock(locked):
 class Record:
     """One line of the Wengert list: which op ran on which tensors, and what it saved."""
 
-    __slots__ = ("index", "op", "attrs", "inputs", "saved", "rule", "released", "created_at",
+    __slots__ = ("index", "op", "attrs", "inputs", "saved", "rule", "released", "created_at", "scope",
                  "_impl", "_out", "_locked", "__weakref__")
 
     def __init__(self, impl, attrs, inputs, output, saved):
@@ -136,6 +154,7 @@ class Record:
         self.inputs = inputs
         self.saved = saved
         self.released = False
+        self.scope = _state.scope
         self.created_at = _user_line() if _state.anomaly else None
         self._impl = impl
         self._out = weakref.ref(output)
