@@ -1,0 +1,193 @@
+"""Module, Parameter and Sequential: the containers layers are built from.
+
+Shaped like PyTorch (names such as `0.weight`, `bn.running_mean`), so weights copy across.
+Parameters and child modules are found among a module's attributes, in the order they were set.
+"""
+import numpy as np
+
+from ..tensor import Tensor, get_default_dtype
+
+
+class Parameter(Tensor):
+    """A Tensor a Module learns: requires_grad=True and, unless `dtype` is given, the default dtype.
+
+    New parameters follow tg.set_default_dtype, so a float32 model needs one call, not one per layer.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True, name=None, dtype=None):
+        super().__init__(data, requires_grad=requires_grad, name=name,
+                         dtype=get_default_dtype() if dtype is None else dtype)
+
+
+class Module:
+    """Base class of layers: subclasses set Parameters, Modules and buffers as attributes.
+
+    Buffers are NumPy arrays that are state but not learned (running_mean, ...): declare them
+    with `register_buffer` so that state_dict saves them.
+    """
+
+    training = True
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__}: define forward(self, x)")
+
+    def register_buffer(self, name, array):
+        """Keep `array` as attribute `name` and in state_dict (not a parameter: no gradient)."""
+        names = self.__dict__.setdefault("_buffer_names", [])
+        if name not in names:
+            names.append(name)
+        setattr(self, name, array)
+
+    # --- walking the tree ------------------------------------------------------------------------
+    def named_children(self):
+        """(attribute name, module) for each direct child, in the order they were set."""
+        return [(k, v) for k, v in vars(self).items() if isinstance(v, Module)]
+
+    def children(self):
+        return [m for _, m in self.named_children()]
+
+    def named_modules(self, prefix=""):
+        """(dotted name, module) for self and every descendant, parents first ("" is self)."""
+        out, stack = [], [(prefix, self)]
+        while stack:                                  # explicit stack: no recursion
+            name, m = stack.pop()
+            out.append((name, m))
+            stack.extend(reversed([(f"{name}.{k}" if name else k, c)
+                                   for k, c in m.named_children()]))
+        return out
+
+    def modules(self):
+        return [m for _, m in self.named_modules()]
+
+    def _own_parameters(self):
+        return [(k, v) for k, v in vars(self).items() if isinstance(v, Parameter)]
+
+    def _own_buffers(self):
+        return [(k, getattr(self, k)) for k in self.__dict__.get("_buffer_names", ())
+                if getattr(self, k) is not None]
+
+    def named_parameters(self):
+        """(dotted name, Parameter), PyTorch's names and order (e.g. `0.weight`, `0.bias`)."""
+        return [(_join(p, k), v) for p, m in self.named_modules() for k, v in m._own_parameters()]
+
+    def parameters(self):
+        return [v for _, v in self.named_parameters()]
+
+    def named_buffers(self):
+        """(dotted name, ndarray) of every buffer, e.g. `bn.running_mean`."""
+        return [(_join(p, k), v) for p, m in self.named_modules() for k, v in m._own_buffers()]
+
+    def buffers(self):
+        return [v for _, v in self.named_buffers()]
+
+    # --- modes and gradients ---------------------------------------------------------------------
+    def train(self, mode=True):
+        """Set training mode on self and every descendant (BatchNorm, Dropout behave differently)."""
+        for m in self.modules():
+            m.training = bool(mode)
+        return self
+
+    def eval(self):
+        """Same as train(False)."""
+        return self.train(False)
+
+    def zero_grad(self):
+        """Forget every parameter's gradient (leaf gradients accumulate until then)."""
+        for p in self.parameters():
+            p.grad = None
+
+    # --- saving and loading ----------------------------------------------------------------------
+    def state_dict(self):
+        """Copies of parameters and buffers as NumPy arrays, keyed by dotted name (PyTorch order)."""
+        return {name: np.array(_array(getattr(m, attr)), copy=True)
+                for name, (m, attr) in self._slots().items()}
+
+    def load_state_dict(self, state):
+        """Copy arrays from `state` into parameters and buffers; strict, all-or-nothing.
+
+        Every key must match in name and shape; otherwise a RuntimeError lists missing, unexpected
+        and mis-shaped keys and the model is left unchanged.
+        """
+        slots = self._slots()
+        arrays = {k: _array(v) for k, v in state.items()}
+        problems = _state_problems(slots, arrays)
+        if problems:
+            raise RuntimeError(f"load_state_dict into {type(self).__name__}: "
+                               + "; ".join(problems) + ". Fix: load a state_dict saved from the "
+                               "same architecture (same layers, sizes and names)")
+        for name, (m, attr) in slots.items():
+            old = getattr(m, attr)
+            new = np.array(arrays[name], dtype=_array(old).dtype, copy=True)
+            if isinstance(old, Tensor):
+                old.data = new                       # a fresh array: never writes a locked one
+            else:
+                setattr(m, attr, new)
+
+    def _slots(self):
+        """dotted name -> (owner module, attribute) for every parameter then buffer, per module."""
+        return {_join(p, k): (m, k) for p, m in self.named_modules()
+                for k, _ in m._own_parameters() + m._own_buffers()}
+
+    # --- display ---------------------------------------------------------------------------------
+    def extra_repr(self):
+        """The settings shown inside the parentheses of repr; layers override it."""
+        return ""
+
+    def __repr__(self):
+        kids = self.named_children()
+        if not kids:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        body = "".join(f"\n  ({k}): " + repr(c).replace("\n", "\n  ") for k, c in kids)
+        return f"{type(self).__name__}({self.extra_repr()}{body}\n)"
+
+
+def _array(value):
+    """A Tensor's data, or the value (array, int) as an array."""
+    return value.data if isinstance(value, Tensor) else np.asarray(value)
+
+
+def _join(prefix, name):
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _state_problems(slots, arrays):
+    """The reasons `arrays` does not fit `slots`, as readable phrases (empty list when it fits)."""
+    missing = [k for k in slots if k not in arrays]
+    unexpected = [k for k in arrays if k not in slots]
+    shapes = {k: _array(getattr(m, attr)).shape for k, (m, attr) in slots.items()}
+    wrong = [f"{k} {arrays[k].shape} != expected {shapes[k]}" for k in slots
+             if k in arrays and arrays[k].shape != shapes[k]]
+    return ([f"missing keys {missing}"] if missing else []) + \
+        ([f"unexpected keys {unexpected}"] if unexpected else []) + \
+        ([f"wrong shapes: {', '.join(wrong)}"] if wrong else [])
+
+
+class Sequential(Module):
+    """Layers applied in order; indexable, iterable, and named `0`, `1`, ... as in PyTorch."""
+
+    def __init__(self, *layers):
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Module):
+                raise TypeError(f"Sequential: argument {i} is a {type(layer).__name__}, not a "
+                                "Module; wrap functions in a Module or call them in forward")
+            setattr(self, str(i), layer)
+
+    def forward(self, x):
+        for layer in self:
+            x = layer(x)
+        return x
+
+    def __getitem__(self, i):
+        layers = self.children()
+        return Sequential(*layers[i]) if isinstance(i, slice) else layers[i]
+
+    def __len__(self):
+        return len(self.children())
+
+    def __iter__(self):
+        return iter(self.children())
