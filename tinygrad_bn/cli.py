@@ -24,6 +24,22 @@ def _demo(args):
     return 0
 
 
+def _rules(args):
+    """Print docs/derivatives.md: every primitive with its forward and backward rule."""
+    from .ops import rules_markdown
+    print(DERIVATIVES_HEADER + rules_markdown(), end="")
+    return 0
+
+
+DERIVATIVES_HEADER = """# Derivatives of every primitive
+
+Generated from the op registry by `tinygrad-bn rules > docs/derivatives.md`; a test keeps it
+true. `g` is the gradient arriving at the op's output, `out` its output; each `;` clause is the
+gradient of one input. Broadcast inputs get `g` summed back to their shape by the engine.
+
+"""
+
+
 def build_parser():
     """The argparse tree: `tinygrad-bn <command> --help` documents each command."""
     parser = argparse.ArgumentParser(prog="tinygrad-bn", description=__doc__)
@@ -31,6 +47,8 @@ def build_parser():
     demo = sub.add_parser("demo", help="the main demo", description=_demo.__doc__)
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(run=_demo)
+    rules = sub.add_parser("rules", help="print the derivatives table", description=_rules.__doc__)
+    rules.set_defaults(run=_rules)
     return parser
 
 

@@ -2,4 +2,13 @@
 from .base import OPS, Op
 from . import elementwise, reduce, shape, linalg  # noqa: F401  (registers the ops)
 
-__all__ = ["OPS", "Op"]
+__all__ = ["OPS", "Op", "rules_markdown"]
+
+
+def rules_markdown():
+    """The derivatives table (docs/derivatives.md), generated from the registry so it never drifts."""
+    rows = ["| op | forward | backward rule |", "|---|---|---|"]
+    for name in sorted(OPS):
+        doc = (OPS[name].__doc__ or "").strip().splitlines()[0].replace("|", "\\|")
+        rows.append(f"| `{name}` | {doc} | `{OPS[name].rule}` |")
+    return "\n".join(rows) + "\n"
