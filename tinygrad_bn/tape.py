@@ -312,8 +312,9 @@ def _graph(loss):
 
 def _seed(loss, grad):
     if not loss.requires_grad:
-        raise RuntimeError("backward: this tensor does not require grad: no input had "
-                           "requires_grad=True, or it was computed under no_grad()")
+        raise RuntimeError(f"backward: this tensor {loss.shape} does not require grad: no input "
+                           "had requires_grad=True, or it was computed under no_grad(); create "
+                           "the inputs with Tensor(data, requires_grad=True)")
     if grad is None:
         if loss.data.size != 1:
             raise RuntimeError(
@@ -327,12 +328,31 @@ def _seed(loss, grad):
     return grad
 
 
+_HINTS = {
+    "log": "log needs x > 0: clip its input, e.g. x.clip(min=1e-12)",
+    "sqrt": "sqrt needs x >= 0, and x > 0 for a finite gradient: add eps inside, e.g. (var + 1e-5).sqrt()",
+    "div": "a divisor is 0: add eps to it",
+    "reciprocal": "the input holds a 0: add eps to it, e.g. (x + 1e-5).reciprocal()",
+    "exp": "exp overflows above ~709 (float64) or ~88 (float32): subtract the max first",
+}
+
+
+def anomaly_message(op, label, inputs, where, created_at):
+    """The anomaly-mode error: the op, the record or gradient, input shapes, the user line and a fix,
+    so a NaN is traced to the line that made it rather than found three ops later."""
+    shapes = ", ".join(str(np.shape(a)) for a in inputs)
+    bad = [i for i, a in enumerate(inputs) if not np.all(np.isfinite(a))]
+    fix = (f"input {bad[0]} was already non-finite, so the cause is upstream: look at the op that "
+           "made it" if bad else _HINTS.get(op, "look for huge or zero values among its inputs"))
+    return (f"anomaly: {op} ({label}) produced NaN or inf in {where}; inputs {shapes}; "
+            f"created at {created_at or '<outside detect_anomaly>'}; {fix}")
+
+
 def _check_finite(arr, record, where):
     if arr is not None and not np.all(np.isfinite(arr)):
-        shapes = ", ".join(str(t.shape) for t in record.inputs)
-        raise FloatingPointError(
-            f"anomaly: {record.op} (record r{record.index}) produced a non-finite value in "
-            f"{where}; inputs {shapes}; created at {record.created_at or '<outside detect_anomaly>'}")
+        inputs = [t.data for t in record.inputs]
+        raise FloatingPointError(anomaly_message(record.op, f"record r{record.index}", inputs,
+                                                 where, record.created_at))
 
 
 def backward_steps(loss, grad=None, retain_graph=False):
@@ -363,7 +383,8 @@ def backward_steps(loss, grad=None, retain_graph=False):
                 continue
             gi, axes = sum_to_shape(np.asarray(gi, dtype=t.dtype), t.shape, r.op)
             if _state.anomaly:
-                _check_finite(gi, r, "backward")
+                _check_finite(gi, r, f"backward, the gradient for input {len(grad_inputs)} "
+                                     f"({_label(t)}, shape {t.shape})")
             grad_inputs.append(gi)
             reduced.append(axes)
             if t.record is None:

@@ -224,7 +224,7 @@ def apply(op, *inputs, **attrs):
     try:
         out, saved = op.forward(*arrays, **attrs)
     except ValueError as exc:
-        if "broadcast" not in str(exc):
+        if "could not be broadcast" not in str(exc):      # NumPy's own wording only
             raise
         shapes = " and ".join(str(a.shape) for a in arrays)
         raise ValueError(f"{op.name}: shapes {shapes} do not broadcast (from the right, each "
@@ -239,8 +239,8 @@ def apply(op, *inputs, **attrs):
         if _tape._state.anomaly:
             _tape._check_finite(out, record, "forward")
     elif _tape._state.anomaly and not np.all(np.isfinite(out)):
-        raise FloatingPointError(f"anomaly: {op.name} produced a non-finite value in forward; "
-                                 f"inputs {', '.join(str(a.shape) for a in arrays)}")
+        raise FloatingPointError(_tape.anomaly_message(op.name, "not recorded", arrays, "forward",
+                                                       _tape._user_line()))
     _warn_mixed_floats(op, arrays, out)
     return result
 

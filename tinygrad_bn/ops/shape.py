@@ -48,11 +48,32 @@ class BroadcastTo(Op):
 
     @staticmethod
     def forward(x, shape):
-        return np.broadcast_to(x, shape), {}
+        try:
+            return np.broadcast_to(x, shape), {}
+        except ValueError:
+            raise ValueError(f"broadcast_to: input {x.shape} cannot grow to {shape}; from the right "
+                             "each dimension must match or be 1 (reshape first, e.g. "
+                             "x.reshape(-1, 1) for a column)") from None
 
     @staticmethod
     def backward(g, saved):
         return g                         # the engine's sum_to_shape is exactly this backward
+
+
+def _check_join(op, xs, axis, same_axis):
+    """Join ops need equal shapes (apart from `axis` for concatenate); name them all if not."""
+    if not xs:
+        raise ValueError(f"{op}: needs at least one tensor; got an empty list")
+    shapes = [x.shape for x in xs]
+    ndim = xs[0].ndim + (0 if same_axis else 1)
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{op}: axis {axis} is out of range for inputs {shapes}; "
+                         f"use an axis in {-ndim}..{ndim - 1}")
+    strip = (lambda s: s[:axis % ndim] + s[axis % ndim + 1:]) if same_axis else (lambda s: s)
+    if any(len(s) != len(shapes[0]) or strip(s) != strip(shapes[0]) for s in shapes):
+        need = f"equal shapes except along axis {axis}" if same_axis else "equal shapes"
+        raise ValueError(f"{op}: shapes {', '.join(map(str, shapes))} do not fit; it needs {need} "
+                         "(reshape or slice the odd one out)")
 
 
 def _is_basic(index):
@@ -91,6 +112,7 @@ class Concatenate(Op):
 
     @staticmethod
     def forward(*xs, axis=0):
+        _check_join("concatenate", xs, axis, same_axis=True)
         out = np.concatenate(xs, axis=axis)
         return out, {"splits": np.cumsum([x.shape[axis] for x in xs])[:-1], "axis": axis}
 
@@ -106,6 +128,7 @@ class Stack(Op):
 
     @staticmethod
     def forward(*xs, axis=0):
+        _check_join("stack", xs, axis, same_axis=False)
         out = np.stack(xs, axis=axis)
         return out, {"n": len(xs), "axis": axis}
 
