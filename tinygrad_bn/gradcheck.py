@@ -29,7 +29,8 @@ def gradcheck(fn, *tensors, eps=1e-6, atol=1e-6, rtol=1e-5, seed=0, worst=8):
     args = [_copy64(t) for t in tensors]
     checked = [i for i, t in enumerate(args) if isinstance(t, Tensor) and t.requires_grad]
     if not checked:
-        raise ValueError("gradcheck: no input has requires_grad=True; nothing to check")
+        raise ValueError("gradcheck: no input has requires_grad=True, so there is nothing to "
+                         "check; create the tensors to check with requires_grad=True")
     out = fn(*args)
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
@@ -67,4 +68,6 @@ def gradcheck(fn, *tensors, eps=1e-6, atol=1e-6, rtol=1e-5, seed=0, worst=8):
                      f"{e:>10.3g} {e / max(abs(n), 1e-300):>10.3g}")
     raise GradcheckError(f"gradcheck: {len(rows)} gradient entries disagree "
                          f"(atol={atol}, rtol={rtol}); worst {min(worst, len(rows))}:\n"
-                         + "\n".join(lines))
+                         + "\n".join(lines) + "\nAn analytic gradient of 0 or too small often means a "
+                         "value went through .data or NumPy and left the graph; otherwise check "
+                         "the op's backward")

@@ -301,7 +301,8 @@ def _graph(loss):
         seen.add(id(r))
         if r.released:
             raise RuntimeError(
-                f"backward: record r{r.index} ({r.op}) was released by an earlier backward; "
+                f"backward: record r{r.index} ({r.op} of "
+                f"{', '.join(str(t.shape) for t in r.inputs)}) was released by an earlier backward; "
                 "pass retain_graph=True to the first backward to go through the graph twice, "
                 "or run the forward again")
         records.append(r)

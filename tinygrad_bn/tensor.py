@@ -38,7 +38,7 @@ def _as_array(data, dtype=None):
         if dtype is None and arr.dtype.kind in "iub":
             arr = arr.astype(_default_dtype)
     if arr.dtype.kind not in "fbiuc":
-        raise TypeError(f"Tensor: cannot hold an array of dtype {arr.dtype}; "
+        raise TypeError(f"Tensor: cannot hold an array of dtype {arr.dtype} {arr.shape}; "
                         "pass numbers, e.g. np.asarray(data, dtype=np.float64)")
     return arr
 
@@ -80,7 +80,8 @@ class Tensor:
         """The single value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ValueError(f"item: tensor has shape {self.shape}; only one-element tensors "
-                             "convert to a Python number")
+                             "convert to a Python number; index first (x[0].item()) "
+                             "or reduce (x.sum().item())")
         return self.data.item()
 
     def numpy(self):

@@ -27,7 +27,7 @@ class Op:
             raise TypeError(f"{cls.__name__}: a primitive needs a `name`")
         if cls.name in OPS:
             raise ValueError(f"{cls.__name__}: primitive name {cls.name!r} is already "
-                             f"taken by {OPS[cls.name].__name__}")
+                             f"taken by {OPS[cls.name].__name__}; pick another name")
         OPS[cls.name] = cls
 
     @staticmethod

@@ -282,7 +282,8 @@ class Clip(Op):
     @staticmethod
     def forward(x, min=None, max=None):
         if min is None and max is None:
-            raise ValueError("clip: give min, max or both")
+            raise ValueError(f"clip: input {x.shape} got neither min nor max; give one or "
+                             "both, e.g. x.clip(min=0.0)")
         return np.clip(x, min, max), {"x": x, "min": min, "max": max}
 
     @staticmethod

@@ -16,7 +16,8 @@ def normalize_axis(axis, ndim, op):
                              f"use an axis in {-ndim}..{ndim - 1}, or axis=None for all")
         out.append(a % ndim)
     if len(set(out)) != len(out):
-        raise ValueError(f"{op}: axis {axis} names the same axis twice")
+        raise ValueError(f"{op}: axis {axis} names the same axis twice for an input with "
+                         f"{ndim} dims; list each axis once")
     return tuple(sorted(out))
 
 
@@ -54,7 +55,8 @@ class Mean(Op):
     def forward(x, axis=None, keepdims=False):
         axes = normalize_axis(axis, x.ndim, "mean")
         if _count(x.shape, axes) == 0:
-            raise ValueError(f"mean: the reduced axes {axes} of input {x.shape} are empty")
+            raise ValueError(f"mean: the reduced axes {axes} of input {x.shape} are empty, so "
+                             "the mean is undefined; check the batch is not empty")
         return x.mean(axis=axes, keepdims=keepdims), {"shape": x.shape, "axes": axes,
                                                        "keepdims": keepdims}
 
@@ -109,7 +111,8 @@ class Var(Op):
         n = _count(x.shape, axes) - ddof
         if n <= 0:
             raise ValueError(f"var: {_count(x.shape, axes)} values over axes {axes} of input "
-                             f"{x.shape} with ddof={ddof} leave no degrees of freedom")
+                             f"{x.shape} with ddof={ddof} leave no degrees of freedom; "
+                             "use ddof=0 or reduce over more values")
         xmu = x - x.mean(axis=axes, keepdims=True)
         out = (xmu * xmu).sum(axis=axes, keepdims=keepdims) / n
         return out, {"xmu": xmu, "n": n, "axes": axes, "keepdims": keepdims}

@@ -33,7 +33,8 @@ class Transpose(Op):
         axes = tuple(reversed(range(x.ndim))) if axes is None else axes
         if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} "
-                             f"axes of input {x.shape}")
+                             f"axes of input {x.shape}; give each axis once, e.g. "
+                             f"{tuple(reversed(range(x.ndim)))}")
         return x.transpose(axes), {"axes": axes}
 
     @staticmethod
@@ -92,7 +93,8 @@ class GetItem(Op):
         try:
             out = x[index]
         except IndexError as exc:
-            raise IndexError(f"getitem: index {index!r} does not fit input {x.shape}: {exc}") from None
+            raise IndexError(f"getitem: index {index!r} does not fit input {x.shape}: {exc}; "
+                             "an axis of size n takes indices -n..n-1") from None
         return out, {"shape": x.shape, "dtype": x.dtype, "index": index}
 
     @staticmethod
@@ -145,7 +147,8 @@ class Pad(Op):
     @staticmethod
     def forward(x, pad_width, value=0.0):
         if any(b < 0 or a < 0 for b, a in pad_width):
-            raise ValueError(f"pad: pad_width {pad_width} has a negative size; slice instead")
+            raise ValueError(f"pad: pad_width {pad_width} for input {x.shape} has a "
+                             "negative size; slice instead, e.g. x[1:]")
         out = np.pad(x, pad_width, mode="constant", constant_values=value)
         return out, {"pad_width": pad_width}
 
