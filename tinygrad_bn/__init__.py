@@ -5,8 +5,10 @@ from .tensor import (Tensor, set_default_dtype, get_default_dtype, where, maximu
                      concatenate, stack)
 from .ops import OPS
 from .gradcheck import gradcheck
+from .checkpoint import save, load, CheckpointError
 
 __version__ = "0.1.0"
 __all__ = ["Tensor", "Tape", "Record", "Step", "no_grad", "enable_grad", "detect_anomaly",
            "is_grad_enabled", "scope", "set_default_dtype", "get_default_dtype", "where", "maximum",
            "minimum", "concatenate", "stack", "OPS", "gradcheck"]
+__all__ += ["save", "load", "CheckpointError"]
