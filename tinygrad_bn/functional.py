@@ -10,6 +10,97 @@ from .tape import scope
 from .tensor import Tensor, apply
 
 # --- batch normalization ------------------------------------------------------------------------
+def batch_norm(x, gamma, beta, running_mean=None, running_var=None, training=True,
+               momentum=0.1, eps=1e-5, fused=False):
+    """Batch Normalization of x (N, D) or (N, C, H, W) per feature/channel; gamma, beta (C,) or None.
+
+    training=True is our default (PyTorch's F.batch_norm defaults to False): batch mean and biased
+    variance, and running_mean/running_var (NumPy arrays, if given) updated in place as PyTorch
+    does; training=False uses the running statistics. fused=True records the one `batch_norm`
+    primitive instead of mean, sub, square, mean, add, sqrt, reciprocal, mul, mul, add.
+    """
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    gamma, beta = (t if t is None or isinstance(t, Tensor) else Tensor(t) for t in (gamma, beta))
+    axes, shape = _bn_check(x, gamma, beta, running_mean, running_var, training)
+    with scope("batch_norm"):
+        if not training:
+            return _bn_composed(x, gamma, beta, axes, shape, eps, (running_mean, running_var))[0]
+        if fused:
+            out = apply(OPS["batch_norm"], x, *(() if gamma is None else (gamma, beta)),
+                        axes=axes, eps=eps).named("out")
+            stats = (x.data.mean(axis=axes), x.data.var(axis=axes)) if running_mean is not None else None
+        else:
+            out, mu, var = _bn_composed(x, gamma, beta, axes, shape, eps)
+            stats = (mu.data, var.data)
+    if running_mean is not None:
+        _update_running(running_mean, running_var, *stats, x.size // x.shape[1], momentum)
+    return out
+
+
+def _bn_composed(x, gamma, beta, axes, shape, eps, running=None):
+    """The textbook graph, one named primitive per line -> (out, mu, var).
+
+    With `running` = (mean, var) arrays (eval), mu and var are those constants instead.
+    """
+    if gamma is not None and x.ndim == 4:       # reshaped first, so the ten stay together
+        gamma, beta = gamma.reshape(shape), beta.reshape(shape)
+    if running is None:
+        mu = x.mean(axis=axes, keepdims=True).named("mu")
+        xmu = (x - mu).named("xmu")
+        sq = xmu.square().named("sq")
+        var = sq.mean(axis=axes, keepdims=True).named("var")
+    else:
+        mu, var = (Tensor(a.reshape(shape).astype(x.dtype, copy=False)).named(name)
+                   for a, name in zip(running, ("mu", "var")))
+        xmu = (x - mu).named("xmu")
+    var_eps = (var + eps).named("var_eps")      # eps inside the sqrt: var = 0 stays finite
+    sqrtvar = var_eps.sqrt().named("sqrtvar")
+    ivar = sqrtvar.reciprocal().named("ivar")
+    xhat = (xmu * ivar).named("xhat")
+    if gamma is None:
+        return xhat, mu, var
+    gammax = (gamma * xhat).named("gammax")
+    return (gammax + beta).named("out"), mu, var
+
+
+def _bn_check(x, gamma, beta, running_mean, running_var, training):
+    """Validate shapes -> (reduced axes, keepdims shape of the statistics); errors say the fix."""
+    if x.ndim not in (2, 4):
+        raise ValueError(f"batch_norm: input {x.shape} has {x.ndim} dims; expected (N, D) or "
+                         "(N, C, H, W); for (N, C, L) use x.reshape(N, C, L, 1)")
+    c, axes = x.shape[1], (0,) if x.ndim == 2 else (0, 2, 3)
+    if (gamma is None) != (beta is None):
+        raise ValueError("batch_norm: pass both gamma and beta, or neither (affine=False)")
+    for name, a in (("gamma", gamma), ("beta", beta), ("running_mean", running_mean),
+                    ("running_var", running_var)):
+        if a is not None and a.shape != (c,):
+            raise ValueError(f"batch_norm: {name} has shape {a.shape} but input {x.shape} has "
+                             f"{c} channels (axis 1); pass {name} of shape ({c},)")
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError("batch_norm: training=False normalizes with running_mean and "
+                         "running_var; pass both, or use training=True for batch statistics")
+    if training and x.size // c == 1:
+        raise ValueError(f"batch_norm: input {x.shape} has 1 value per channel in training, so "
+                         "its batch variance is 0 and the output would be all beta; use a batch "
+                         "with more than one value per channel, or eval mode (training=False / "
+                         "module.eval()) to use the running statistics")
+    return axes, (1, c) + (1,) * (x.ndim - 2)
+
+
+def _update_running(running_mean, running_var, mu, var, n, momentum):
+    """PyTorch's rule, in place: running = (1 - momentum) * running + momentum * batch.
+
+    running_var gets the unbiased batch variance var * n / (n - 1).
+    """
+    if momentum is None:
+        raise ValueError("batch_norm: momentum=None (cumulative average) needs the factor "
+                         "1/num_batches_tracked; nn.BatchNorm passes it, here pass a number")
+    running_mean *= 1 - momentum
+    running_mean += momentum * mu.reshape(-1)
+    running_var *= 1 - momentum
+    running_var += momentum * n / (n - 1) * var.reshape(-1)
+
+
 
 # --- activations and losses ---------------------------------------------------------------------
 
