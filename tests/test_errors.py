@@ -1,0 +1,403 @@
+"""The error catalogue: every mistake in docs/errors.md is made here and its message checked.
+
+Each entry is a trigger (a function that makes the mistake) plus the words its message must hold:
+the op, the shapes and the fix. `python tests/test_errors.py` writes docs/errors.md from the
+entries, and test_doc_quotes_the_real_messages keeps every quoted message equal to the real one.
+"""
+import importlib
+import importlib.util
+import re
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+from tinygrad_bn import Tensor
+from tinygrad_bn.gradcheck import GradcheckError
+from tinygrad_bn.ops import Op
+from tinygrad_bn.tensor import apply
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "errors.md"
+
+
+@dataclass
+class Mistake:
+    key: str          # the trigger's name; the test id is test_mistake[key]
+    title: str        # the mistake, as a learner would make it
+    fix: str
+    kind: type        # exception or warning class raised
+    needs: tuple      # words the message must contain: op, shapes, fix
+    trigger: object
+    module: str = "tinygrad_bn"     # "module" or "module:attribute" it needs (skip until landed)
+
+
+CATALOGUE = []
+
+
+def mistake(title, fix, kind, *needs, module="tinygrad_bn"):
+    """Register the decorated trigger as a catalogue entry."""
+    def register(trigger):
+        CATALOGUE.append(Mistake(trigger.__name__, title, fix, kind, needs, trigger, module))
+        return trigger
+    return register
+
+
+def available(m):
+    """True once the module (or `module:attribute`) the mistake needs has landed."""
+    name, _, attr = m.module.partition(":")
+    if importlib.util.find_spec(name) is None:
+        return False
+    return not attr or hasattr(importlib.import_module(name), attr)
+
+
+def message_of(m):
+    """Run the trigger; return the message it raises (warnings as errors), with paths made
+    relative and record numbers written rN (they count every record made before)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)     # NumPy's own 'invalid value' noise
+        if issubclass(m.kind, Warning):
+            warnings.simplefilter("error", m.kind)
+        with pytest.raises(m.kind) as info:
+            m.trigger()
+    return re.sub(r"\br\d+\b", "rN", str(info.value).replace(str(ROOT) + "/", ""))
+
+
+def x32():
+    return Tensor(np.arange(6.0).reshape(3, 2), requires_grad=True, name="x")
+
+
+# --- backward ----------------------------------------------------------------------------------
+@mistake("Calling backward() on a non-scalar output without a gradient",
+         "Reduce to a scalar first (`y.sum().backward()`) or pass a gradient of y's shape.",
+         RuntimeError, "backward", "(3, 2)", "y.sum()")
+def nonscalar_backward():
+    (x32() * 2).backward()
+
+
+@mistake("Passing a gradient of the wrong shape to backward(grad)",
+         "Pass an array with exactly the output's shape.",
+         ValueError, "backward", "(2, 3)", "(3, 2)", "pass one of the output's shape")
+def wrong_grad_shape():
+    (x32() * 2).backward(np.ones((2, 3)))
+
+
+@mistake("Calling backward() twice through the same graph",
+         "Pass `retain_graph=True` to the first backward, or run the forward again.",
+         RuntimeError, "backward", "released", "(3, 2)", "retain_graph=True")
+def second_backward():
+    loss = (x32() * 2).sum()
+    loss.backward()
+    loss.backward()
+
+
+@mistake("Calling backward() on a result that does not require grad",
+         "Create the inputs you want gradients for with `requires_grad=True`; do not run the "
+         "forward inside `no_grad()`.",
+         RuntimeError, "backward", "()", "requires_grad=True")
+def backward_without_grad():
+    with tg.no_grad():
+        loss = (x32() * 2).sum()
+    loss.backward()
+
+
+# --- shapes --------------------------------------------------------------------------------------
+@mistake("Adding shapes that do not broadcast",
+         "Reshape one side so that, from the right, each dimension matches or is 1.",
+         ValueError, "add", "(3, 2)", "(3,)", "reshape")
+def no_broadcast():
+    x32() + Tensor(np.ones(3))
+
+
+@mistake("Multiplying matrices whose inner dimensions differ",
+         "Transpose the weight (`x @ w.T`) or build it with shape (in, out).",
+         ValueError, "matmul", "(8, 4)", "(3, 4)", "w.T")
+def matmul_inner_dims():
+    Tensor(np.ones((8, 4)), requires_grad=True) @ Tensor(np.ones((3, 4)))
+
+
+@mistake("Multiplying by a 0-d tensor with @",
+         "Use `*` to scale by a scalar.",
+         ValueError, "matmul", "()", "(3, 2)", "use *")
+def matmul_scalar():
+    Tensor(2.0) @ x32()
+
+
+@mistake("Reducing over an axis the input does not have",
+         "Use an axis within -ndim..ndim-1, or `axis=None` for all.",
+         ValueError, "sum", "axis 2", "2 dims", "axis=None")
+def axis_out_of_range():
+    x32().sum(axis=2)
+
+
+@mistake("Naming the same axis twice in a reduction",
+         "List each axis once.",
+         ValueError, "mean", "(0, 0)", "2 dims", "list each axis once")
+def axis_twice():
+    x32().mean(axis=(0, 0))
+
+
+@mistake("Taking the mean over an empty axis (an empty batch)",
+         "Check the batch is not empty before the forward.",
+         ValueError, "mean", "(0, 3)", "check the batch")
+def mean_of_empty():
+    Tensor(np.ones((0, 3)), requires_grad=True).mean(axis=0)
+
+
+@mistake("An unbiased variance (ddof=1) of a single value",
+         "Use ddof=0 (BN's biased variance) or reduce over more values.",
+         ValueError, "var", "(1, 2)", "ddof=1", "use ddof=0")
+def var_without_dof():
+    Tensor(np.ones((1, 2)), requires_grad=True).var(axis=0, ddof=1)
+
+
+@mistake("Reshaping to a shape with a different number of values",
+         "Keep the product of the sizes, or let one -1 stand for the rest.",
+         ValueError, "reshape", "(3, 2)", "(4, 2)", "-1")
+def reshape_size():
+    x32().reshape(4, 2)
+
+
+@mistake("Transposing with axes that are not a permutation",
+         "Give each axis exactly once.",
+         ValueError, "transpose", "(0, 0)", "(3, 2)", "give each axis once")
+def transpose_axes():
+    x32().transpose(0, 0)
+
+
+@mistake("Indexing past the end of an axis",
+         "Keep indices in -n..n-1 for an axis of size n.",
+         IndexError, "getitem", "(3, 2)", "index 5", "-n..n-1")
+def index_out_of_range():
+    x32()[5]
+
+
+@mistake("Concatenating tensors whose other axes differ",
+         "Make every shape equal except along the joining axis.",
+         ValueError, "concatenate", "(2, 3)", "(2, 4)", "axis 0", "reshape or slice")
+def concatenate_shapes():
+    tg.concatenate([Tensor(np.ones((2, 3))), Tensor(np.ones((2, 4)))])
+
+
+@mistake("Stacking tensors of different shapes",
+         "Stack only equal shapes.",
+         ValueError, "stack", "(2,)", "(3,)", "reshape or slice")
+def stack_shapes():
+    tg.stack([Tensor(np.ones(2)), Tensor(np.ones(3))])
+
+
+@mistake("broadcast_to a shape the input cannot grow to",
+         "Reshape first so that each dimension matches or is 1.",
+         ValueError, "broadcast_to", "(3,)", "(4,)", "reshape first")
+def broadcast_to_shape():
+    Tensor(np.ones(3)).broadcast_to((4,))
+
+
+@mistake("Padding with a negative width",
+         "Slice to remove values; pad only adds them.",
+         ValueError, "pad", "(3,)", "((-1, 0),)", "slice instead")
+def pad_negative():
+    Tensor(np.ones(3)).pad(((-1, 0),))
+
+
+@mistake("Calling .item() on a tensor with more than one value",
+         "Index first (`x[0, 0].item()`) or reduce (`x.sum().item()`).",
+         ValueError, "item", "(3, 2)", "x.sum().item()")
+def item_of_many():
+    x32().item()
+
+
+# --- dtypes ----------------------------------------------------------------------------------------
+@mistake("requires_grad=True on an integer tensor",
+         "Make the data float: `np.asarray(data, dtype=np.float64)`.",
+         TypeError, "Tensor", "int64", "(2, 3)", "dtype=np.float32")
+def requires_grad_on_int():
+    Tensor(np.arange(6).reshape(2, 3), requires_grad=True)
+
+
+@mistake("Passing an object (or string) array as tensor data",
+         "Convert to numbers first: `np.asarray(data, dtype=np.float64)`.",
+         TypeError, "Tensor", "object", "(2,)", "np.asarray")
+def object_array():
+    Tensor(np.array([1.0, "a"], dtype=object))
+
+
+@mistake("Setting an integer default dtype",
+         "Default dtypes are float: use np.float32 or np.float64.",
+         TypeError, "set_default_dtype", "int64", "np.float32")
+def int_default_dtype():
+    tg.set_default_dtype(np.int64)
+
+
+@mistake("Mixing float32 and float64 tensors (a warning)",
+         "Cast one input (`x.data.astype(np.float64)`) so both have the same dtype.",
+         UserWarning, "mul", "float32", "(3,)", "float64", "cast one input")
+def mixed_floats():
+    Tensor(np.ones(3, dtype=np.float32), requires_grad=True) * Tensor(np.ones(3))
+
+
+@mistake("A tensor exponent in x ** e",
+         "Write `(x.log() * e).exp()` for a tensor exponent (x > 0).",
+         TypeError, "pow", "(x.log() * e).exp()")
+def tensor_exponent():
+    x32() ** Tensor(2.0)
+
+
+@mistake("Writing in place into an array saved for backward",
+         "NumPy's own message (it cannot name the op): saved arrays are read-only until backward "
+         "releases them. Run backward first, or write into a copy (`x.data = x.data.copy()`).",
+         ValueError, "read-only")
+def inplace_write_to_saved():
+    x = x32()
+    y = (x * x).sum()
+    assert y.requires_grad
+    x.data[0, 0] = 5.0
+
+
+# --- anomaly mode ----------------------------------------------------------------------------------
+@mistake("NaN produced in forward (0 / 0), found by detect_anomaly()",
+         "Add eps to the divisor; anomaly mode points at the line that made the NaN.",
+         FloatingPointError, "div", "forward", "(3, 2)", "created at tests/test_errors.py",
+         "add eps")
+def anomaly_nan_forward():
+    x = x32()
+    with tg.detect_anomaly():
+        (x - x) / (x - x)
+
+
+@mistake("inf produced in backward (sqrt at 0), found by detect_anomaly()",
+         "Add eps inside the sqrt, as BN does with var + eps.",
+         FloatingPointError, "sqrt", "backward", "gradient for input 0", "(3, 2)",
+         "created at tests/test_errors.py", "add eps inside")
+def anomaly_inf_backward():
+    x = x32()
+    with tg.detect_anomaly():
+        (x * 0).sqrt().sum().backward()
+
+
+@mistake("log of a negative number, found by detect_anomaly()",
+         "Clip the input to be positive, e.g. `x.clip(min=1e-12)`.",
+         FloatingPointError, "log", "forward", "(2,)", "created at tests/test_errors.py",
+         "x.clip(min=1e-12)")
+def anomaly_log_negative():
+    x = Tensor([1.0, -1.0], requires_grad=True)
+    with tg.detect_anomaly():
+        x.log()
+
+
+@mistake("sqrt of a negative number, found by detect_anomaly() (even outside a graph)",
+         "Add eps or clip: variances are >= 0 only if computed as a mean of squares.",
+         FloatingPointError, "sqrt", "not recorded", "(2,)", "created at tests/test_errors.py",
+         "add eps inside")
+def anomaly_sqrt_negative():
+    with tg.detect_anomaly():
+        Tensor([4.0, -1.0]).sqrt()
+
+
+# --- tools -----------------------------------------------------------------------------------------
+@mistake("gradcheck with no input that requires grad",
+         "Create the tensors to check with `requires_grad=True`.",
+         ValueError, "gradcheck", "requires_grad=True")
+def gradcheck_nothing():
+    tg.gradcheck(lambda a: a * 2, Tensor(np.ones(3)))
+
+
+@mistake("Leaving the graph through .data inside a checked function",
+         "Stay in Tensor ops; `.data` and NumPy calls are constants to backward.",
+         GradcheckError, "gradcheck", "analytic", "numeric",
+         "(0, 0)", ".data or NumPy")
+def gradcheck_detached():
+    tg.gradcheck(lambda a: Tensor(a.data * 2) + a, x32())
+
+
+class _BadSum(Op, abstract=True):       # abstract: never registered in OPS
+    """out = sum(x, axis=0), with a backward that forgets to broadcast back."""
+    name = "bad_sum"
+
+    @staticmethod
+    def forward(x):
+        return x.sum(axis=0), {}
+
+    @staticmethod
+    def backward(g, saved):
+        return g[:1]
+
+
+@mistake("A new op whose backward returns a gradient of the wrong shape",
+         "Return the input's shape, or a broadcast of it (the engine sums broadcasts back).",
+         ValueError, "bad_sum", "(1,)", "(3, 2)", "return the input's shape")
+def op_grad_wrong_shape():
+    apply(_BadSum, x32()).sum().backward()
+
+
+@mistake("Registering a new op under a name that is taken",
+         "Pick another `name` for the new primitive.",
+         ValueError, "MyAdd", "'add'", "pick another name")
+def op_name_taken():
+    type("MyAdd", (Op,), {"name": "add"})
+
+
+@mistake("Loading a state_dict with missing, extra or mis-shaped keys",
+         "Load a state_dict saved from the same architecture; the model is left unchanged.",
+         RuntimeError, "load_state_dict", "weight", "(4,)", "(3,)", "same architecture",
+         module="tinygrad_bn.nn:BatchNorm1d")
+def load_state_dict_keys():
+    from tinygrad_bn import nn
+    layer = nn.BatchNorm1d(3)
+    state = layer.state_dict()
+    state["weight"] = np.ones(4)
+    state["extra"] = np.ones(1)
+    del state["bias"]
+    layer.load_state_dict(state)
+
+
+# --- the catalogue and its doc -------------------------------------------------------------------
+@pytest.mark.parametrize("key", [m.key for m in CATALOGUE])
+def test_mistake(key):
+    """The mistake raises its documented type, and the message names the op, the shapes, the fix."""
+    m = next(m for m in CATALOGUE if m.key == key)
+    if not available(m):
+        pytest.skip(f"{m.module} has not landed yet")
+    msg = message_of(m)
+    missing = [w for w in m.needs if w not in msg]
+    assert not missing, f"{key}: message lacks {missing}:\n{msg}"
+
+
+def render():
+    """docs/errors.md, generated from CATALOGUE with the messages the code raises today."""
+    out = ["# Errors that teach", "",
+           "Every mistake below ends in a message that names the op, the shapes and the fix. "
+           "Generated by `python tests/test_errors.py`; `tests/test_errors.py` checks each quoted "
+           "message equals what the code raises (record numbers written rN).", ""]
+    for i, m in enumerate((m for m in CATALOGUE if available(m)), 1):
+        out += [f"## {i}. {m.title}", "", "```text", message_of(m), "```", "",
+                f"Fix: {m.fix}", "",
+                f"Test: `tests/test_errors.py::test_mistake[{m.key}]` ({m.kind.__name__})", ""]
+    return "\n".join(out)
+
+
+def quoted(text):
+    """{key: quoted message} parsed from the doc."""
+    pattern = r"```text\n(.*?)\n```.*?test_mistake\[(\w+)\]"
+    return {key: msg for msg, key in re.findall(pattern, text, flags=re.S)}
+
+
+def test_doc_quotes_the_real_messages():
+    """Every entry in docs/errors.md names a real test and quotes exactly what the code raises."""
+    doc = quoted(DOC.read_text())
+    keys = {m.key: m for m in CATALOGUE}
+    assert len(doc) >= 25
+    assert set(doc) <= set(keys), f"doc lists unknown tests {set(doc) - set(keys)}"
+    for key, m in keys.items():
+        if available(m):
+            assert key in doc, f"{key} is missing from docs/errors.md: run python tests/test_errors.py"
+            assert doc[key] == message_of(m), f"{key}: stale message; run python tests/test_errors.py"
+
+
+if __name__ == "__main__":
+    DOC.write_text(render())
+    print(f"wrote {DOC.relative_to(ROOT)}: {sum(map(available, CATALOGUE))} mistakes", file=sys.stderr)
