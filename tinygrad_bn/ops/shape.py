@@ -35,6 +35,7 @@ class Transpose(Op):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} "
                              f"axes of input {x.shape}; give each axis once, e.g. "
                              f"{tuple(reversed(range(x.ndim)))}")
+        axes = tuple(a % x.ndim for a in axes)    # argsort in backward needs axes >= 0
         return x.transpose(axes), {"axes": axes}
 
     @staticmethod
