@@ -88,6 +88,8 @@ class Pow(Op):
     @staticmethod
     def backward(g, saved):
         x, p = saved["x"], saved["exponent"]
+        if p == 0:
+            return np.zeros_like(g)        # x**0 is constant, even at x = 0 where x**-1 is inf
         return g * p * x ** np.asarray(p - 1, dtype=x.dtype)
 
 
