@@ -13,7 +13,8 @@ class GradcheckError(AssertionError):
 
 def _copy64(arg):
     if isinstance(arg, Tensor) and arg.dtype.kind == "f":
-        return Tensor(arg.data.astype(np.float64), requires_grad=arg.requires_grad, name=arg.name)
+        data = np.array(arg.data, dtype=np.float64, order="C")   # C order: reshape(-1) is a view
+        return Tensor(data, requires_grad=arg.requires_grad, name=arg.name)
     return arg
 
 
