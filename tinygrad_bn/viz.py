@@ -1,0 +1,314 @@
+"""Graphs you can read: a tensor's or tape's records as a Graphviz drawing, rendered to files,
+one picture per backward step, and a self-contained HTML stepper. Nothing in the core imports it.
+
+In Jupyter, `tg.viz.to_dot(loss)` as the last line of a cell displays the graph as SVG.
+"""
+import html
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+import graphviz
+
+from .explain import attrs_text, fmt, graph_of, replay
+
+try:
+    from .nn import Parameter
+except ImportError:                      # nn is optional for drawing: fall back to names
+    Parameter = ()
+
+FORMATS = ("svg", "png", "pdf")
+PARAM_NAMES = {"gamma", "beta", "weight", "bias"}
+_BOX = {"shape": "box", "style": "rounded,filled"}
+STYLES = {                               # node kind -> Graphviz attributes (see legend())
+    "input": {**_BOX, "fillcolor": "#cfe2ff"},
+    "param": {**_BOX, "fillcolor": "#d3f2d3"},
+    "const": {**_BOX, "fillcolor": "#eeeeee", "style": "rounded,filled,dashed"},
+    "output": {**_BOX, "fillcolor": "#ffe08a", "penwidth": "2"},
+    "data": {**_BOX, "fillcolor": "white"},
+    "op": {"shape": "ellipse", "style": "filled", "fillcolor": "#efe3fb"},
+    "group": {"shape": "box3d", "style": "filled", "fillcolor": "#e4d3f5"},
+}
+HIGHLIGHT = {"color": "#d62728", "penwidth": "3"}
+KIND_TEXT = {"input": "input (leaf, requires grad)", "param": "parameter (nn.Parameter, "
+             "or a leaf named gamma/beta/weight/bias)", "const": "constant (no grad)",
+             "output": "output", "data": "intermediate", "op": "op (primitive)",
+             "group": "collapsed scope"}
+
+
+class GraphvizError(RuntimeError):
+    """Graphviz's `dot` program is missing or failed, so a picture could not be made."""
+
+
+def to_dot(tensor_or_tape, show_values=False, show_grads=False, show_rules=False, collapse=None,
+           rankdir="LR", max_elems=6, expand=False):
+    """The graph of a tensor's past (or a tape) as a graphviz.Digraph, with stable node ids.
+
+    collapse=True (every scope) or a scope name such as "batch_norm" draws each scope as one box;
+    with expand=True those scopes become labelled clusters that still show every record.
+    """
+    return _Drawing(graph_of(tensor_or_tape), show_values, show_grads, show_rules, collapse,
+                    rankdir, max_elems, expand).draw()
+
+
+class _Drawing:
+    """One conversion of a Graph to DOT; `grads` and `highlight` serve the backward frames."""
+
+    def __init__(self, g, show_values, show_grads, show_rules, collapse, rankdir, max_elems,
+                 expand, grads=None, highlight=None, caption=None):
+        self.g, self.values, self.rules, self.max_elems = g, show_values, show_rules, max_elems
+        self.grads = grads if grads is not None else (
+            {id(t): t.grad for t in g.tensors if t.grad is not None} if show_grads else {})
+        self.highlight, self.caption, self.rankdir = highlight, caption, rankdir
+        self.group = {id(r): _scope_of(r, collapse) for r in g.records}
+        self.cluster = {s: f"c{k}" for k, s in enumerate(dict.fromkeys(
+            s for s in self.group.values() if s))}
+        self.expand = expand
+        self.owner = {id(r.output): self.group[id(r)] for r in g.records}  # tensor -> its scope
+        outside = {id(t) for r in g.records for t in r.inputs if self.owner.get(id(t)) not in
+                   (None, self.group[id(r)])} | {id(t) for t in g.outputs}
+        self.hidden = {tid for tid, s in self.owner.items() if s and not expand and tid not in outside}
+
+    def draw(self):
+        dot = graphviz.Digraph("tinygrad_bn", graph_attr={"rankdir": self.rankdir, "fontname":
+                               "Helvetica", "fontsize": "12", "nodesep": "0.25", "ranksep": "0.35"},
+                               node_attr={"fontname": "Courier", "fontsize": "10", "margin": "0.08,0.04"},
+                               edge_attr={"fontname": "Helvetica", "fontsize": "9", "color": "#555555"})
+        if self.caption:
+            dot.attr(label=self.caption, labelloc="t", labeljust="l", fontsize="16")
+        clusters = {s: graphviz.Digraph(f"cluster_{c}", graph_attr={
+            "label": self._group_label(s), "style": "rounded,dashed", "color": "#8a63b8"})
+            for s, c in self.cluster.items()} if self.expand else {}
+        for t in self.g.tensors:
+            if id(t) not in self.hidden:
+                clusters.get(self.owner.get(id(t)), dot).node(self.g.tid(t), self._data_label(t),
+                                                              **self._data_style(t))
+        self._draw_ops(dot, clusters)
+        for sub in clusters.values():
+            dot.subgraph(sub)
+        return dot
+
+    def _draw_ops(self, dot, clusters):
+        edges, drawn = set(), set()
+        for r in self.g.records:
+            node, s = self._node(r), self.group[id(r)]
+            if node not in drawn:
+                drawn.add(node)
+                hot = self.highlight is not None and node == self._node(self.highlight)
+                attrs = {**STYLES["group" if node.startswith("c") else "op"], **(HIGHLIGHT if hot else {})}
+                label = self._group_label(s) if node.startswith("c") else self._op_label(r)
+                clusters.get(s, dot).node(node, label, **attrs)
+            for i, t in enumerate(r.inputs):
+                src = self.cluster[self.owner[id(t)]] if id(t) in self.hidden else self.g.tid(t)
+                pos = f"{i}: " if len(r.inputs) > 1 and node.startswith("r") else ""
+                if src != node and (src, node, pos) not in edges:
+                    edges.add((src, node, pos))
+                    dot.edge(src, node, label=pos + _shape(t))
+            if id(r.output) not in self.hidden:
+                dot.edge(node, self.g.tid(r.output), label=_shape(r.output))
+
+    def _node(self, r):
+        s = self.group[id(r)]
+        return self.cluster[s] if s and not self.expand else self.g.rid(r)
+
+    def _group_label(self, s):
+        n = sum(1 for v in self.group.values() if v == s)
+        return f"{s.split('#')[0]} ({n} op{'s' if n > 1 else ''})"
+
+    def _op_label(self, r):
+        lines = [f"{self.g.rid(r)}: {r.op}"] + attrs_text(r.attrs)
+        if self.rules:
+            lines += [clause.strip() for clause in r.rule.split(";")]
+        return "\\n".join(lines)
+
+    def _data_label(self, t):
+        head = f"{self.g.label(t)}\\n{_shape(t)} {t.dtype}\\n"
+        show = self.values or (t.size == 1 and not t.requires_grad)   # constants such as eps
+        body = fmt(t.data, self.max_elems) if show else []
+        grad = self.grads.get(id(t))
+        if grad is not None:
+            body += [f"d{self.g.label(t)}:"] + fmt(grad, self.max_elems)
+        return head + "".join(line + "\\l" for line in body)
+
+    def _data_style(self, t):
+        style = dict(STYLES[self._kind(t)])
+        if self.highlight is not None and any(t is u for u in (self.highlight.output,
+                                                              *self.highlight.inputs)):
+            style.update(color=HIGHLIGHT["color"], penwidth="2")
+        return style
+
+    def _kind(self, t):
+        if any(t is o for o in self.g.outputs):
+            return "output"
+        if id(t) in self.g.produced:
+            return "data"
+        if not t.requires_grad:
+            return "const"
+        return "param" if isinstance(t, Parameter) or t.name in PARAM_NAMES else "input"
+
+
+def _scope_of(record, collapse):
+    """The outermost scope of `record` that `collapse` groups (True, a name or names), or None."""
+    if not collapse:
+        return None
+    names = None if collapse is True else ({collapse} if isinstance(collapse, str) else set(collapse))
+    return next((s for s in record.scope if names is None or s.split("#")[0] in names), None)
+
+
+def _shape(t):
+    return str(tuple(t.shape)) if t.shape else "scalar"
+
+
+def legend():
+    """A small Digraph naming each node style, to show beside a graph (or in the docs)."""
+    dot = graphviz.Digraph("legend", graph_attr={"rankdir": "LR", "label": "legend",
+                                                 "fontname": "Helvetica"},
+                           node_attr={"fontname": "Helvetica", "fontsize": "10"})
+    for kind, text in KIND_TEXT.items():
+        dot.node(kind, text, **STYLES[kind])
+    dot.node("now", "current step (backward frames)", **STYLES["op"], **HIGHLIGHT)
+    return dot
+
+
+def render(graph_or_tensor, path, format=None):
+    """Draw a Digraph, tensor or tape to `path` (svg, png or pdf; default from the suffix).
+
+    The DOT source is always written next to it (`path` with suffix .gv), even when dot fails.
+    """
+    dot = graph_or_tensor if isinstance(graph_or_tensor, graphviz.Digraph) else to_dot(graph_or_tensor)
+    path = Path(path)
+    format = (format or path.suffix.lstrip(".") or "svg").lower()
+    if format not in FORMATS:
+        raise ValueError(f"render: format {format!r} for {path} is not one of {FORMATS}; "
+                         "pick one, e.g. render(graph, 'bn.svg')")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    source = path.with_suffix(".gv")
+    source.write_text(dot.source)
+    path.write_bytes(run_dot(dot.source, format, source, path))
+    return path
+
+
+def run_dot(source, format, source_path=None, target=None):
+    """Bytes of `dot -T<format>` on the DOT text; a clear GraphvizError when dot is missing or fails."""
+    saved = (f" The DOT source is in {source_path}; once dot works, `dot -T{format} {source_path} "
+             f"-o {target}` draws it.") if source_path else ""
+    exe = shutil.which("dot")
+    if exe is None:
+        raise GraphvizError(f"render: Graphviz's `dot` program is not on PATH, so no {format} was "
+                            "made. Install it: `sudo apt-get install graphviz` (Debian/Ubuntu), "
+                            "`brew install graphviz` (macOS)." + saved)
+    try:
+        proc = subprocess.run([exe, f"-T{format}"], input=source.encode(), capture_output=True,
+                              timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise GraphvizError(f"render: running {exe} failed ({exc}); check `dot -V`." + saved) from None
+    if proc.returncode != 0 or not proc.stdout:
+        err = proc.stderr.decode(errors="replace").strip()[:400] or "no output"
+        raise GraphvizError(f"render: `{exe} -T{format}` exited with {proc.returncode}: {err}; "
+                            "check that `dot -V` works or reinstall graphviz." + saved)
+    return proc.stdout
+
+
+def _frames(loss, show_values=False, **opts):
+    """(step, Digraph) per backward step: current record highlighted, gradients known so far."""
+    g, frames = graph_of(loss), replay(loss)
+    for k, (step, known) in enumerate(frames, 1):
+        r = step.record
+        caption = (f"backward step {k}/{len(frames)}: {g.rid(r)} {r.op}, upstream "
+                   f"g = d{g.label(r.output)}\\lrule: {r.rule}\\l")
+        drawing = _Drawing(g, show_values, True, False, opts.get("collapse"), opts.get("rankdir", "TB"),
+                           opts.get("max_elems", 6), opts.get("expand", False), grads=known,
+                           highlight=r, caption=caption)
+        yield step, drawing.draw()
+
+
+def backward_frames(loss, out_dir, format="png", **opts):
+    """One picture per backward step of `loss` in out_dir (step_001.png, ...); returns the paths.
+
+    Runs backward with retain_graph=True and restores every .grad, so the caller's graph and
+    gradients are untouched. opts: show_values, collapse, rankdir, max_elems, expand.
+    """
+    out_dir = Path(out_dir)
+    return [render(dot, out_dir / f"step_{k:03d}.{format}", format)
+            for k, (_, dot) in enumerate(_frames(loss, **opts), 1)]
+
+
+def stepper_html(loss, path, title="backward, step by step", **opts):
+    """ONE self-contained HTML file stepping through backward: graph, upstream g, rule, result.
+
+    Everything is inline (SVGs, script, style) and a Content-Security-Policy forbids any request.
+    """
+    g, steps = graph_of(loss), []
+    for step, dot in _frames(loss, **opts):
+        svg = run_dot(dot.source, "svg").decode()
+        r = step.record
+        steps.append({
+            "title": f"{g.rid(r)} {r.op}: {g.label(r.output)} = {r.op}("
+                     f"{', '.join(g.label(t) for t in r.inputs)})",
+            "rule": r.rule, "svg": svg[svg.index("<svg"):],
+            "upstream": [f"d{g.label(r.output)}", _text(step.grad_output)],
+            "results": [[f"d{g.label(t)}", _text(gi)] for t, gi in zip(r.inputs, step.grad_inputs)
+                        if gi is not None]})
+    data = json.dumps(steps).replace("</", "<\\/")
+    page = _PAGE.replace("__TITLE__", html.escape(title)).replace("__DATA__", data)
+    Path(path).write_text(page, encoding="utf-8")
+    return Path(path)
+
+
+def _text(arr):
+    return "\n".join(fmt(arr, max_elems=64))
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy"
+ content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<title>__TITLE__</title>
+<style>
+body { font-family: Helvetica, Arial, sans-serif; margin: 1em; color: #222; }
+#bar { display: flex; gap: .6em; align-items: center; margin-bottom: .6em; }
+button { font-size: 1em; padding: .3em 1em; }
+#main { display: flex; gap: 1.5em; align-items: flex-start; }
+#graph { flex: 3; overflow: auto; border: 1px solid #ddd; }
+#graph svg { max-width: 100%; height: auto; }
+#panel { flex: 1; min-width: 18em; }
+pre { background: #f6f6f6; padding: .4em; margin: .2em 0 .8em; }
+h3 { margin: .4em 0 .2em; font-size: 1em; }
+</style></head><body>
+<h2>__TITLE__</h2>
+<div id="bar"><button id="prev">&larr; Previous</button><button id="next">Next &rarr;</button>
+<span id="counter"></span><span>(arrow keys work too)</span></div>
+<div id="main"><div id="graph"></div><div id="panel"></div></div>
+<script type="application/json" id="data">__DATA__</script>
+<script>
+const steps = JSON.parse(document.getElementById("data").textContent);
+let k = 0;
+function block(panel, heading, text) {
+  const h = document.createElement("h3"); h.textContent = heading; panel.appendChild(h);
+  const p = document.createElement("pre"); p.textContent = text; panel.appendChild(p);
+}
+function show(i) {
+  k = Math.max(0, Math.min(steps.length - 1, i));
+  const s = steps[k], panel = document.getElementById("panel");
+  document.getElementById("graph").innerHTML = s.svg;
+  document.getElementById("counter").textContent = "step " + (k + 1) + " / " + steps.length;
+  panel.replaceChildren();
+  block(panel, "record", s.title);
+  block(panel, "upstream gradient " + s.upstream[0], s.upstream[1]);
+  block(panel, "rule", s.rule);
+  s.results.forEach(([name, text]) => block(panel, "result " + name, text));
+  document.getElementById("prev").disabled = k === 0;
+  document.getElementById("next").disabled = k === steps.length - 1;
+}
+document.getElementById("prev").onclick = () => show(k - 1);
+document.getElementById("next").onclick = () => show(k + 1);
+document.addEventListener("keydown", (e) => {
+  if (e.key === "ArrowRight") show(k + 1);
+  if (e.key === "ArrowLeft") show(k - 1);
+});
+show(0);
+</script></body></html>
+"""
