@@ -355,6 +355,133 @@ def load_state_dict_keys():
     layer.load_state_dict(state)
 
 
+# --- batch normalization, layers, optimizers, checkpoints, graphs --------------------------------
+def bn_args(shape, c=3):
+    x = Tensor(np.random.default_rng(0).standard_normal(shape), requires_grad=True)
+    return x, Tensor(np.ones(c), requires_grad=True), Tensor(np.zeros(c), requires_grad=True)
+
+
+@mistake("Training BN with one value per channel (a batch of one)",
+         "Use a batch with more than one value per channel, or eval mode for running statistics.",
+         ValueError, "batch_norm", "(1, 3)", "1 value per channel", "eval mode",
+         module="tinygrad_bn.functional:batch_norm")
+def bn_one_value_per_channel():
+    from tinygrad_bn import functional as F
+    F.batch_norm(*bn_args((1, 3)))
+
+
+@mistake("gamma (or beta, running stats) with the wrong number of channels",
+         "Give gamma, beta and the running statistics shape (C,), C = x.shape[1].",
+         ValueError, "batch_norm", "gamma", "(4,)", "(8, 3)", "pass gamma of shape (3,)",
+         module="tinygrad_bn.functional:batch_norm")
+def bn_gamma_shape():
+    from tinygrad_bn import functional as F
+    x, _, beta = bn_args((8, 3))
+    F.batch_norm(x, Tensor(np.ones(4), requires_grad=True), beta)
+
+
+@mistake("Evaluating F.batch_norm without running statistics",
+         "Pass running_mean and running_var, or use training=True.",
+         ValueError, "batch_norm", "training=False", "running_mean", "pass both",
+         module="tinygrad_bn.functional:batch_norm")
+def bn_eval_without_running_stats():
+    from tinygrad_bn import functional as F
+    F.batch_norm(*bn_args((8, 3)), training=False)
+
+
+@mistake("A BatchNorm1d layer with the wrong number of features",
+         "Make num_features equal x.shape[1], or fix the layer before it.",
+         ValueError, "BatchNorm1d(4)", "(8, 3)", "BatchNorm1d(3)", module="tinygrad_bn.nn:BatchNorm1d")
+def bn_wrong_features():
+    from tinygrad_bn import nn
+    nn.BatchNorm1d(4)(bn_args((8, 3))[0])
+
+
+@mistake("A 3-D input to BatchNorm2d",
+         "Reshape (N, C, L) to (N, C, L, 1), or use BatchNorm1d on (N, C).",
+         ValueError, "BatchNorm2d", "(8, 3, 5)", "(N, C, H, W)", module="tinygrad_bn.nn:BatchNorm2d")
+def bn2d_3d_input():
+    from tinygrad_bn import nn
+    nn.BatchNorm2d(3)(bn_args((8, 3, 5))[0])
+
+
+@mistake("Class labels given as floats (or one-hot rows) to cross_entropy",
+         "Pass integer class indices: `labels.astype(np.int64)` or `onehot.argmax(axis=1)`.",
+         TypeError, "cross_entropy", "float64", "(4,)", "astype(np.int64)",
+         module="tinygrad_bn.functional:cross_entropy")
+def cross_entropy_float_labels():
+    from tinygrad_bn import functional as F
+    F.cross_entropy(Tensor(np.ones((4, 3)), requires_grad=True), np.array([0.0, 1.0, 2.0, 1.0]))
+
+
+@mistake("A class label outside the logits' classes",
+         "Labels must lie in [0, K) for K logits per row; check the number of outputs.",
+         ValueError, "cross_entropy", "(4, 3)", "[0, 3]", "must be in [0, 3)",
+         module="tinygrad_bn.functional:cross_entropy")
+def cross_entropy_label_range():
+    from tinygrad_bn import functional as F
+    F.cross_entropy(Tensor(np.ones((4, 3)), requires_grad=True), np.array([0, 1, 2, 3]))
+
+
+@mistake("mse_loss between a column (N, 1) and a vector (N,), which would broadcast to (N, N)",
+         "Reshape the target to the prediction's shape.",
+         ValueError, "mse_loss", "(4, 1)", "(4,)", "reshape the target",
+         module="tinygrad_bn.functional:mse_loss")
+def mse_shapes():
+    from tinygrad_bn import functional as F
+    F.mse_loss(Tensor(np.ones((4, 1)), requires_grad=True), Tensor(np.ones(4)))
+
+
+@mistake("optimizer.step() before backward, while the graph still saves the weights",
+         "Call loss.backward() (which releases the graph) before optimizer.step().",
+         RuntimeError, "step", "w (3,)", "loss.backward()", module="tinygrad_bn.optim:SGD")
+def step_before_backward():
+    from tinygrad_bn import optim
+    w = Tensor(np.ones(3), requires_grad=True, name="w")
+    loss = (w * w).sum()
+    assert loss.requires_grad
+    w.grad = np.ones(3)
+    optim.SGD([w], lr=0.1).step()
+
+
+def _checkpoint_mismatch(saved, loaded):
+    """Save `saved`, load the file into `loaded`, inside a scratch folder (relative paths)."""
+    import contextlib
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):
+        tg.save(saved, "model.npz")
+        tg.load(loaded, "model.npz")
+
+
+@mistake("Loading a checkpoint into a model with other layer sizes",
+         "Build the same architecture as the saved model; the model is left unchanged.",
+         ValueError, "load", "'model.npz'", "BatchNorm1d", "[3] != expected float64[4]",
+         "same architecture", module="tinygrad_bn.checkpoint")
+def checkpoint_misshaped():
+    from tinygrad_bn import nn
+    _checkpoint_mismatch(nn.BatchNorm1d(3), nn.BatchNorm1d(4))
+
+
+@mistake("Loading a checkpoint with missing or extra keys (another architecture)",
+         "Build the same architecture as the saved model; the model is left unchanged.",
+         ValueError, "load", "'model.npz'", "missing keys", "unexpected keys", "same architecture",
+         module="tinygrad_bn.checkpoint")
+def checkpoint_keys():
+    from tinygrad_bn import nn
+    _checkpoint_mismatch(nn.Sequential(nn.BatchNorm1d(3)), nn.BatchNorm1d(3))
+
+
+@mistake("Rendering a graph when Graphviz's dot is missing or dead",
+         "Install Graphviz (`sudo apt-get install graphviz`); the DOT source is kept.",
+         RuntimeError, "render", "dot", "svg", "apt-get install graphviz", module="tinygrad_bn.viz")
+def dead_dot():
+    import os
+    from unittest import mock
+    from tinygrad_bn import viz
+    with mock.patch.dict(os.environ, {"PATH": ""}):
+        viz.run_dot("digraph { a -> b }", "svg")
+
+
 # --- the catalogue and its doc -------------------------------------------------------------------
 @pytest.mark.parametrize("key", [m.key for m in CATALOGUE])
 def test_mistake(key):
