@@ -1,3 +1,8 @@
 """Layers as Modules, PyTorch-shaped: parameter names, shapes and order match torch.nn."""
 from .module import Module, Parameter, Sequential
+from . import init
+from .linear import Linear
+from .conv import Conv2d
+from .activation import ReLU, Sigmoid, Tanh, Flatten, Dropout
+from .pooling import MaxPool2d, AvgPool2d
 from .batchnorm import BatchNorm1d, BatchNorm2d, fold_into
