@@ -40,6 +40,88 @@ gradient of one input. Broadcast inputs get `g` summed back to their shape by th
 """
 
 
+def example_loss(name, fused=False, seed=0):
+    """The small graphs the graph/stepper/explain commands draw -> loss (named tensors inside).
+
+    "bn": x (4, 2) through batch_norm, then a weighted mean; "mlp": three Linear layers with
+    BatchNorm1d and ReLU between them, every layer in its own scope so it collapses to one box.
+    """
+    from . import Tensor, functional as F, nn, scope
+    rng = np.random.default_rng(seed)
+    if name == "bn":
+        x = Tensor(rng.standard_normal((4, 2)) * 2 + 1, requires_grad=True, name="x")
+        gamma = Tensor(rng.uniform(0.5, 1.5, 2), requires_grad=True, name="gamma")
+        beta = Tensor(rng.standard_normal(2), requires_grad=True, name="beta")
+        w = Tensor(rng.standard_normal((4, 2)), name="w")
+        return (F.batch_norm(x, gamma, beta, fused=fused) * w).mean().named("loss")
+    model = nn.Sequential(nn.Linear(3, 8, generator=rng), nn.BatchNorm1d(8, fused=fused), nn.ReLU(),
+                          nn.Linear(8, 8, generator=rng), nn.BatchNorm1d(8, fused=fused), nn.ReLU(),
+                          nn.Linear(8, 2, generator=rng))
+    for pname, p in model.named_parameters():
+        p.named(pname)
+    h = Tensor(rng.standard_normal((16, 3)), requires_grad=True, name="x")
+    for layer in model:
+        with scope(type(layer).__name__.lower()):
+            h = layer(h)
+    with scope("loss"):
+        return h.square().mean().named("loss")
+
+
+def _graph(args):
+    """Draw the graph of a small example to an SVG, PNG or PDF file (format from --out's suffix)."""
+    from . import viz
+    loss = example_loss(args.example, fused=args.fused)
+    if args.grads:
+        loss.backward()
+    collapse = args.example == "mlp" and not args.no_collapse
+    dot = viz.to_dot(loss, show_values=args.values, show_grads=args.grads, show_rules=args.rules,
+                     collapse=collapse, expand=args.expand, rankdir=args.rankdir, max_elems=8)
+    print(f"wrote {viz.render(dot, args.out or f'out/{args.example}.svg')} (DOT source beside it)")
+    return 0
+
+
+def _stepper(args):
+    """Write ONE self-contained HTML page that steps through backward of the BN example."""
+    from . import viz
+    loss = example_loss(args.example, fused=args.fused)
+    path = viz.stepper_html(loss, args.out, title=f"backward through {args.example}, step by step",
+                            show_values=True, max_elems=8)
+    print(f"wrote {path}: open it in a browser, then Next/Previous or the arrow keys")
+    return 0
+
+
+def _explain(args):
+    """Print the forward records with their values and each backward step with its rule."""
+    from .explain import explain
+    print(explain(example_loss(args.example, fused=args.fused)))
+    return 0
+
+
+def _add_viz(sub):
+    """`tinygrad-bn graph|stepper|explain`: pictures and step-by-step backward (issue 5)."""
+    graph = sub.add_parser("graph", help="draw a computational graph", description=_graph.__doc__)
+    graph.add_argument("example", choices=["bn", "mlp"])
+    graph.add_argument("--out", help="target file: .svg, .png or .pdf (default: out/<example>.svg)")
+    graph.add_argument("--values", action="store_true", help="print values in the data nodes")
+    graph.add_argument("--grads", action="store_true", help="run backward and print gradients")
+    graph.add_argument("--rules", action="store_true", help="print each op's derivative rule")
+    graph.add_argument("--no-collapse", action="store_true", help="mlp: draw every primitive")
+    graph.add_argument("--expand", action="store_true", help="mlp: layers as boxed clusters")
+    graph.add_argument("--rankdir", choices=["LR", "TB"], default="LR", help="layout direction")
+    stepper = sub.add_parser("stepper", help="HTML page stepping through backward",
+                             description=_stepper.__doc__)
+    stepper.add_argument("example", choices=["bn"])
+    stepper.add_argument("--out", default="out/stepper.html", help="the HTML file to write")
+    explain = sub.add_parser("explain", help="forward and backward as text",
+                             description=_explain.__doc__)
+    explain.add_argument("example", choices=["bn"])
+    for p in (graph, stepper, explain):
+        p.add_argument("--fused", action="store_true", help="batch norm as one fused primitive")
+    graph.set_defaults(run=_graph)
+    stepper.set_defaults(run=_stepper)
+    explain.set_defaults(run=_explain)
+
+
 def build_parser():
     """The argparse tree: `tinygrad-bn <command> --help` documents each command."""
     parser = argparse.ArgumentParser(prog="tinygrad-bn", description=__doc__)
@@ -49,6 +131,7 @@ def build_parser():
     demo.set_defaults(run=_demo)
     rules = sub.add_parser("rules", help="print the derivatives table", description=_rules.__doc__)
     rules.set_defaults(run=_rules)
+    _add_viz(sub)
     return parser
 
 
