@@ -12,3 +12,6 @@ __all__ = ["Tensor", "Tape", "Record", "Step", "no_grad", "enable_grad", "detect
            "is_grad_enabled", "scope", "set_default_dtype", "get_default_dtype", "where", "maximum",
            "minimum", "concatenate", "stack", "OPS", "gradcheck"]
 __all__ += ["save", "load", "CheckpointError"]
+from .explain import explain
+from . import viz               # draws tapes and tensors; nothing in the core imports it
+__all__ += ["explain", "viz"]

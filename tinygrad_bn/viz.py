@@ -68,9 +68,22 @@ class _Drawing:
             s for s in self.group.values() if s))}
         self.expand = expand
         self.owner = {id(r.output): self.group[id(r)] for r in g.records}  # tensor -> its scope
-        outside = {id(t) for r in g.records for t in r.inputs if self.owner.get(id(t)) not in
-                   (None, self.group[id(r)])} | {id(t) for t in g.outputs}
-        self.hidden = {tid for tid, s in self.owner.items() if s and not expand and tid not in outside}
+        self.hidden = {} if expand or not collapse else self._inside()
+
+    def _inside(self):
+        """Tensors a collapsed box hides -> its scope: results used only inside it, and
+        constants (such as eps) that only it reads."""
+        users = {}
+        for r in self.g.records:
+            for t in r.inputs:
+                users.setdefault(id(t), set()).add(self.group[id(r)])
+        for t in self.g.outputs:
+            users.setdefault(id(t), set()).add(None)
+        for t in self.g.tensors:
+            if t.record is None and not t.requires_grad and len(users.get(id(t), ())) == 1:
+                self.owner.setdefault(id(t), next(iter(users[id(t)])))
+        return {tid: s for tid, s in self.owner.items()
+                if s is not None and users.get(tid, {s}) == {s}}
 
     def draw(self):
         dot = graphviz.Digraph("tinygrad_bn", graph_attr={"rankdir": self.rankdir, "fontname":
@@ -102,7 +115,7 @@ class _Drawing:
                 label = self._group_label(s) if node.startswith("c") else self._op_label(r)
                 clusters.get(s, dot).node(node, label, **attrs)
             for i, t in enumerate(r.inputs):
-                src = self.cluster[self.owner[id(t)]] if id(t) in self.hidden else self.g.tid(t)
+                src = self.cluster[self.hidden[id(t)]] if id(t) in self.hidden else self.g.tid(t)
                 pos = f"{i}: " if len(r.inputs) > 1 and node.startswith("r") else ""
                 if src != node and (src, node, pos) not in edges:
                     edges.add((src, node, pos))
