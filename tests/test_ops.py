@@ -1,0 +1,288 @@
+"""Every primitive, one table: forward vs NumPy, float64 gradcheck, and values and grads vs PyTorch.
+
+A row is (op, fn, inputs): `fn` runs on our Tensors and, unless a row gives its own, on NumPy
+arrays and torch tensors too. Every registered op must have a row, or name the file testing it.
+"""
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+from tinygrad_bn import Tensor, gradcheck
+from tinygrad_bn.ops import OPS
+
+ROOT = Path(__file__).resolve().parents[1]
+RNG = np.random.default_rng(0)
+TESTED_ELSEWHERE = {            # ops registered by later issues, and the test file covering each
+    "conv2d": "tests/test_conv.py",
+    "max_pool2d": "tests/test_conv.py",
+    "avg_pool2d": "tests/test_conv.py",
+    "batch_norm": "tests/test_batchnorm.py",
+}
+
+
+def th():
+    """The torch module; only the cross-check test calls torch rows, after its fixture skipped or not."""
+    import torch
+    return torch
+
+
+@dataclass
+class Row:
+    op: str
+    id: str
+    fn: object               # Tensors -> Tensor
+    inputs: list             # float64 arrays, each becomes a Tensor with requires_grad=True
+    np_fn: object = None     # arrays -> array; defaults to fn
+    torch_fn: object = None  # torch tensors -> tensor; defaults to fn
+    smooth: bool = True      # False at kinks and ties: central differences cannot check those
+
+    def __str__(self):
+        return f"{self.op}-{self.id}"
+
+
+def N(*shape):
+    """Standard normal values."""
+    return RNG.standard_normal(shape)
+
+
+def P(*shape):
+    """Values in [0.5, 2]: inside the domain of log, sqrt, reciprocal and divisors."""
+    return RNG.uniform(0.5, 2.0, shape)
+
+
+def A(values):
+    """Literal values, for ties and kinks."""
+    return np.array(values, dtype=np.float64)
+
+
+def M(method, *args, **kwargs):
+    """x.method(*args, **kwargs): the same call on a Tensor and a torch tensor."""
+    return lambda x: getattr(x, method)(*args, **kwargs)
+
+
+ROWS = []
+
+
+def row(op, id, fn, *inputs, np_fn=None, torch_fn=None, smooth=True):
+    ROWS.append(Row(op, id, fn, list(inputs), np_fn or fn, torch_fn or fn, smooth))
+
+
+# --- elementwise, binary: broadcasting, 0-d, 1-d and 4-d ------------------------------------------
+BINARY_SHAPES = {"same": [(3, 4), (3, 4)], "row": [(3, 4), (4,)], "col-row": [(3, 1), (1, 4)],
+                 "0d": [(), (3,)], "4d": [(2, 1, 3, 2), (4, 1, 2)], "scalars": [(), ()]}
+for op, fn in {"add": lambda a, b: a + b, "sub": lambda a, b: a - b,
+               "mul": lambda a, b: a * b}.items():
+    for id, (sa, sb) in BINARY_SHAPES.items():
+        row(op, id, fn, N(*sa), N(*sb))
+for id, (sa, sb) in BINARY_SHAPES.items():
+    row("div", id, lambda a, b: a / b, N(*sa), P(*sb))
+row("add", "x+x", lambda a: a + a, N(3))
+row("mul", "x*x", lambda a: a * a, N(2, 3))
+row("sub", "1-x", lambda a: 1 - a, N(3))
+row("div", "2/x", lambda a: 2 / a, P(2, 3))
+row("add", "x+array", lambda a: a + np.arange(4.0), N(3, 4),
+    torch_fn=lambda a: a + th().arange(4.0, dtype=th().float64))
+for op, pick in {"maximum": np.maximum, "minimum": np.minimum}.items():
+    torch_pick = lambda a, b, op=op: getattr(th(), op)(a, b)
+    tg_pick = lambda a, b, op=op: getattr(tg, op)(a, b)
+    row(op, "broadcast", tg_pick, N(3, 4), N(4), np_fn=pick, torch_fn=torch_pick)
+    row(op, "4d", tg_pick, N(2, 1, 2, 3), N(3, 1, 1), np_fn=pick, torch_fn=torch_pick)
+    row(op, "ties", tg_pick, A([1.0, 2.0, -1.0, 0.0]), A([1.0, 0.5, -1.0, 0.0]),
+        np_fn=pick, torch_fn=torch_pick, smooth=False)
+    row(op, "method", M(op, 0.25), N(5), np_fn=lambda x, pick=pick: pick(x, 0.25),
+        torch_fn=lambda x, op=op: getattr(th(), op)(x, th().tensor(0.25, dtype=th().float64)))
+
+# --- elementwise, unary ------------------------------------------------------------------------
+UNARY = {  # op: (NumPy reference, torch method, domain)
+    "neg": (np.negative, "neg", N), "square": (np.square, "square", N),
+    "sqrt": (np.sqrt, "sqrt", P), "reciprocal": (np.reciprocal, "reciprocal", P),
+    "exp": (np.exp, "exp", N), "log": (np.log, "log", P), "relu": (lambda x: np.maximum(x, 0), "relu", N),
+    "tanh": (np.tanh, "tanh", N), "sigmoid": (lambda x: np.exp(-np.logaddexp(0, -x)), "sigmoid", N),
+    "abs": (np.abs, "abs", N),
+}
+for op, (ref, method, domain) in UNARY.items():
+    tg_method = M("__neg__") if op == "neg" else M(op)
+    for id, shape in {"0d": (), "1d": (5,), "4d": (2, 3, 1, 2)}.items():
+        row(op, id, tg_method, domain(*shape), np_fn=ref, torch_fn=M(method))
+for op in ("relu", "abs"):
+    ref, method, _ = UNARY[op]
+    row(op, "zeros", M(op), A([-1.0, 0.0, 0.0, 2.0]), np_fn=ref, torch_fn=M(method), smooth=False)
+row("sigmoid", "large", M("sigmoid"), A([-800.0, -30.0, 30.0, 800.0]), np_fn=UNARY["sigmoid"][0],
+    torch_fn=M("sigmoid"), smooth=False)   # finite where exp(-x) overflows; grads underflow to 0
+for exponent, domain in ((3, N), (2.0, N), (0.5, P), (-1.5, P), (1, N), (0, N)):
+    row("pow", f"exp{exponent}", lambda x, e=exponent: x ** e, domain(2, 3))
+row("pow", "0d", lambda x: x ** 3, N())
+row("pow", "0**0", lambda x: x ** 0, A([0.0, 1.0]), smooth=False)
+row("clip", "both", M("clip", -0.5, 0.5), N(3, 4), np_fn=lambda x: np.clip(x, -0.5, 0.5),
+    torch_fn=M("clamp", -0.5, 0.5))
+row("clip", "min", M("clip", min=0.1), N(2, 1, 3, 2), np_fn=lambda x: np.clip(x, 0.1, None),
+    torch_fn=M("clamp", min=0.1))
+row("clip", "max", M("clip", max=0.1), N(5), np_fn=lambda x: np.clip(x, None, 0.1),
+    torch_fn=M("clamp", max=0.1))
+row("clip", "ends", M("clip", -0.5, 0.5), A([-1.0, -0.5, 0.0, 0.5, 1.0]),
+    np_fn=lambda x: np.clip(x, -0.5, 0.5), torch_fn=M("clamp", -0.5, 0.5), smooth=False)
+COND = np.array([[True], [False], [True]])
+row("where", "broadcast", lambda a, b: tg.where(COND, a, b), N(3, 4), N(4),
+    np_fn=lambda a, b: np.where(COND, a, b),
+    torch_fn=lambda a, b: th().where(th().as_tensor(COND), a, b))
+row("where", "scalar", lambda a: tg.where(COND, a, 0.0), N(3, 2),
+    np_fn=lambda a: np.where(COND, a, 0.0), torch_fn=lambda a: th().where(th().as_tensor(COND), a, 0.0))
+
+
+# --- reductions: a shape x axis x keepdims grid ----------------------------------------------------
+def torch_reduce(name, axis, keepdims, ddof):
+    dims = {} if axis is None else {"dim": axis}
+    if name == "var":
+        return lambda t: t.var(**dims, correction=ddof, keepdim=keepdims)
+    torch_name = {"max": "amax", "min": "amin"}.get(name, name)
+    return lambda t: getattr(th(), torch_name)(t, **(dims or {"dim": tuple(range(t.ndim))}),
+                                               keepdim=keepdims)
+
+
+REDUCE_AXES = {(): [None], (5,): [None, 0, -1], (3, 4): [None, 0, 1, -1, (0, 1)],
+               (2, 3, 2, 2): [None, 1, -2, (0, 2), (1, -1), (0, 1, 2, 3)]}
+for op in ("sum", "mean", "max", "min", "var"):
+    extra = {"ddof": 0} if op == "var" else {}
+    for shape, axes in REDUCE_AXES.items():
+        for axis in axes:
+            for keepdims in (False, True):
+                if op == "var" and shape == ():
+                    continue                 # variance of one value: nothing to differentiate
+                kw = dict(axis=axis, keepdims=keepdims, **extra)
+                row(op, f"{shape}-axis{axis}-keep{int(keepdims)}", M(op, **kw), N(*shape),
+                    np_fn=lambda x, op=op, kw=kw: getattr(np, op)(x, **kw),
+                    torch_fn=torch_reduce(op, axis, keepdims, 0))
+row("sum", "0d-axis0", M("sum", axis=0), N(), np_fn=np.sum, torch_fn=M("sum", dim=0))
+row("var", "ddof1", M("var", axis=0, ddof=1), N(4, 3), np_fn=lambda x: np.var(x, axis=0, ddof=1),
+    torch_fn=torch_reduce("var", 0, False, 1))
+for op in ("max", "min"):
+    ties = A([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]) * (1 if op == "max" else -1)
+    for axis in (None, 1, 0):
+        row(op, f"ties-axis{axis}", M(op, axis=axis), ties,
+            np_fn=lambda x, op=op, axis=axis: getattr(np, op)(x, axis=axis),
+            torch_fn=torch_reduce(op, axis, False, 0), smooth=False)
+
+# --- shape ---------------------------------------------------------------------------------------
+row("reshape", "2d", M("reshape", 4, 3), N(3, 4))
+row("reshape", "minus1", M("reshape", -1), N(2, 3, 1, 2))
+row("reshape", "0d", M("reshape", 1, 1), N())
+row("reshape", "4d", M("reshape", 2, 2, 3, 1), N(4, 3))
+row("transpose", "T", lambda x: x.T, N(3, 4))
+row("transpose", "perm", M("transpose", 2, 0, 3, 1), N(2, 3, 1, 4),
+    torch_fn=M("permute", 2, 0, 3, 1))
+row("transpose", "negative", M("transpose", -1, 0, -2), N(2, 3, 4), torch_fn=M("permute", -1, 0, -2))
+row("transpose", "1d", M("transpose"), N(5), torch_fn=M("permute", 0))
+row("broadcast_to", "row", M("broadcast_to", (3, 4)), N(4),
+    np_fn=lambda x: np.broadcast_to(x, (3, 4)))
+row("broadcast_to", "4d", M("broadcast_to", (2, 3, 4, 5)), N(3, 1, 5),
+    np_fn=lambda x: np.broadcast_to(x, (2, 3, 4, 5)))
+row("broadcast_to", "0d", M("broadcast_to", (2, 3)), N(), np_fn=lambda x: np.broadcast_to(x, (2, 3)))
+INDEX = np.array([0, 2, 0, 0])
+MASK = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
+row("getitem", "int", lambda x: x[1], N(3, 4))
+row("getitem", "slices", lambda x: x[1:, ::2], N(3, 4))
+row("getitem", "4d-ellipsis", lambda x: x[..., 1:, 0], N(2, 3, 4, 2))
+row("getitem", "newaxis", lambda x: x[None, :, 1], N(3, 4))
+row("getitem", "0d-of-1d", lambda x: x[-1], N(5))
+row("getitem", "int-array-repeats", lambda x: x[INDEX], N(3, 4))   # scatter-add: row 0 gets 3 g's
+row("getitem", "int-array-and-slice", lambda x: x[INDEX, 1:], N(3, 4))
+row("getitem", "two-int-arrays", lambda x: x[INDEX, INDEX], N(3, 4))
+row("getitem", "list", lambda x: x[[1, 1, 0]], N(3, 2))
+row("getitem", "bool-mask", lambda x: x[MASK], N(3, 4))
+row("getitem", "bool-rows", lambda x: x[MASK[:, 0]], N(3, 4))
+row("concatenate", "axis0", lambda a, b: tg.concatenate([a, b]), N(2, 3), N(4, 3),
+    np_fn=lambda a, b: np.concatenate([a, b]), torch_fn=lambda a, b: th().cat([a, b]))
+row("concatenate", "axis-1-three", lambda a, b, c: tg.concatenate([a, b, c], axis=-1),
+    N(2, 1, 3, 1), N(2, 1, 3, 2), N(2, 1, 3, 3),
+    np_fn=lambda *xs: np.concatenate(xs, axis=-1), torch_fn=lambda *xs: th().cat(xs, dim=-1))
+row("concatenate", "same-input", lambda a: tg.concatenate([a, a], axis=0), N(3),
+    np_fn=lambda a: np.concatenate([a, a]), torch_fn=lambda a: th().cat([a, a]))
+row("stack", "axis0", lambda a, b: tg.stack([a, b]), N(3), N(3),
+    np_fn=lambda a, b: np.stack([a, b]), torch_fn=lambda a, b: th().stack([a, b]))
+row("stack", "axis-1-4d", lambda a, b, c: tg.stack([a, b, c], axis=-1),
+    N(2, 1, 3, 2), N(2, 1, 3, 2), N(2, 1, 3, 2),
+    np_fn=lambda *xs: np.stack(xs, axis=-1), torch_fn=lambda *xs: th().stack(xs, dim=-1))
+row("stack", "0d", lambda a, b: tg.stack([a, b]), N(), N(),
+    np_fn=lambda a, b: np.stack([a, b]), torch_fn=lambda a, b: th().stack([a, b]))
+row("pad", "2d", M("pad", ((1, 0), (2, 1))), N(3, 4),
+    np_fn=lambda x: np.pad(x, ((1, 0), (2, 1))),
+    torch_fn=lambda x: th().nn.functional.pad(x, (2, 1, 1, 0)))
+row("pad", "4d-value", M("pad", ((0, 0), (0, 0), (1, 1), (2, 0)), value=1.5), N(2, 1, 3, 2),
+    np_fn=lambda x: np.pad(x, ((0, 0), (0, 0), (1, 1), (2, 0)), constant_values=1.5),
+    torch_fn=lambda x: th().nn.functional.pad(x, (2, 0, 1, 1), value=1.5))
+row("pad", "1d-int", M("pad", 2), N(3), np_fn=lambda x: np.pad(x, 2),
+    torch_fn=lambda x: th().nn.functional.pad(x, (2, 2)))
+
+# --- matmul: NumPy's 1-D, 2-D and batched rules -------------------------------------------------
+MATMUL_SHAPES = {"1d@1d": [(4,), (4,)], "1d@2d": [(4,), (4, 3)], "2d@1d": [(3, 4), (4,)],
+                 "2d@2d": [(3, 4), (4, 2)], "batched": [(2, 3, 4), (2, 4, 5)],
+                 "broadcast-batch": [(2, 1, 3, 4), (5, 4, 2)], "1d@batched": [(4,), (3, 4, 2)],
+                 "batched@1d": [(2, 3, 4), (4,)], "batched@2d": [(2, 3, 4), (4, 2)]}
+for id, (sa, sb) in MATMUL_SHAPES.items():
+    row("matmul", id, lambda a, b: a @ b, N(*sa), N(*sb))
+
+
+# --- the tests -----------------------------------------------------------------------------------
+def leaves(r):
+    return [Tensor(a.copy(), requires_grad=True) for a in r.inputs]
+
+
+def upstream(shape):
+    return np.random.default_rng(1).standard_normal(shape)
+
+
+@pytest.mark.parametrize("r", ROWS, ids=str)
+def test_forward_matches_numpy(r):
+    out = r.fn(*leaves(r))
+    expected = np.asarray(r.np_fn(*r.inputs))
+    assert out.op == r.op, f"row {r} is meant to run {r.op} but its result came from {out.op}"
+    assert out.shape == expected.shape and out.dtype == np.float64
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("r", [r for r in ROWS if r.smooth], ids=str)
+def test_gradcheck(r):
+    assert gradcheck(r.fn, *leaves(r), seed=2)
+
+
+@pytest.mark.parametrize("r", ROWS, ids=str)
+def test_matches_torch(r, torch):
+    xs = leaves(r)
+    ts = [torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in r.inputs]
+    t_out = r.torch_fn(*ts)      # first: our forward locks the arrays it saves, such as COND
+    out = r.fn(*xs)
+    v = upstream(out.shape)
+    out.backward(v)
+    t_out.backward(torch.as_tensor(v))
+    np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=1e-10, atol=1e-13)
+    for i, (x, t) in enumerate(zip(xs, ts)):
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-10, atol=1e-13,
+                                   err_msg=f"{r}: gradient of input {i}")
+
+
+def test_every_registered_op_has_a_row_or_a_test_file():
+    """A new primitive without tests fails here: add rows above, or name its test file."""
+    covered = {r.op for r in ROWS}
+    missing = sorted(set(OPS) - covered - set(TESTED_ELSEWHERE))
+    assert not missing, f"primitives with no row in tests/test_ops.py: {missing}"
+    for op, path in TESTED_ELSEWHERE.items():
+        if op in OPS:
+            assert (ROOT / path).exists(), f"{op} is said to be tested in {path}, which is missing"
+            assert op in (ROOT / path).read_text(), f"{path} never mentions {op}"
+    assert not covered - set(OPS), f"rows for unregistered ops: {sorted(covered - set(OPS))}"
+
+
+def test_ties_share_the_gradient_as_documented():
+    """max/min: tied extremes share g equally; maximum/minimum: half each; relu/abs: 0 at 0."""
+    x = Tensor([3.0, 1.0, 3.0, 3.0], requires_grad=True)
+    x.max().backward()
+    assert list(x.grad) == [1 / 3, 0.0, 1 / 3, 1 / 3]
+    a, b = Tensor([2.0, 1.0], requires_grad=True), Tensor([2.0, 0.0], requires_grad=True)
+    tg.maximum(a, b).sum().backward()
+    assert list(a.grad) == [0.5, 1.0] and list(b.grad) == [0.5, 0.0]
+    z = Tensor([0.0], requires_grad=True)
+    (z.relu() + z.abs()).sum().backward()
+    assert list(z.grad) == [0.0]
