@@ -64,7 +64,8 @@ def to_ours(conv, running_var, steps, n, eps=1e-5):
     Running means need no mapping: all start at 0 and only the momentum spelling differs.
     """
     decay = (1 - conv.new_weight) ** steps
-    s = running_var - conv.init_var * decay - (eps * (1 - decay) if conv.eps_in_var else 0.0)
+    s = np.asarray(running_var, dtype=np.float64) - conv.init_var * decay
+    s = s - eps * (1 - decay) if conv.eps_in_var else s
     return decay + (s if conv.unbiased else s * n / (n - 1))
 
 
