@@ -1,0 +1,413 @@
+"""The engine's promises: accumulation, release, tapes and steps, grad mode, read-only saved arrays,
+memory, dtypes, operators, depth without recursion, and gradcheck itself."""
+import threading
+import warnings
+import weakref
+
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+from tinygrad_bn import Tape, Tensor, gradcheck, no_grad
+from tinygrad_bn.gradcheck import GradcheckError
+from tinygrad_bn.ops import OPS, Op
+from tinygrad_bn.tensor import apply
+
+
+def leaf(*values, name=None):
+    return Tensor(np.array(values, dtype=np.float64), requires_grad=True, name=name)
+
+
+# --- accumulation ------------------------------------------------------------------------------
+def test_x_times_x_counts_both_inputs():
+    x = leaf(3.0)
+    (x * x).sum().backward()
+    assert x.grad.tolist() == [6.0]
+
+
+def test_x_plus_x_and_doubling_twice():
+    x = leaf(1.0, 2.0)
+    (x + x).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+    a = leaf(5.0)
+    b = a + a
+    c = b + b
+    c.sum().backward()
+    assert a.grad.tolist() == [4.0] and b.grad.tolist() == [2.0]
+
+
+def test_reused_subexpression_gets_every_path():
+    x = leaf(0.5, -1.0)
+    y = x * 2
+    z = (y * y + y).sum()        # dz/dx = (2y + 1) * 2
+    z.backward()
+    np.testing.assert_array_equal(x.grad, (2 * y.data + 1) * 2)
+    np.testing.assert_array_equal(y.grad, 2 * y.data + 1)
+
+
+def test_identity_grads_are_not_mutated():
+    """add returns g itself: accumulating in place would change the caller's array."""
+    x = leaf(1.0, 2.0, 3.0)
+    a = x * 1.0
+    v = np.array([1.0, 2.0, 3.0])
+    ((a + a) + a).backward(v)
+    assert v.tolist() == [1.0, 2.0, 3.0]
+    assert x.grad.tolist() == [3.0, 6.0, 9.0]
+
+
+def test_leaf_grads_accumulate_across_backward_calls():
+    x = leaf(1.0, 2.0)
+    (x * x).sum().backward()
+    first = x.grad
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [5.0, 7.0]
+    assert first.tolist() == [2.0, 4.0]        # the array the user kept is not changed
+
+
+def test_intermediate_grad_is_set_not_accumulated():
+    x = leaf(1.0, 2.0)
+    y = x * 3
+    loss = (y * y).sum()
+    loss.backward(retain_graph=True)
+    dy = y.grad.copy()
+    loss.backward()
+    np.testing.assert_array_equal(y.grad, dy)
+    np.testing.assert_array_equal(x.grad, 2 * dy * 3)
+    assert loss.grad == 1.0
+
+
+def test_unused_leaf_has_no_grad():
+    x, w = leaf(1.0), leaf(2.0)
+    (x * 2).sum().backward()
+    assert w.grad is None
+
+
+# --- release and retain_graph ------------------------------------------------------------------
+@pytest.mark.parametrize("make", [lambda x: (x * x).sum(), lambda x: x + x],
+                         ids=["saved-arrays", "saved-nothing"])
+def test_second_backward_through_released_records_raises(make):
+    x = leaf(2.0)
+    loss = make(x)
+    loss.backward()
+    first = x.grad.copy()
+    with pytest.raises(RuntimeError, match="released.*retain_graph=True"):
+        loss.backward()
+    assert np.array_equal(x.grad, first)       # the failed backward added nothing
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = leaf(2.0)
+    loss = (x * x).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    assert x.grad.tolist() == [8.0]
+    assert loss.record.released               # the second (non-retaining) backward released it
+
+
+def test_non_scalar_backward_needs_a_grad():
+    y = leaf(1.0, 2.0) * 2
+    with pytest.raises(RuntimeError, match=r"not a scalar.*\(2,\)"):
+        y.backward()
+
+
+def test_wrong_grad_shape_raises():
+    y = leaf(1.0, 2.0) * 2
+    with pytest.raises(ValueError, match=r"\(3,\).*\(2,\)"):
+        y.backward(np.ones(3))
+
+
+def test_backward_without_requires_grad_raises():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        (Tensor([1.0]) * 2).sum().backward()
+
+
+def test_backward_from_a_leaf_seeds_its_grad():
+    x = leaf(4.0)
+    x.backward(np.array([2.0]))
+    assert x.grad.tolist() == [2.0]
+
+
+# --- tapes, records, steps ---------------------------------------------------------------------
+def test_tape_lists_records_in_order_and_nests():
+    x, w = leaf(1.0, 2.0, name="x"), leaf(3.0, name="w")
+    with Tape() as outer:
+        h = x * w
+        with Tape() as inner:
+            out = (h + 1.0).sum()
+    assert [r.op for r in outer] == ["mul", "add", "sum"]
+    assert [r.op for r in inner] == ["add", "sum"] and len(inner) == 2 and len(outer) == 3
+    assert outer[1] is inner[0]
+    r = outer[0]
+    assert r.inputs == (x, w) and r.output is h and h.record is r and h.op == "mul"
+    assert r.rule == OPS["mul"].rule and r.attrs == {}
+    assert set(r.saved) == {"a", "b"} and r.saved["a"] is x.data
+    assert outer[0].index < outer[1].index < outer[2].index
+    assert outer[2].attrs == {"axis": None, "keepdims": False} and out.record is outer[2]
+    assert r.nbytes == x.data.nbytes + w.data.nbytes == outer.nbytes
+    assert inner.nbytes == 0 and "r" in repr(r) and "3 records" in repr(outer)
+
+
+def test_tape_nbytes_counts_shared_arrays_once():
+    x = leaf(*range(4))
+    with Tape() as tape:
+        (x * x).sum()
+    assert tape.nbytes == x.data.nbytes and tape[0].nbytes == 2 * x.data.nbytes
+
+
+def test_tape_str_is_a_wengert_listing():
+    x = leaf(1.0, name="x")
+    with Tape() as tape:
+        y = (x * 2.0).named("y")
+        y.sum(axis=0)
+    lines = str(tape).splitlines()
+    assert len(lines) == 2
+    assert lines[0].split()[1:] == ["y", "=", "mul(x,", "const)"]
+    assert "sum(y, axis=0, keepdims=False)" in lines[1]
+
+
+def make_graph():
+    """Same values every call: a small graph with fan-out, broadcasting and a reduction."""
+    rng = np.random.default_rng(5)
+    x = Tensor(rng.standard_normal((4, 3)), requires_grad=True, name="x")
+    w = Tensor(rng.standard_normal((3,)), requires_grad=True, name="w")
+    h = (x * w).tanh()
+    loss = ((h - h.mean(axis=0)) ** 2).mean() + (w * w).sum()
+    return x, w, h, loss
+
+
+def test_backward_steps_drained_equals_backward_exactly():
+    x1, w1, h1, loss1 = make_graph()
+    loss1.backward()
+    x2, w2, h2, loss2 = make_graph()
+    steps = list(tg.tape.backward_steps(loss2))
+    for a, b in ((x1, x2), (w1, w2), (h1, h2)):
+        assert np.array_equal(a.grad, b.grad)
+    indices = [s.record.index for s in steps]
+    assert indices == sorted(indices, reverse=True) and len(steps) == len(set(indices))
+    for s in steps:
+        assert s.rule == s.record.rule and len(s.grad_inputs) == len(s.record.inputs)
+        assert s.grad_output.shape == s.record.output.shape
+        for t, g in zip(s.record.inputs, s.grad_inputs):
+            assert g is None or g.shape == t.shape
+    mul = next(s for s in steps if s.record.op == "mul" and s.record.inputs[0] is x2)
+    assert mul.reduced_axes == ((), (0,))      # w (3,) was broadcast over the rows of x
+    assert "mul" in repr(mul)
+
+
+def test_backward_steps_after_the_tape_block_ended():
+    x1, _, _, loss1 = make_graph()
+    loss1.backward()
+    rng = np.random.default_rng(5)
+    x = Tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    w = Tensor(rng.standard_normal((3,)), requires_grad=True)
+    with Tape() as tape:
+        h = (x * w).tanh()
+    loss = ((h - h.mean(axis=0)) ** 2).mean() + (w * w).sum()     # after the block
+    steps = list(tape.backward_steps(loss))
+    assert np.array_equal(x.grad, x1.grad)
+    assert len(steps) > len(tape) == 2
+
+
+def test_tape_backward_is_loss_backward():
+    x = leaf(1.0, 2.0)
+    with Tape() as tape:
+        loss = (x * x).sum()
+    tape.backward(loss)
+    assert x.grad.tolist() == [2.0, 4.0]
+
+
+def test_steps_skip_records_off_the_path():
+    x = leaf(1.0)
+    with Tape() as tape:
+        side = x * 5
+        loss = (x * 2).sum()
+    steps = list(tape.backward_steps(loss))
+    assert [s.record.op for s in steps] == ["sum", "mul"] and side.grad is None
+
+
+# --- grad mode ---------------------------------------------------------------------------------
+def test_no_grad_context_records_nothing():
+    x = leaf(1.0)
+    with Tape() as tape, no_grad():
+        y = x * 2
+        assert not tg.is_grad_enabled()
+        with tg.enable_grad():
+            z = x * 3
+    assert y.record is None and not y.requires_grad
+    assert z.requires_grad and [r.op for r in tape] == ["mul"] and tg.is_grad_enabled()
+
+
+def test_no_grad_decorator_records_nothing():
+    @no_grad()
+    def double(t):
+        return t * 2
+
+    x = leaf(1.0)
+    with Tape() as tape:
+        y = double(x)
+    assert len(tape) == 0 and y.record is None and tg.is_grad_enabled()
+
+
+def test_grad_mode_is_per_thread():
+    seen = []
+    with no_grad():
+        worker = threading.Thread(target=lambda: seen.append((leaf(1.0) * 2).requires_grad))
+        worker.start()
+        worker.join()
+    assert seen == [True]
+
+
+# --- read-only saved arrays and memory ---------------------------------------------------------
+def test_saved_arrays_are_read_only_until_backward():
+    data = np.array([1.0, 2.0])
+    x = Tensor(data, requires_grad=True)
+    loss = (x * x).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        data[0] = 5.0
+    with pytest.raises(ValueError, match="read-only"):
+        x.data[1:][0] = 5.0                    # a view of a saved array
+    loss.backward()
+    data[0] = 5.0
+    assert x.data[0] == 5.0
+
+
+def test_saved_arrays_writable_again_when_the_graph_is_dropped():
+    data = np.array([1.0, 2.0])
+    x = Tensor(data, requires_grad=True)
+    y = x.exp() * x                             # two records save data
+    z = x * 3
+    del y
+    assert not data.flags.writeable            # z's record still holds it
+    del z
+    data[0] = 0.0
+
+
+def test_graph_dropped_without_backward_is_freed():
+    x = leaf(1.0, 2.0)
+    y = (x * x).exp().sum()
+    records = [weakref.ref(y.record), weakref.ref(y.record.inputs[0].record)]
+    del y                                       # no gc.collect(): no cycles keep records alive
+    assert all(r() is None for r in records)
+
+
+def test_backward_frees_saved_arrays():
+    x = leaf(1.0, 2.0)
+    with Tape() as tape:
+        loss = (x * x).sum()
+    assert tape.nbytes > 0
+    loss.backward()
+    assert tape.nbytes == 0 and all(r.released and r.saved is None for r in tape)
+
+
+# --- dtypes and operators ----------------------------------------------------------------------
+def test_float32_stays_float32_through_ops_and_grads():
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((4, 3)).astype(np.float32), requires_grad=True)
+    w = Tensor(rng.standard_normal((3, 2)).astype(np.float32), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")          # no float64 sneaks in and triggers the mix warning
+        with Tape() as tape:
+            h = (x @ w).sigmoid() * 2.0 - 1 / (1 + x.max(axis=1, keepdims=True) ** 2)
+            loss = (h.var(axis=0) + h.mean() + x[1:, 0].abs().sum() + x.abs().sqrt().clip(0.1)[0, 0]
+                    + tg.maximum(h, 0.0).sum() / 3).sum()
+        steps = list(tape.backward_steps(loss))
+    assert all(r.output.dtype == np.float32 for r in tape)
+    assert all(s.grad_output.dtype == np.float32 for s in steps)
+    assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32
+
+
+def test_lists_and_ints_become_float64():
+    assert Tensor([1, 2]).dtype == np.float64 and Tensor(3).dtype == np.float64
+    assert Tensor([[1.5]]).dtype == np.float64
+    assert Tensor(np.ones(2, dtype=np.float32)).dtype == np.float32
+
+
+def test_numbers_and_arrays_on_either_side_give_tensors():
+    x = leaf(1.0, 2.0)
+    for y in (1 - x, 2 / x, np.ones(2) + x, np.ones(2) * x, np.ones((3, 2)) @ x, 2 ** x, x ** 2):
+        assert isinstance(y, Tensor) and y.requires_grad
+    np.testing.assert_allclose((1 - x).data, [0.0, -1.0])
+    np.testing.assert_allclose((2 / x).data, [2.0, 1.0])
+    np.testing.assert_allclose((2 ** x).data, [2.0, 4.0])
+
+
+def test_repr_shows_name_shape_op_and_small_values():
+    x = leaf(1.0, 2.0, name="x")
+    text = repr(x * 2)
+    assert "shape=(2,)" in text and "op=mul" in text and "2., 4." in text
+    assert "name='x'" in repr(x) and "requires_grad=True" in repr(x)
+    assert "data=" not in repr(Tensor(np.zeros(100)))
+
+
+def test_tensor_helpers():
+    x = leaf(1.0, 2.0, name="x")
+    d = x.detach()
+    assert d.data is x.data and not d.requires_grad and d.is_leaf and x.numpy() is x.data
+    assert (x.sum()).item() == 3.0 and len(x) == 2 and x.ndim == 1 and x.size == 2
+    assert (x * 2).named("y").name == "y" and (x < 2).data.tolist() == [True, False]
+    with pytest.raises(ValueError, match="item"):
+        x.item()
+
+
+# --- depth -------------------------------------------------------------------------------------
+def test_100k_op_chain_without_recursion_error():
+    from benchmarks.deep_chain import chain
+    assert chain(100_000) == 1.0
+
+
+def test_deep_chain_benchmark_smoke(capsys):
+    from benchmarks.deep_chain import main
+    results = main(sizes=(10, 20), repeats=1)
+    assert set(results) == {10, 20}
+    assert "ratio 20/10" in capsys.readouterr().out
+
+
+# --- gradcheck ---------------------------------------------------------------------------------
+def test_gradcheck_passes_correct_functions():
+    x = Tensor(np.random.default_rng(0).standard_normal((3, 2)), requires_grad=True)
+    w = Tensor(np.random.default_rng(1).standard_normal((2, 4)), requires_grad=True)
+    assert gradcheck(lambda x, w: (x @ w).tanh().sum(axis=0), x, w) is True
+
+
+@pytest.fixture
+def wrong_square():
+    """A test-only primitive whose backward forgets the factor 2; removed from OPS afterwards."""
+    class WrongSquare(Op):
+        """out = x**2 with a deliberately wrong backward."""
+        name = "test_wrong_square"
+        rule = "dx = g * x"
+
+        @staticmethod
+        def forward(x):
+            return x * x, {"x": x}
+
+        @staticmethod
+        def backward(g, saved):
+            return g * saved["x"]
+    yield WrongSquare
+    del OPS["test_wrong_square"]
+
+
+def test_gradcheck_raises_with_a_table_on_a_wrong_backward(wrong_square):
+    x = Tensor(np.array([[1.0, -2.0], [3.0, 0.5]]), requires_grad=True, name="x")
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda x: apply(wrong_square, x), x)
+    lines = str(info.value).splitlines()
+    assert "4 gradient entries disagree" in lines[0]
+    assert lines[1].split() == ["input", "index", "analytic", "numeric", "abs", "err", "rel", "err"]
+    worst = lines[2].split()        # x[1, 0] = 3 has the largest error: analytic 3 v, numeric 6 v
+    assert worst[0] == "x" and worst[1:3] == ["(1,", "0)"]
+    assert float(worst[4]) == pytest.approx(2 * float(worst[3]), rel=1e-5)
+
+
+def test_gradcheck_warns_on_float32():
+    x = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    with pytest.warns(UserWarning, match="float32"):
+        assert gradcheck(lambda x: x * x, x)
+
+
+def test_gradcheck_needs_an_input_with_requires_grad():
+    with pytest.raises(ValueError, match="requires_grad=True"):
+        gradcheck(lambda x: x * 2, Tensor([1.0]))
+    with pytest.raises(TypeError, match="must return a Tensor"):
+        gradcheck(lambda x: 3.0, leaf(1.0))
