@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from tinygrad_bn import Tape, Tensor, gradcheck, nn, reference
+import tinygrad_bn as tg
+from tinygrad_bn import Tape, Tensor, cli, gradcheck, nn, reference
 from tinygrad_bn import functional as F
 
 TEN = ["mean", "sub", "square", "mean", "add", "sqrt", "reciprocal", "mul", "mul", "add"]
@@ -320,3 +321,21 @@ def test_float32_stays_float32():
     gamma, beta = Tensor(np.ones(3, np.float32)), Tensor(np.zeros(3, np.float32))
     for fused in (False, True):
         assert F.batch_norm(x, gamma, beta, fused=fused).dtype == np.float32
+
+
+# --- compare_bn and its command -----------------------------------------------------------------
+def test_compare_bn_figures_and_table():
+    result = tg.compare_bn((6, 3, 2, 2), seed=1, repeats=2)
+    assert result.records == {"composed": 12, "fused": 1}
+    assert result.nbytes["fused"] < result.nbytes["composed"]
+    assert all(rel < 1e-13 for _, rel in result.diffs.values())
+    text = str(result)
+    assert "| records | 12 | 1 | 0.08 | | |" in text
+    assert all(f"| {name} |" in text for name in ("out", "dx", "dgamma", "dbeta", "forward",
+                                                  "backward", "bytes saved"))
+
+
+def test_compare_bn_command(capsys):
+    assert cli.main(["compare-bn", "--shape", "8,3", "--dtype", "float32", "--repeats", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "x (8, 3) float32" in out and "| records | 10 | 1 |" in out

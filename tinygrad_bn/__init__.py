@@ -15,3 +15,5 @@ __all__ += ["save", "load", "CheckpointError"]
 from .explain import explain
 from . import viz               # draws tapes and tensors; nothing in the core imports it
 __all__ += ["explain", "viz"]
+from .compare import compare_bn    # composed vs fused batch norm, one table
+__all__ += ["compare_bn"]

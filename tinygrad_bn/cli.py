@@ -122,6 +122,25 @@ def _add_viz(sub):
     explain.set_defaults(run=_explain)
 
 
+def _compare_bn(args):
+    """Composed BN (ten records) vs the fused primitive (one): differences, memory, time."""
+    from .compare import compare_bn
+    shape = tuple(int(n) for n in args.shape.split(","))
+    print(compare_bn(shape, dtype=np.dtype(args.dtype), seed=args.seed, repeats=args.repeats))
+    return 0
+
+
+def _add_compare_bn(sub):
+    """`tinygrad-bn compare-bn [--shape 64,32] [--dtype float64] [--seed 0]` (issue 4)."""
+    p = sub.add_parser("compare-bn", help="composed vs fused batch norm, one table",
+                       description=_compare_bn.__doc__)
+    p.add_argument("--shape", default="64,32", help="N,D or N,C,H,W (default 64,32)")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float64")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--repeats", type=int, default=20, help="timing: median of this many runs")
+    p.set_defaults(run=_compare_bn)
+
+
 def build_parser():
     """The argparse tree: `tinygrad-bn <command> --help` documents each command."""
     parser = argparse.ArgumentParser(prog="tinygrad-bn", description=__doc__)
@@ -132,6 +151,7 @@ def build_parser():
     rules = sub.add_parser("rules", help="print the derivatives table", description=_rules.__doc__)
     rules.set_defaults(run=_rules)
     _add_viz(sub)
+    _add_compare_bn(sub)
     return parser
 
 
