@@ -53,6 +53,7 @@ def _bn_composed(x, gamma, beta, axes, shape, eps, running=None):
         mu, var = (Tensor(a.reshape(shape).astype(x.dtype, copy=False)).named(name)
                    for a, name in zip(running, ("mu", "var")))
         xmu = (x - mu).named("xmu")
+    eps = Tensor(np.asarray(eps, dtype=x.dtype), name="eps")
     var_eps = (var + eps).named("var_eps")      # eps inside the sqrt: var = 0 stays finite
     sqrtvar = var_eps.sqrt().named("sqrtvar")
     ivar = sqrtvar.reciprocal().named("ivar")
