@@ -32,6 +32,7 @@ STYLES = {                               # node kind -> Graphviz attributes (see
     "op": {"shape": "ellipse", "style": "filled", "fillcolor": "#efe3fb"},
     "group": {"shape": "box3d", "style": "filled", "fillcolor": "#e4d3f5"},
 }
+_DTYPES = {}                             # dtype -> its name; str(dtype) is slow at 100,000 nodes
 HIGHLIGHT = {"color": "#d62728", "penwidth": "3"}
 KIND_TEXT = {"input": "input (leaf, requires grad)", "param": "parameter (nn.Parameter, "
              "or a leaf named gamma/beta/weight/bias)", "const": "constant (no grad)",
@@ -97,8 +98,8 @@ class _Drawing:
             for s, c in self.cluster.items()} if self.expand else {}
         for t in self.g.tensors:
             if id(t) not in self.hidden:
-                clusters.get(self.owner.get(id(t)), dot).node(self.g.tid(t), self._data_label(t),
-                                                              **self._data_style(t))
+                clusters.get(self.owner.get(id(t)), dot).body.append(
+                    _stmt(self.g.tid(t), label=self._data_label(t), **self._data_style(t)))
         self._draw_ops(dot, clusters)
         for sub in clusters.values():
             dot.subgraph(sub)
@@ -113,15 +114,15 @@ class _Drawing:
                 hot = self.highlight is not None and node == self._node(self.highlight)
                 attrs = {**STYLES["group" if node.startswith("c") else "op"], **(HIGHLIGHT if hot else {})}
                 label = self._group_label(s) if node.startswith("c") else self._op_label(r)
-                clusters.get(s, dot).node(node, label, **attrs)
+                clusters.get(s, dot).body.append(_stmt(node, label=label, **attrs))
             for i, t in enumerate(r.inputs):
                 src = self.cluster[self.hidden[id(t)]] if id(t) in self.hidden else self.g.tid(t)
                 pos = f"{i}: " if len(r.inputs) > 1 and node.startswith("r") else ""
                 if src != node and (src, node, pos) not in edges:
                     edges.add((src, node, pos))
-                    dot.edge(src, node, label=pos + _shape(t))
+                    dot.body.append(_stmt(f"{src} -> {node}", label=pos + _shape(t)))
             if id(r.output) not in self.hidden:
-                dot.edge(node, self.g.tid(r.output), label=_shape(r.output))
+                dot.body.append(_stmt(f"{node} -> {self.g.tid(r.output)}", label=_shape(r.output)))
 
     def _node(self, r):
         s = self.group[id(r)]
@@ -129,22 +130,22 @@ class _Drawing:
 
     def _group_label(self, s):
         n = sum(1 for v in self.group.values() if v == s)
-        return f"{s.split('#')[0]} ({n} op{'s' if n > 1 else ''})"
+        return _esc(f"{s.split('#')[0]} ({n} op{'s' if n > 1 else ''})")
 
     def _op_label(self, r):
         lines = [f"{self.g.rid(r)}: {r.op}"] + attrs_text(r.attrs)
         if self.rules:
             lines += [clause.strip() for clause in r.rule.split(";")]
-        return "\\n".join(lines)
+        return "\\n".join(_esc(line) for line in lines)
 
     def _data_label(self, t):
-        head = f"{self.g.label(t)}\\n{_shape(t)} {t.dtype}\\n"
+        head = f"{_esc(self.g.label(t))}\\n{_shape(t)} {_dtype(t)}\\n"
         show = self.values or (t.size == 1 and not t.requires_grad)   # constants such as eps
         body = fmt(t.data, self.max_elems) if show else []
         grad = self.grads.get(id(t))
         if grad is not None:
             body += [f"d{self.g.label(t)}:"] + fmt(grad, self.max_elems)
-        return head + "".join(line + "\\l" for line in body)
+        return head + "".join(_esc(line) + "\\l" for line in body)
 
     def _data_style(self, t):
         style = dict(STYLES[self._kind(t)])
@@ -169,6 +170,21 @@ def _scope_of(record, collapse):
         return None
     names = None if collapse is True else ({collapse} if isinstance(collapse, str) else set(collapse))
     return next((s for s in record.scope if names is None or s.split("#")[0] in names), None)
+
+
+def _stmt(head, **attrs):
+    """One DOT statement, written directly: graphviz's own quoting is too slow for 100,000 nodes.
+    Labels arrive escaped (_esc) with their \\n and \\l line ends."""
+    return "\t" + head + " [" + " ".join(f'{k}="{v}"' for k, v in attrs.items()) + "]\n"
+
+
+def _esc(text):
+    return str(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _dtype(t):
+    name = _DTYPES.get(t.dtype)
+    return name if name is not None else _DTYPES.setdefault(t.dtype, str(t.dtype))
 
 
 def _shape(t):
@@ -235,7 +251,7 @@ def _frames(loss, show_values=False, **opts):
         drawing = _Drawing(g, show_values, True, False, opts.get("collapse"), opts.get("rankdir", "TB"),
                            opts.get("max_elems", 6), opts.get("expand", False), grads=known,
                            highlight=r, caption=caption)
-        yield step, drawing.draw()
+        yield step, known, drawing.draw()
 
 
 def backward_frames(loss, out_dir, format="png", **opts):
@@ -246,7 +262,7 @@ def backward_frames(loss, out_dir, format="png", **opts):
     """
     out_dir = Path(out_dir)
     return [render(dot, out_dir / f"step_{k:03d}.{format}", format)
-            for k, (_, dot) in enumerate(_frames(loss, **opts), 1)]
+            for k, (_, _, dot) in enumerate(_frames(loss, **opts), 1)]
 
 
 def stepper_html(loss, path, title="backward, step by step", **opts):
@@ -255,7 +271,8 @@ def stepper_html(loss, path, title="backward, step by step", **opts):
     Everything is inline (SVGs, script, style) and a Content-Security-Policy forbids any request.
     """
     g, steps = graph_of(loss), []
-    for step, dot in _frames(loss, **opts):
+    leaves = [t for t in g.tensors if t.record is None and t.requires_grad]
+    for step, known, dot in _frames(loss, **opts):
         svg = run_dot(dot.source, "svg").decode()
         r = step.record
         steps.append({
@@ -264,7 +281,8 @@ def stepper_html(loss, path, title="backward, step by step", **opts):
             "rule": r.rule, "svg": svg[svg.index("<svg"):],
             "upstream": [f"d{g.label(r.output)}", _text(step.grad_output)],
             "results": [[f"d{g.label(t)}", _text(gi)] for t, gi in zip(r.inputs, step.grad_inputs)
-                        if gi is not None]})
+                        if gi is not None],
+            "leaves": [[f"d{g.label(t)}", _text(known[id(t)])] for t in leaves if id(t) in known]})
     data = json.dumps(steps).replace("</", "<\\/")
     page = _PAGE.replace("__TITLE__", html.escape(title)).replace("__DATA__", data)
     Path(path).write_text(page, encoding="utf-8")
@@ -313,6 +331,7 @@ function show(i) {
   block(panel, "upstream gradient " + s.upstream[0], s.upstream[1]);
   block(panel, "rule", s.rule);
   s.results.forEach(([name, text]) => block(panel, "result " + name, text));
+  s.leaves.forEach(([name, text]) => block(panel, name + " so far (leaf, summed)", text));
   document.getElementById("prev").disabled = k === 0;
   document.getElementById("next").disabled = k === steps.length - 1;
 }

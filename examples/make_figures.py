@@ -1,0 +1,34 @@
+"""Regenerate the pictures docs/visualization.md shows (a test runs this, so they never go stale).
+
+    python examples/make_figures.py [out_dir]      default: docs/img next to this repo's docs
+"""
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from tinygrad_bn import viz
+from tinygrad_bn.cli import example_loss
+
+FIGURES = ["bn_composed.svg", "bn_fused.svg", "mlp_collapsed.svg", "bn_backward_step.svg"]
+
+
+def main(out_dir):
+    """Write every figure in FIGURES (and its .gv source) into out_dir."""
+    out = Path(out_dir)
+    loss = example_loss("bn")
+    loss.backward(retain_graph=True)
+    viz.render(viz.to_dot(loss, show_values=True, show_grads=True, rankdir="TB", max_elems=8),
+               out / "bn_composed.svg")
+    viz.render(viz.to_dot(example_loss("bn", fused=True), show_rules=True), out / "bn_fused.svg")
+    viz.render(viz.to_dot(example_loss("mlp"), collapse=True), out / "mlp_collapsed.svg")
+    with tempfile.TemporaryDirectory() as tmp:           # one frame of the backward walk
+        frames = viz.backward_frames(example_loss("bn"), tmp, format="svg")
+        shutil.copy(frames[3], out / "bn_backward_step.svg")
+    return [out / name for name in FIGURES]
+
+
+if __name__ == "__main__":
+    default = Path(__file__).resolve().parent.parent / "docs" / "img"
+    for path in main(sys.argv[1] if len(sys.argv) > 1 else default):
+        print("wrote", path)
