@@ -15,8 +15,8 @@ class Conv2d(Module):
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
         self.stride, self.padding = stride, padding
-        self.weight = Parameter(np.empty((out_channels, in_channels, *self.kernel_size)))
-        self.bias = Parameter(np.empty(out_channels)) if bias else None
+        self.weight = Parameter(np.zeros((out_channels, in_channels, *self.kernel_size)))
+        self.bias = Parameter(np.zeros(out_channels)) if bias else None
         init.default_(self.weight, self.bias, generator)
 
     def forward(self, x):

@@ -10,8 +10,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, generator=None):
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(np.empty((out_features, in_features)))
-        self.bias = Parameter(np.empty(out_features)) if bias else None
+        self.weight = Parameter(np.zeros((out_features, in_features)))
+        self.bias = Parameter(np.zeros(out_features)) if bias else None
         init.default_(self.weight, self.bias, generator)
 
     def forward(self, x):
