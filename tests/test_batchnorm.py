@@ -339,3 +339,14 @@ def test_compare_bn_command(capsys):
     assert cli.main(["compare-bn", "--shape", "8,3", "--dtype", "float32", "--repeats", "2"]) == 0
     out = capsys.readouterr().out
     assert "x (8, 3) float32" in out and "| records | 10 | 1 |" in out
+
+
+@pytest.mark.parametrize("fused", [False, True])
+def test_bias_right_before_bn_gets_zero_gradient(fused):
+    rng = np.random.default_rng(16)
+    for layer, bn, shape in ((nn.Linear(4, 3), nn.BatchNorm1d(3, fused=fused), (6, 4)),
+                             (nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3, fused=fused), (2, 2, 5, 5))):
+        bn.weight.data = rng.uniform(0.5, 2, 3)
+        out = bn(layer(Tensor(rng.standard_normal(shape))))
+        out.backward(rng.standard_normal(out.shape))
+        assert np.abs(layer.bias.grad).max() < 1e-12 * np.abs(layer.weight.grad).max()
