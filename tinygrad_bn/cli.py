@@ -141,6 +141,34 @@ def _add_compare_bn(sub):
     p.set_defaults(run=_compare_bn)
 
 
+def _bench(args):
+    """Run the benchmarks of a source checkout (`python -m benchmarks`) and print their one table.
+
+    A fresh interpreter, so the thread counts are set before NumPy and torch load.
+    """
+    import os
+    import subprocess
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if not os.path.isfile(os.path.join(root, "benchmarks", "__main__.py")):
+        print("bench: the benchmarks/ folder ships with the source checkout, not the installed "
+              "package; run this from a clone of the repository", file=sys.stderr)
+        return 2
+    cmd = [sys.executable, "-m", "benchmarks"] + ["--quick"] * args.quick
+    cmd += (["--threads", str(args.threads)] if args.threads else []) + (["--json", args.json] if args.json else [])
+    return subprocess.run(cmd, cwd=root).returncode
+
+
+def _add_bench(sub):
+    """`tinygrad-bn bench [--quick]`: every speed and memory ratio against torch and NumPy."""
+    bench = sub.add_parser("bench", help="benchmarks against PyTorch and NumPy",
+                           description=_bench.__doc__)
+    bench.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    bench.add_argument("--threads", type=int,
+                       help="threads for BLAS, OpenMP and torch alike (default: all cores)")
+    bench.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    bench.set_defaults(run=_bench)
+
+
 def build_parser():
     """The argparse tree: `tinygrad-bn <command> --help` documents each command."""
     parser = argparse.ArgumentParser(prog="tinygrad-bn", description=__doc__)
@@ -152,6 +180,7 @@ def build_parser():
     rules.set_defaults(run=_rules)
     _add_viz(sub)
     _add_compare_bn(sub)
+    _add_bench(sub)
     return parser
 
 

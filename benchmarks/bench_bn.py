@@ -1,0 +1,83 @@
+"""Batch norm forward + backward: composed (ten records), fused (one record), torch, plain NumPy.
+
+Training mode with batch statistics and gamma/beta, no running statistics: the op itself.
+"""
+import numpy as np
+
+import tinygrad_bn as tg
+from tinygrad_bn import functional as F
+from benchmarks.timing import load_torch, median_time, row
+
+SHAPES = [(256, 1024), (4096, 256), (64, 32, 16, 16)]
+QUICK_SHAPES = [(16, 8), (4, 3, 5, 5)]
+EPS = 1e-5
+
+
+def inputs(shape, dtype, seed=0):
+    """x, gamma, beta, upstream gradient g: the same arrays for every contender."""
+    rng = np.random.default_rng(seed)
+    c = shape[1]
+    return (rng.standard_normal(shape).astype(dtype), (1 + 0.1 * rng.standard_normal(c)).astype(dtype),
+            (0.1 * rng.standard_normal(c)).astype(dtype), rng.standard_normal(shape).astype(dtype))
+
+
+def ours(x, gamma, beta, g, fused):
+    x, gamma, beta = (tg.Tensor(a, requires_grad=True) for a in (x, gamma, beta))
+
+    def step():
+        x.grad = gamma.grad = beta.grad = None
+        F.batch_norm(x, gamma, beta, fused=fused).backward(g)
+    return step
+
+
+def torch_step(torch, x, gamma, beta, g):
+    x, gamma, beta = (torch.tensor(a, requires_grad=True) for a in (x, gamma, beta))
+    g = torch.tensor(g)
+
+    def step():
+        x.grad = gamma.grad = beta.grad = None
+        torch.nn.functional.batch_norm(x, None, None, gamma, beta, training=True, eps=EPS).backward(g)
+    return step
+
+
+def numpy_step(x, gamma, beta, g):
+    """BN by hand in plain NumPy, as fast as we know how: the bound an engine can approach."""
+    axes = (0,) if x.ndim == 2 else (0, 2, 3)
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    gamma, beta, n = gamma.reshape(shape), beta.reshape(shape), x.size // x.shape[1]
+
+    def step():
+        mu = x.mean(axis=axes, keepdims=True)
+        xhat = x - mu
+        out = np.square(xhat)
+        ivar = 1.0 / np.sqrt(out.mean(axis=axes, keepdims=True) + EPS)
+        xhat *= ivar
+        np.multiply(xhat, gamma, out=out)
+        out += beta
+        dbeta = g.sum(axis=axes, keepdims=True)
+        dx = np.multiply(g, xhat)
+        dgamma = dx.sum(axis=axes, keepdims=True)
+        np.multiply(xhat, dgamma / n, out=dx)
+        dx += dbeta / n
+        np.subtract(g, dx, out=dx)
+        dx *= gamma * ivar
+        return out, dx, dgamma, dbeta
+    return step
+
+
+def main(quick=False):
+    """Rows per shape and dtype: fused/torch (<= 1.3), composed/fused (<= 3), fused/NumPy (<= 1.15)."""
+    torch, rows = load_torch(), []
+    for shape in QUICK_SHAPES if quick else SHAPES:
+        case = f"BN-{len(shape) // 2}d {'x'.join(map(str, shape))}"
+        for dtype in (np.float32, np.float64):
+            arrays = inputs(shape, dtype)
+            fused = median_time(ours(*arrays, fused=True), quick)
+            composed = median_time(ours(*arrays, fused=False), quick)
+            plain = median_time(numpy_step(*arrays), quick)
+            ref = median_time(torch_step(torch, *arrays), quick) if torch else None
+            name = np.dtype(dtype).name
+            rows.append(row("bn fwd+bwd", f"{case} fused", name, fused, ref, "torch", 1.3))
+            rows.append(row("bn fwd+bwd", f"{case} composed", name, composed, fused, "ours fused", 3.0))
+            rows.append(row("bn fwd+bwd", f"{case} fused", name, fused, plain, "plain NumPy", 1.15))
+    return rows

@@ -1,0 +1,73 @@
+"""Memory of BN forward + backward on (4096, 1024) float32, in units of x's size.
+
+Ours: the peak of NumPy allocations during forward + backward (tracemalloc; x, gamma, beta and the
+upstream gradient exist before it starts) and what the tape saves for backward (tape.nbytes).
+Torch: the bytes its autograd graph saves for backward (saved-tensor hooks), fused and composed.
+"""
+import tracemalloc
+
+import numpy as np
+
+import tinygrad_bn as tg
+from tinygrad_bn import functional as F
+from benchmarks.bench_bn import EPS, inputs
+from benchmarks.timing import load_torch, row
+
+SHAPE, QUICK_SHAPE = (4096, 1024), (64, 32)
+
+
+def ours(x, gamma, beta, g, fused):
+    """(peak bytes allocated during forward + backward, bytes saved on the tape)."""
+    x, gamma, beta = (tg.Tensor(a, requires_grad=True) for a in (x, gamma, beta))
+    tracemalloc.start()
+    try:
+        with tg.Tape() as tape:
+            out = F.batch_norm(x, gamma, beta, fused=fused)
+        saved = tape.nbytes
+        tape.backward(out, g)
+        return tracemalloc.get_traced_memory()[1], saved
+    finally:
+        tracemalloc.stop()
+
+
+def torch_composed(torch, x, gamma, beta):
+    """The textbook graph in torch, the same ten ops as our composed BN."""
+    mu = x.mean(0, keepdim=True)
+    xmu = x - mu
+    var = xmu.square().mean(0, keepdim=True)
+    return gamma * (xmu * (var + EPS).sqrt().reciprocal()) + beta
+
+
+def torch_saved(torch, x, gamma, beta, g, fused):
+    """Bytes of distinct storages torch's graph saves for backward."""
+    x, gamma, beta = (torch.tensor(a, requires_grad=True) for a in (x, gamma, beta))
+    storages = {}
+
+    def pack(t):
+        storages[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        if fused:
+            out = torch.nn.functional.batch_norm(x, None, None, gamma, beta, training=True, eps=EPS)
+        else:
+            out = torch_composed(torch, x, gamma, beta)
+    out.backward(torch.tensor(g))
+    return sum(storages.values())
+
+
+def main(quick=False):
+    """Rows in x-sizes: our peak (targets fused <= 3, composed <= 7) and saved bytes; torch's saved."""
+    torch, rows = load_torch(), []
+    x, gamma, beta, g = arrays = inputs(QUICK_SHAPE if quick else SHAPE, np.float32)
+    case = f"BN-1d {'x'.join(map(str, x.shape))}"
+    for fused in (True, False):
+        kind = "fused" if fused else "composed"
+        peak, saved = ours(*arrays, fused=fused)
+        rows.append(row("memory", f"{case} {kind}: peak fwd+bwd", "float32", peak, x.nbytes,
+                        "x size", 3.0 if fused else 7.0, unit="B"))
+        rows.append(row("memory", f"{case} {kind}: saved for bwd", "float32", saved, x.nbytes,
+                        "x size", unit="B"))
+        if torch:
+            rows.append(row("memory", f"{case} torch {kind}: saved for bwd", "float32",
+                            torch_saved(torch, *arrays, fused=fused), x.nbytes, "x size", unit="B"))
+    return rows

@@ -1,0 +1,76 @@
+"""Training steps (zero_grad, forward, cross-entropy, backward, SGD step) against the same model in torch.
+
+MLP 64-256-256-10 with BN1d on a batch of 128; CNN (conv-BN-ReLU-pool) x2 + linear on 8x8 and
+28x28 images. Torch starts from our weights, so both run the same arithmetic.
+"""
+import numpy as np
+
+import tinygrad_bn as tg
+from tinygrad_bn import functional as F, nn, optim
+from benchmarks.timing import load_torch, median_time, row
+
+LR, MOMENTUM = 0.01, 0.9
+
+
+def layers(lib, kind, side):
+    """The benchmark model as a list of layers of `lib` (tinygrad_bn.nn or torch.nn)."""
+    bn = {"fused": True} if lib is nn else {}
+    if kind == "mlp":
+        return [lib.Linear(64, 256), lib.BatchNorm1d(256, **bn), lib.ReLU(),
+                lib.Linear(256, 256), lib.BatchNorm1d(256, **bn), lib.ReLU(), lib.Linear(256, 10)]
+    return [lib.Conv2d(1, 8, 3, padding=1), lib.BatchNorm2d(8, **bn), lib.ReLU(), lib.MaxPool2d(2),
+            lib.Conv2d(8, 16, 3, padding=1), lib.BatchNorm2d(16, **bn), lib.ReLU(), lib.MaxPool2d(2),
+            lib.Flatten(), lib.Linear(16 * (side // 4) ** 2, 10)]
+
+
+CASES = {  # name: (model kind, input shape)
+    "MLP 64-256-256-10 BN1d, batch 128": ("mlp", (128, 64)),
+    "CNN on (128,1,8,8)": ("cnn", (128, 1, 8, 8)),
+    "CNN on (64,1,28,28)": ("cnn", (64, 1, 28, 28)),
+}
+QUICK_CASES = {"MLP quick": ("mlp", (8, 64)), "CNN quick": ("cnn", (4, 1, 8, 8))}
+
+
+def ours(kind, x, y):
+    """A step of our model, built in x's dtype; returns (step, model) so torch can copy the weights."""
+    previous = tg.get_default_dtype()
+    tg.set_default_dtype(x.dtype)
+    try:
+        model = nn.Sequential(*layers(nn, kind, x.shape[-1]))
+    finally:
+        tg.set_default_dtype(previous)
+    opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    x = tg.Tensor(x)
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    return step, model
+
+
+def torch_step(torch, kind, x, y, state):
+    model = torch.nn.Sequential(*layers(torch.nn, kind, x.shape[-1])).to(getattr(torch, x.dtype.name))
+    model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
+    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    x, y = torch.from_numpy(x), torch.from_numpy(y)
+
+    def step():
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+    return step
+
+
+def main(quick=False):
+    """Rows: our step time over torch's; targets MLP <= 0.8, CNN <= 1.3."""
+    torch, rows, rng = load_torch(), [], np.random.default_rng(0)
+    for case, (kind, shape) in (QUICK_CASES if quick else CASES).items():
+        for dtype in (np.float32, np.float64):
+            x = rng.standard_normal(shape).astype(dtype)
+            y = rng.integers(0, 10, shape[0])
+            step, model = ours(kind, x, y)
+            ref = median_time(torch_step(torch, kind, x, y, model.state_dict()), quick) if torch else None
+            rows.append(row("train step", case, x.dtype.name, median_time(step, quick), ref, "torch",
+                            0.8 if kind == "mlp" else 1.3))
+    return rows

@@ -1,0 +1,40 @@
+"""Smoke run of every benchmark on tiny sizes: each runs, returns rows and prints its table.
+
+Nothing here asserts a time (speed is measured by `python -m benchmarks`, never tested).
+"""
+import math
+
+import pytest
+
+from benchmarks import (__main__ as bench_cli, bench_bn, bench_deep_chain, bench_memory,
+                        bench_overhead, bench_training)
+
+MODULES = [bench_overhead, bench_bn, bench_training, bench_memory, bench_deep_chain]
+
+
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__.split(".")[-1])
+def test_quick_run_gives_rows_with_ratios(module):
+    rows = module.main(quick=True)
+    print(bench_cli.table(rows))
+    assert rows
+    for r in rows:
+        assert r["ours"] > 0 and math.isfinite(r["ours"]), r
+        if r["ref"] is not None:
+            assert math.isclose(r["ratio"], r["ours"] / r["ref"]), r
+        assert r["met"] is None or r["met"] == (r["ratio"] <= r["target"]), r
+
+
+def test_table_has_one_line_per_row_and_says_na_without_a_reference():
+    from benchmarks.timing import row
+    rows = [row("op overhead", "add", "float64", 2e-5, 4e-5, "torch", 0.5),
+            row("op overhead", "add", "float32", 2e-5, None, "torch", 0.5)]
+    lines = bench_cli.table(rows).splitlines()
+    assert len(lines) == 2 + len(rows)
+    assert "0.50" in lines[2] and "yes" in lines[2]
+    assert "n/a" in lines[3] and "yes" not in lines[3]
+
+
+def test_cli_has_a_bench_command():
+    from tinygrad_bn.cli import build_parser
+    args = build_parser().parse_args(["bench", "--quick", "--threads", "1"])
+    assert args.quick and args.threads == 1
