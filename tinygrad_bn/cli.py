@@ -60,15 +60,16 @@ def _add_train(sub):
     train.add_argument("model", choices=["mlp", "cnn"])
     train.add_argument("--data", choices=["digits"], default="digits",
                        help="scikit-learn's bundled 8x8 digits (no download)")
-    # RECONSTRUCTED (h8 truncated this file by accident): the options below are inferred from _train
-    train.add_argument("--epochs", type=int, default=None)
-    train.add_argument("--lr", type=float, default=None)
-    train.add_argument("--batch-size", dest="batch_size", type=int, default=None)
-    train.add_argument("--optimizer", choices=["sgd", "adam"], default=None)
-    train.add_argument("--bn", action=argparse.BooleanOptionalAction, default=True)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--out", default="out/train")
-    train.add_argument("--quiet", action="store_true")
+    train.add_argument("--bn", action=argparse.BooleanOptionalAction, default=True,
+                       help="BatchNorm after each hidden Linear/Conv2d (default: on)")
+    train.add_argument("--epochs", type=int, help="default: per model, see train.DEFAULTS")
+    train.add_argument("--lr", type=float, help="learning rate (default: per model)")
+    train.add_argument("--batch-size", type=int, help="default: per model")
+    train.add_argument("--optimizer", choices=["sgd", "adam"], help="default: per model")
+    train.add_argument("--seed", type=int, default=0, help="initialisation and shuffling")
+    train.add_argument("--out", default="out/train", metavar="DIR",
+                       help="where model.npz and curves.png go (default: out/train)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
 
 
