@@ -28,6 +28,7 @@ def batch_norm(x, gamma, beta, running_mean=None, running_var=None, training=Tru
         if fused:
             out = apply(OPS["batch_norm"], x, *(() if gamma is None else (gamma, beta)),
                         axes=axes, eps=eps).named("out")
+            # the primitive saves only what backward needs, so the running update recomputes these
             stats = (x.data.mean(axis=axes), x.data.var(axis=axes)) if running_mean is not None else None
         else:
             out, mu, var = _bn_composed(x, gamma, beta, axes, shape, eps)
@@ -100,7 +101,6 @@ def _update_running(running_mean, running_var, mu, var, n, momentum):
     running_mean += momentum * mu.reshape(-1)
     running_var *= 1 - momentum
     running_var += momentum * n / (n - 1) * var.reshape(-1)
-
 
 
 # --- activations and losses ---------------------------------------------------------------------
