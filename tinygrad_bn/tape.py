@@ -99,7 +99,7 @@ def _user_line():
 # --- read-only saved arrays -------------------------------------------------------------------
 # Saved arrays are locked so that an in-place write after recording raises instead of silently
 # corrupting gradients. Locks are counted per owner array (a view's base) because several
-# records may save the same array; the last release makes it writable again.
+# records may save the same array; the last release makes it writable again, views included.
 _locks = {}
 _locks_guard = threading.Lock()
 
@@ -118,13 +118,14 @@ def _lock(saved):
                 continue
             own = _owner(a)
             entry = _locks.get(id(own))
-            if entry is not None:
-                entry[1] += 1
-            elif own.flags.writeable:
-                _locks[id(own)] = [own, 1]
+            if entry is None:
+                if not own.flags.writeable:
+                    continue                 # read-only already: nothing to guard or restore
+                entry = _locks[id(own)] = [own, 0, []]
                 own.flags.writeable = False
-            else:
-                continue
+            if a is not own and a.flags.writeable:
+                entry[2].append(a)           # a view keeps its own flag: restore it on unlock
+            entry[1] += 1
             a.flags.writeable = False
             locked.append(own)
     return locked
@@ -138,6 +139,8 @@ def _unlock(locked):
             if entry[1] == 0:
                 del _locks[id(own)]
                 own.flags.writeable = True
+                for view in entry[2]:
+                    view.flags.writeable = True
 
 
 class Record:
