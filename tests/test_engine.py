@@ -271,6 +271,18 @@ def test_saved_arrays_are_read_only_until_backward():
     assert x.data[0] == 5.0
 
 
+def test_saved_views_writable_again_after_backward():
+    """A tensor whose data is a view (a slice of a bigger array) can be updated in place later."""
+    base = np.arange(6.0)
+    x = Tensor(base[2:], requires_grad=True)
+    loss = (x * x).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        base[3] = 0.0
+    loss.backward()
+    x.data -= 0.25 * x.grad                     # what an optimizer step does: x - x/2
+    assert base.tolist() == [0.0, 1.0, 1.0, 1.5, 2.0, 2.5]
+
+
 def test_saved_arrays_writable_again_when_the_graph_is_dropped():
     data = np.array([1.0, 2.0])
     x = Tensor(data, requires_grad=True)
