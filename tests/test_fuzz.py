@@ -15,17 +15,18 @@ try:
 except ImportError:
     torch = None
 
-# Smooth, bounded steps, written once for both engines: they only use methods both Tensors have.
+# Smooth steps that grow at most linearly (so central differences stay accurate over a chain of
+# five), written once for both engines: they only use methods both Tensors have.
 UNARY = {
     "tanh": lambda t: t.tanh(),
     "sigmoid": lambda t: t.sigmoid(),
     "exp_tanh": lambda t: t.tanh().exp(),
-    "square": lambda t: t.square(),
+    "tanh_square": lambda t: t.tanh().square(),
     "sqrt1p": lambda t: (t.square() + 1).sqrt(),
     "log1p_sq": lambda t: (t.square() + 1).log(),
     "recip1p": lambda t: (t.square() + 1).reciprocal(),
     "affine": lambda t: 1.5 - t * 0.5,
-    "cube": lambda t: t ** 3,
+    "tanh_cube": lambda t: t.tanh() ** 3,
     "neg": lambda t: -t,
 }
 BINARY = {
@@ -39,7 +40,7 @@ BINARY = {
 def reduce(t, kind, axis, keepdims):
     """sum/mean/max with NumPy-style arguments, on either engine (torch's max is amax)."""
     if kind == "max" and torch is not None and isinstance(t, torch.Tensor):
-        return t.amax() if axis is None else t.amax(dim=axis, keepdim=keepdims)
+        return t.amax(dim=tuple(range(t.ndim)) if axis is None else axis, keepdim=keepdims)
     return getattr(t, kind)(axis=axis, keepdims=keepdims)
 
 

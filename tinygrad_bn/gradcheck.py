@@ -66,7 +66,7 @@ def gradcheck(fn, *tensors, eps=1e-6, atol=1e-6, rtol=1e-5, seed=0, worst=8):
              f"{'rel err':>10}"]
     for e, name, idx, a, n in rows[:worst]:
         lines.append(f"{name:<12} {str(tuple(int(k) for k in idx)):<14} {a:>14.6g} {n:>14.6g} "
-                     f"{e:>10.3g} {e / max(abs(n), 1e-300):>10.3g}")
+                     f"{e:>10.3g} {e / abs(n) if n else np.inf:>10.3g}")
     raise GradcheckError(f"gradcheck: {len(rows)} gradient entries disagree "
                          f"(atol={atol}, rtol={rtol}); worst {min(worst, len(rows))}:\n"
                          + "\n".join(lines) + "\nAn analytic gradient of 0 or too small often means a "
