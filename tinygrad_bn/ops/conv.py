@@ -3,8 +3,9 @@
 Every window is a strided view (`_windows`, no copy); the forward is then one einsum over it.
 The backward scatters window gradients back with `_col2im`: a loop over the kh*kw kernel
 offsets, each one vectorised strided add over all samples, channels and pixels.
-Route measured on 2 cores (float32 and float64, N 32-128, C 1-32, 3x3 kernels): einsum with
-optimize=True beat or tied tensordot and an explicit im2col matmul, by up to 1.7x.
+Route measured (one BLAS thread, 3x3 kernels): einsum(optimize=True) vs tensordot vs im2col
+matmul, in ms. N=64, 16->32 channels, 8x8, float64: forward 2.1 / 9.7 / 3.5, dw 2.2 / 3.2 / 8.4,
+dcols 2.1 / 1.6 / 1.3; N=128, 8->16, 16x16, float32: 7.8 / 16 / 16, 8.6 / 14 / 13, 1.8 / 3.3 / 5.5.
 """
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
