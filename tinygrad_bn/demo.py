@@ -15,7 +15,7 @@ def _pictures(out, example_loss):
     from . import viz
     loss = example_loss("bn")
     loss.backward()
-    dot = viz.to_dot(loss, show_values=True, show_grads=True, max_elems=8)
+    dot = viz.to_dot(loss, show_values=True, show_grads=True, max_elems=8, rankdir="TB")
     try:
         written = [viz.render(dot, out / "bn_graph.svg"), viz.render(dot, out / "bn_graph.png")]
         written.append(viz.stepper_html(example_loss("bn"), out / "bn_stepper.html",
