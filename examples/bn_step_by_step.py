@@ -1,7 +1,8 @@
 """Backward through batch norm one record at a time, on a 4x3 batch.
 
 For each of the ten nodes (newest first): its name, its rule, the gradient arriving at its
-output, and what it sends to each input. Ends with a gradcheck. Run: python examples/bn_step_by_step.py
+output, and what it sends to each input. Ends with a gradcheck.
+Run: python examples/bn_step_by_step.py
 """
 import numpy as np
 
@@ -44,7 +45,8 @@ def main(seed=0):
     print(f"\ndx:\n{show(x.grad)}\ncolumn sums of dx (0: shifting a column does not change BN):"
           f"\n{show(x.grad.sum(axis=0))}")
     ok = gradcheck(lambda x, gamma, beta: F.batch_norm(x, gamma, beta), x, gamma, beta)
-    print(f"\ngradcheck(x, gamma, beta) against central differences: {'passed' if ok else 'FAILED'}")
+    print("\ngradcheck(x, gamma, beta) against central differences: "
+          + ("passed" if ok else "FAILED"))
     return 0
 
 

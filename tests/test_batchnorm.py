@@ -1,4 +1,4 @@
-"""Batch norm: the ten-record composed graph, the fused primitive, the modules, PyTorch and the oracles."""
+"""Batch norm: the ten-record graph, the fused primitive, the modules, vs PyTorch and the oracles."""
 from types import SimpleNamespace
 
 import numpy as np
@@ -23,7 +23,7 @@ def close(actual, expected, rtol, scale=None):
 
 
 def dx_scale(x, g, gamma, eps=1e-5):
-    """Size of the terms dx is a difference of, |g * gamma * ivar|: with N = 2 dx ~ eps, all cancellation."""
+    """Size |g * gamma * ivar| of the terms dx is a difference of (N = 2: dx ~ eps, all cancellation)."""
     ivar = 1 / np.sqrt(x.var(axis=(0,) if x.ndim == 2 else (0, 2, 3)) + eps)
     return np.abs(g).max() * ivar.max() * (1.0 if gamma is None else np.abs(gamma).max())
 
@@ -87,7 +87,8 @@ def _adversarial():
             "scale 1e6": 1e6 * rng.standard_normal((5, 3)) + 3e6,
             "scale 1e-6": 1e-6 * rng.standard_normal((5, 3)),
             "N = 2": rng.standard_normal((2, 5)),
-            "4-D": rng.standard_normal((2, 3, 3, 2)), "4-D, N = 1": rng.standard_normal((1, 2, 2, 3))}
+            "4-D": rng.standard_normal((2, 3, 3, 2)),
+            "4-D, N = 1": rng.standard_normal((1, 2, 2, 3))}
 
 
 @pytest.mark.parametrize("case", list(_adversarial()))
@@ -186,7 +187,8 @@ def test_modules_match_pytorch(case):
                track_running_stats=case["track"], fused=case["fused"])
     rng = np.random.default_rng(case["seed"])
     if case["affine"]:
-        ours.weight.data, ours.bias.data = rng.uniform(0.5, 2, ours.weight.shape), rng.standard_normal(ours.bias.shape)
+        c = case["shape"][1]
+        ours.weight.data, ours.bias.data = rng.uniform(0.5, 2, c), rng.standard_normal(c)
     tb = _torch_bn(torch, case, ours)
     for _ in range(2):                        # two training steps: the momentum rule compounds
         x = case["scale"] * rng.standard_normal(case["shape"]) + rng.standard_normal()
@@ -269,7 +271,8 @@ def test_gradcheck_eval():
 # --- folding ------------------------------------------------------------------------------------
 def _trained(bn, shape, seed=11):
     rng = np.random.default_rng(seed)
-    bn.weight.data, bn.bias.data = rng.uniform(0.5, 2, bn.weight.shape), rng.standard_normal(bn.bias.shape)
+    c = bn.num_features
+    bn.weight.data, bn.bias.data = rng.uniform(0.5, 2, c), rng.standard_normal(c)
     for _ in range(3):
         bn(Tensor(rng.standard_normal(shape) * 2 + 1))
     return bn.eval()

@@ -1,4 +1,4 @@
-"""nn.Module, Parameter, Sequential: names, order, modes, state_dict round trips and strict loading."""
+"""nn.Module, Parameter, Sequential: names, order, modes, state_dict round trip, strict loading."""
 import numpy as np
 import pytest
 

@@ -12,7 +12,7 @@ from .tensor import Tensor, apply
 # --- batch normalization ------------------------------------------------------------------------
 def batch_norm(x, gamma, beta, running_mean=None, running_var=None, training=True,
                momentum=0.1, eps=1e-5, fused=False):
-    """Batch Normalization of x (N, D) or (N, C, H, W) per feature/channel; gamma, beta (C,) or None.
+    """Batch Normalization of x (N, D) or (N, C, H, W) per channel; gamma, beta (C,) or None.
 
     training=True is our default (PyTorch's F.batch_norm defaults to False): batch mean and biased
     variance, and running_mean/running_var (NumPy arrays, if given) updated in place as PyTorch
@@ -28,8 +28,8 @@ def batch_norm(x, gamma, beta, running_mean=None, running_var=None, training=Tru
         if fused:
             out = apply(OPS["batch_norm"], x, *(() if gamma is None else (gamma, beta)),
                         axes=axes, eps=eps).named("out")
-            # the primitive saves only what backward needs, so the running update recomputes these
-            stats = (x.data.mean(axis=axes), x.data.var(axis=axes)) if running_mean is not None else None
+            if running_mean is not None:    # the primitive saves only what backward needs,
+                stats = (x.data.mean(axis=axes), x.data.var(axis=axes))   # so recompute these
         else:
             out, mu, var = _bn_composed(x, gamma, beta, axes, shape, eps)
             stats = (mu.data, var.data)

@@ -83,7 +83,7 @@ class BatchNorm2d(_BatchNorm):
 
 
 def fold_into(layer, bn):
-    """(weight, bias) arrays of `layer` with eval-mode `bn` after it folded in: one layer, same output.
+    """(weight, bias) of `layer` with the eval-mode `bn` after it folded in: same output, one layer.
 
     `layer` is anything with .weight (out, in) or (cout, cin, kh, kw) and .bias (or None).
     """

@@ -11,7 +11,7 @@ from ..tensor import Tensor, get_default_dtype
 class Parameter(Tensor):
     """A Tensor a Module learns: requires_grad=True and, unless `dtype` is given, the default dtype.
 
-    New parameters follow tg.set_default_dtype, so a float32 model needs one call, not one per layer.
+    New parameters follow tg.set_default_dtype: a float32 model needs one call, not one per layer.
     """
 
     __slots__ = ()
@@ -87,7 +87,7 @@ class Module:
 
     # --- modes and gradients ---------------------------------------------------------------------
     def train(self, mode=True):
-        """Set training mode on self and every descendant (BatchNorm, Dropout behave differently)."""
+        """Set training mode on self and every descendant (BatchNorm and Dropout depend on it)."""
         for m in self.modules():
             m.training = bool(mode)
         return self
@@ -103,7 +103,7 @@ class Module:
 
     # --- saving and loading ----------------------------------------------------------------------
     def state_dict(self):
-        """Copies of parameters and buffers as NumPy arrays, keyed by dotted name (PyTorch order)."""
+        """Copies of parameters and buffers as NumPy arrays, by dotted name, in PyTorch's order."""
         return {name: np.array(_array(getattr(m, attr)), copy=True)
                 for name, (m, attr) in self._slots().items()}
 

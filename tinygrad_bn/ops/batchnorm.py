@@ -1,4 +1,4 @@
-"""The fused batch_norm primitive: BN with batch statistics as ONE record and a closed-form backward.
+"""The fused batch_norm primitive: BN on batch statistics as ONE record, closed-form backward.
 
 It must agree with the ten-record composed graph (functional.batch_norm, fused=False) to rounding.
 """
@@ -8,7 +8,7 @@ from .base import Op
 
 
 class BatchNorm(Op):
-    """out = gamma * (x - mean(x)) / sqrt(var(x) + eps) + beta, statistics over `axes` (per channel).
+    """out = gamma * (x - mean(x)) / sqrt(var(x) + eps) + beta, statistics per channel over `axes`.
 
     Saves only xhat, ivar and gamma; `dxhat = g * gamma` in the rule.
     """
