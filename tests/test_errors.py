@@ -262,7 +262,7 @@ def inplace_write_to_saved():
 @mistake("NaN produced in forward (0 / 0), found by detect_anomaly()",
          "Add eps to the divisor; anomaly mode points at the line that made the NaN.",
          FloatingPointError, "div", "forward", "(3, 2)", "created at tests/test_errors.py",
-         "add eps")
+         "in anomaly_nan_forward: (x - x) / (x - x)", "add eps")
 def anomaly_nan_forward():
     x = x32()
     with tg.detect_anomaly():
@@ -272,7 +272,7 @@ def anomaly_nan_forward():
 @mistake("inf produced in backward (sqrt at 0), found by detect_anomaly()",
          "Add eps inside the sqrt, as BN does with var + eps.",
          FloatingPointError, "sqrt", "backward", "gradient for input 0", "(3, 2)",
-         "created at tests/test_errors.py", "add eps inside")
+         "created at tests/test_errors.py", "(x * 0).sqrt().sum().backward()", "add eps inside")
 def anomaly_inf_backward():
     x = x32()
     with tg.detect_anomaly():
