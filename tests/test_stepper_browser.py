@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from tinygrad_bn import viz
-from tinygrad_bn.cli import example_loss
+from tinygrad_bn.sample_graphs import example_loss
 from tinygrad_bn.explain import fmt, graph_of, replay
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"

@@ -11,7 +11,8 @@ import pytest
 
 import tinygrad_bn as tg
 from tinygrad_bn import Tensor, functional as F, viz
-from tinygrad_bn.cli import example_loss, main
+from tinygrad_bn.cli import main
+from tinygrad_bn.sample_graphs import example_loss
 from tinygrad_bn.explain import explain, fmt, graph_of, replay
 
 ROOT = Path(__file__).resolve().parent.parent

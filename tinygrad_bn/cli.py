@@ -73,36 +73,10 @@ def _add_train(sub):
     train.set_defaults(run=_train)
 
 
-def example_loss(name, fused=False, seed=0):
-    """The small graphs the graph/stepper/explain commands draw -> loss (named tensors inside).
-
-    "bn": x (4, 2) through batch_norm, then a weighted mean; "mlp": three Linear layers with
-    BatchNorm1d and ReLU between them, every layer in its own scope so it collapses to one box.
-    """
-    from . import Tensor, functional as F, nn, scope
-    rng = np.random.default_rng(seed)
-    if name == "bn":
-        x = Tensor(rng.standard_normal((4, 2)) * 2 + 1, requires_grad=True, name="x")
-        gamma = Tensor(rng.uniform(0.5, 1.5, 2), requires_grad=True, name="gamma")
-        beta = Tensor(rng.standard_normal(2), requires_grad=True, name="beta")
-        w = Tensor(rng.standard_normal((4, 2)), name="w")
-        return (F.batch_norm(x, gamma, beta, fused=fused) * w).mean().named("loss")
-    model = nn.Sequential(nn.Linear(3, 8, generator=rng), nn.BatchNorm1d(8, fused=fused), nn.ReLU(),
-                          nn.Linear(8, 8, generator=rng), nn.BatchNorm1d(8, fused=fused), nn.ReLU(),
-                          nn.Linear(8, 2, generator=rng))
-    for pname, p in model.named_parameters():
-        p.named(pname)
-    h = Tensor(rng.standard_normal((16, 3)), requires_grad=True, name="x")
-    for layer in model:
-        with scope(type(layer).__name__.lower()):
-            h = layer(h)
-    with scope("loss"):
-        return h.square().mean().named("loss")
-
-
 def _graph(args):
     """Draw the graph of a small example to an SVG, PNG or PDF file (format from --out's suffix)."""
     from . import viz
+    from .sample_graphs import example_loss
     loss = example_loss(args.example, fused=args.fused)
     if args.grads:
         loss.backward()
@@ -116,6 +90,7 @@ def _graph(args):
 def _stepper(args):
     """Write ONE self-contained HTML page that steps through backward of the BN example."""
     from . import viz
+    from .sample_graphs import example_loss
     loss = example_loss(args.example, fused=args.fused)
     path = viz.stepper_html(loss, args.out, title=f"backward through {args.example}, step by step",
                             show_values=True, max_elems=8)
@@ -126,6 +101,7 @@ def _stepper(args):
 def _explain(args):
     """Print the forward records with their values and each backward step with its rule."""
     from .explain import explain
+    from .sample_graphs import example_loss
     print(explain(example_loss(args.example, fused=args.fused)))
     return 0
 

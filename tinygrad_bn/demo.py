@@ -5,12 +5,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .sample_graphs import example_loss
+
 
 def _section(title):
     print(f"\n{'=' * 78}\n{title}\n{'=' * 78}")
 
 
-def _pictures(out, example_loss):
+def _pictures(out):
     """The BN graph with values and gradients (SVG + PNG) and the HTML stepper; [] without dot."""
     from . import viz
     loss = example_loss("bn")
@@ -44,7 +46,6 @@ def _train(out, epochs, seed):
 
 def main(out_dir="out", epochs=15, seed=0):
     """Run the whole demo; returns the list of files written."""
-    from .cli import example_loss
     from .compare import compare_bn
     from .explain import explain
     out = Path(out_dir)
@@ -55,7 +56,7 @@ def main(out_dir="out", epochs=15, seed=0):
     print(explain(example_loss("bn")))
 
     _section("2. The graph and the step-by-step page")
-    written = _pictures(out, example_loss)
+    written = _pictures(out)
     for path in written:
         print(f"wrote {path}")
 
