@@ -160,21 +160,40 @@ def _torch_bn(torch, case, ours):
 
 
 def _compare_step(torch, ours, tb, x, g):
-    """One forward+backward of both modules; outputs, grads and buffers to rtol 1e-10."""
+    """One forward+backward of both modules; outputs, grads and buffers to rtol 1e-10.
+
+    Returns PyTorch's out, dx, dgamma, dbeta (None without affine) for further checks.
+    """
     X, xt = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     out, out_t = ours(X), tb(xt)
     out.backward(g)
     out_t.backward(torch.from_numpy(g))
-    close(out.data, out_t.detach().numpy(), 1e-10)
-    close(X.grad, xt.grad.numpy(), 1e-10, dx_scale(x, g, getattr(ours.weight, "data", None)))
-    for p, q in zip(ours.parameters(), tb.parameters()):
-        close(p.grad, q.grad.numpy(), 1e-10)
+    theirs = {"out": out_t.detach().numpy(), "dx": xt.grad.numpy(), "dgamma": None, "dbeta": None}
+    close(out.data, theirs["out"], 1e-10)
+    close(X.grad, theirs["dx"], 1e-10, dx_scale(x, g, getattr(ours.weight, "data", None)))
+    for name, p, q in zip(("dgamma", "dbeta"), ours.parameters(), tb.parameters()):
+        theirs[name] = q.grad.numpy()
+        close(p.grad, theirs[name], 1e-10)
         p.grad, q.grad = None, None
-    theirs = {k: v.numpy() for k, v in tb.state_dict().items()}
+    buffers = {k: v.numpy() for k, v in tb.state_dict().items()}
     mine = ours.state_dict()
-    assert sorted(mine) == sorted(theirs)
+    assert sorted(mine) == sorted(buffers)
     for k in mine:
-        close(mine[k], theirs[k], 1e-10)
+        close(mine[k], buffers[k], 1e-10)
+    return theirs
+
+
+def _oracles_match(x, g, ours, theirs):
+    """reference.py's staged and simplified BN give PyTorch's out, dx, dgamma, dbeta too."""
+    c = x.shape[1]
+    gamma = ours.weight.data if ours.affine else np.ones(c)
+    out, cache = reference.staged_forward(x, gamma, ours.bias.data if ours.affine else np.zeros(c))
+    close(out, theirs["out"], 1e-10)
+    for grads in (reference.staged_backward(g, cache), reference.simplified_backward(g, cache)):
+        close(grads["dx"], theirs["dx"], 1e-10, dx_scale(x, g, gamma))
+        if ours.affine:
+            close(grads["dgamma"], theirs["dgamma"], 1e-10)
+            close(grads["dbeta"], theirs["dbeta"], 1e-10)
 
 
 @settings(max_examples=60)
@@ -192,7 +211,8 @@ def test_modules_match_pytorch(case):
     tb = _torch_bn(torch, case, ours)
     for _ in range(2):                        # two training steps: the momentum rule compounds
         x = case["scale"] * rng.standard_normal(case["shape"]) + rng.standard_normal()
-        _compare_step(torch, ours, tb, x, rng.standard_normal(case["shape"]))
+        g = rng.standard_normal(case["shape"])
+        _oracles_match(x, g, ours, _compare_step(torch, ours, tb, x, g))
     ours.eval(), tb.eval()
     x = case["scale"] * rng.standard_normal(case["shape"])
     _compare_step(torch, ours, tb, x, rng.standard_normal(case["shape"]))
