@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from tinygrad_bn import viz
-from tinygrad_bn.sample_graphs import example_loss
+from tinygrad_bn.sample_graphs import bn_figure, example_loss
 
 FIGURES = ["bn_composed.svg", "bn_fused.svg", "mlp_collapsed.svg", "bn_backward_step.svg"]
 
@@ -16,10 +16,7 @@ FIGURES = ["bn_composed.svg", "bn_fused.svg", "mlp_collapsed.svg", "bn_backward_
 def main(out_dir):
     """Write every figure in FIGURES (and its .gv source) into out_dir."""
     out = Path(out_dir)
-    loss = example_loss("bn")
-    loss.backward(retain_graph=True)
-    viz.render(viz.to_dot(loss, show_values=True, show_grads=True, rankdir="TB", max_elems=8),
-               out / "bn_composed.svg")
+    viz.render(bn_figure(), out / "bn_composed.svg")     # the picture the demo and README show
     viz.render(viz.to_dot(example_loss("bn", fused=True), show_rules=True), out / "bn_fused.svg")
     viz.render(viz.to_dot(example_loss("mlp"), collapse=True), out / "mlp_collapsed.svg")
     with tempfile.TemporaryDirectory() as tmp:           # one frame of the backward walk

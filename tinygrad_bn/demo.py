@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .sample_graphs import example_loss
+from .sample_graphs import bn_figure, example_loss
 
 
 def _section(title):
@@ -13,11 +13,9 @@ def _section(title):
 
 
 def _pictures(out):
-    """The BN graph with values and gradients (SVG + PNG) and the HTML stepper; [] without dot."""
+    """The BN graph with values and gradients (SVG + PNG) and the HTML stepper; without dot, its DOT source."""
     from . import viz
-    loss = example_loss("bn")
-    loss.backward()
-    dot = viz.to_dot(loss, show_values=True, show_grads=True, max_elems=8, rankdir="TB")
+    dot = bn_figure()
     try:
         written = [viz.render(dot, out / "bn_graph.svg"), viz.render(dot, out / "bn_graph.png")]
         written.append(viz.stepper_html(example_loss("bn"), out / "bn_stepper.html",

@@ -27,3 +27,11 @@ def example_loss(name, fused=False, seed=0):
             h = layer(h)
     with scope("loss"):
         return h.square().mean().named("loss")
+
+
+def bn_figure(fused=False):
+    """The picture of batch norm after backward, values and gradients, top to bottom (demo, docs)."""
+    from . import viz
+    loss = example_loss("bn", fused=fused)
+    loss.backward()
+    return viz.to_dot(loss, show_values=True, show_grads=True, rankdir="TB", max_elems=8)
