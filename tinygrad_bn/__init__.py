@@ -1,19 +1,22 @@
-"""tinygrad_bn: a tape-based reverse-mode autodiff engine on NumPy, built to explain BatchNorm."""
+"""tinygrad_bn: a tape-based reverse-mode autodiff engine on NumPy, built to explain BatchNorm.
+
+The public face: Tensor, Tape, no_grad, gradcheck, and the modules functional (F), nn, optim,
+data, viz. Everything users need is importable from here.
+"""
 from .tape import (Tape, Record, Step, no_grad, enable_grad, detect_anomaly, is_grad_enabled,
                    scope)
 from .tensor import (Tensor, set_default_dtype, get_default_dtype, where, maximum, minimum,
                      concatenate, stack)
 from .ops import OPS
+from . import functional, nn, optim, data
 from .gradcheck import gradcheck
 from .checkpoint import save, load, CheckpointError
+from .compare import compare_bn
+from .explain import explain
+from . import viz               # draws tapes and tensors; nothing in the core imports it
 
 __version__ = "0.1.0"
 __all__ = ["Tensor", "Tape", "Record", "Step", "no_grad", "enable_grad", "detect_anomaly",
-           "is_grad_enabled", "scope", "set_default_dtype", "get_default_dtype", "where", "maximum",
-           "minimum", "concatenate", "stack", "OPS", "gradcheck"]
-__all__ += ["save", "load", "CheckpointError"]
-from .explain import explain
-from . import viz               # draws tapes and tensors; nothing in the core imports it
-__all__ += ["explain", "viz"]
-from .compare import compare_bn    # composed vs fused batch norm, one table
-__all__ += ["compare_bn"]
+           "is_grad_enabled", "scope", "set_default_dtype", "get_default_dtype", "where",
+           "maximum", "minimum", "concatenate", "stack", "OPS", "functional", "nn", "optim",
+           "data", "gradcheck", "save", "load", "CheckpointError", "compare_bn", "explain", "viz"]
