@@ -24,12 +24,14 @@ def model():
 
 def test_parameter_requires_grad_and_takes_the_default_dtype():
     assert nn.Parameter([1, 2]).requires_grad
-    assert nn.Parameter(np.ones(2, np.float32)).dtype == np.float64
+    assert nn.Parameter([1, 2]).dtype == np.float64
+    assert nn.Parameter(np.ones(2, np.float32)).dtype == np.float32     # arrays keep their dtype
     tg.set_default_dtype(np.float32)
     try:
-        assert nn.Parameter(np.ones(2)).dtype == np.float32
+        assert nn.Parameter([1.0, 2.0]).dtype == np.float32
         bn = nn.BatchNorm1d(2)
         assert bn.weight.dtype == bn.running_var.dtype == np.float32
+        assert nn.Linear(2, 3).weight.dtype == nn.Conv2d(1, 2, 3).bias.dtype == np.float32
     finally:
         tg.set_default_dtype(np.float64)
 

@@ -28,15 +28,15 @@ def get_default_dtype():
 
 
 def _as_array(data, dtype=None):
-    """Data -> ndarray: Python lists and numbers become the default float dtype."""
+    """Data -> ndarray: Python lists and numbers become the default float dtype; arrays keep theirs."""
     if isinstance(data, Tensor):
         data = data.data
-    if isinstance(data, np.ndarray):
-        arr = data if dtype is None else data.astype(dtype, copy=False)
+    if isinstance(data, (np.ndarray, np.generic)):
+        arr = np.asarray(data) if dtype is None else np.asarray(data).astype(dtype, copy=False)
     else:
         arr = np.asarray(data, dtype=dtype)
-        if dtype is None and arr.dtype.kind in "iub":
-            arr = arr.astype(_default_dtype)
+        if dtype is None and arr.dtype.kind in "iubf":
+            arr = arr.astype(_default_dtype, copy=False)
     if arr.dtype.kind not in "fbiuc":
         raise TypeError(f"Tensor: cannot hold an array of dtype {arr.dtype} {arr.shape}; "
                         "pass numbers, e.g. np.asarray(data, dtype=np.float64)")

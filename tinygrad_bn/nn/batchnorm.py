@@ -5,8 +5,7 @@ In eval mode BN is the affine map y = k * x + b per channel, so it can be folded
 import numpy as np
 
 from .. import functional as F
-from ..tensor import get_default_dtype
-from .module import Module, Parameter
+from .module import Module, Parameter, new_array
 
 
 class _BatchNorm(Module):
@@ -18,12 +17,11 @@ class _BatchNorm(Module):
                  track_running_stats=True, fused=False):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats, self.fused = affine, track_running_stats, fused
-        dtype = get_default_dtype()
-        self.weight = Parameter(np.ones(num_features, dtype), name="gamma") if affine else None
-        self.bias = Parameter(np.zeros(num_features, dtype), name="beta") if affine else None
+        self.weight = Parameter(new_array(num_features, 1.0), name="gamma") if affine else None
+        self.bias = Parameter(new_array(num_features, 0.0), name="beta") if affine else None
         tracked = track_running_stats
-        self.register_buffer("running_mean", np.zeros(num_features, dtype) if tracked else None)
-        self.register_buffer("running_var", np.ones(num_features, dtype) if tracked else None)
+        self.register_buffer("running_mean", new_array(num_features, 0.0) if tracked else None)
+        self.register_buffer("running_var", new_array(num_features, 1.0) if tracked else None)
         self.register_buffer("num_batches_tracked", np.array(0, np.int64) if tracked else None)
 
     def forward(self, x):

@@ -1,10 +1,9 @@
 """Conv2d: 2-D convolution with PyTorch's parameter shapes, order and default init."""
-import numpy as np
 
 from .. import functional as F
 from ..ops.conv import pair
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, new_array
 
 
 class Conv2d(Module):
@@ -15,8 +14,8 @@ class Conv2d(Module):
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = pair(kernel_size, "kernel_size", "Conv2d")
         self.stride, self.padding = stride, padding
-        self.weight = Parameter(np.zeros((out_channels, in_channels, *self.kernel_size)))
-        self.bias = Parameter(np.zeros(out_channels)) if bias else None
+        self.weight = Parameter(new_array((out_channels, in_channels, *self.kernel_size)))
+        self.bias = Parameter(new_array(out_channels)) if bias else None
         init.default_(self.weight, self.bias, generator)
 
     def forward(self, x):

@@ -1,8 +1,6 @@
 """Linear: the fully connected layer, with PyTorch's parameter shapes, order and default init."""
-import numpy as np
-
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, new_array
 
 
 class Linear(Module):
@@ -10,8 +8,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, generator=None):
         self.in_features, self.out_features = in_features, out_features
-        self.weight = Parameter(np.zeros((out_features, in_features)))
-        self.bias = Parameter(np.zeros(out_features)) if bias else None
+        self.weight = Parameter(new_array((out_features, in_features)))
+        self.bias = Parameter(new_array(out_features)) if bias else None
         init.default_(self.weight, self.bias, generator)
 
     def forward(self, x):

@@ -9,16 +9,20 @@ from ..tensor import Tensor, get_default_dtype
 
 
 class Parameter(Tensor):
-    """A Tensor a Module learns: requires_grad=True and, unless `dtype` is given, the default dtype.
-
-    New parameters follow tg.set_default_dtype: a float32 model needs one call, not one per layer.
+    """A Tensor a Module learns: requires_grad=True. Lists and numbers take the default dtype and
+    float arrays keep theirs, as for Tensor; layers make theirs with `new_array` (the default dtype).
     """
 
     __slots__ = ()
 
     def __init__(self, data, requires_grad=True, name=None, dtype=None):
-        super().__init__(data, requires_grad=requires_grad, name=name,
-                         dtype=get_default_dtype() if dtype is None else dtype)
+        super().__init__(data, requires_grad=requires_grad, name=name, dtype=dtype)
+
+
+def new_array(shape, fill=0.0):
+    """A new parameter or buffer array in the default dtype (tg.set_default_dtype: one call
+    makes a whole float32 model)."""
+    return np.full(shape, fill, dtype=get_default_dtype())
 
 
 class Module:
