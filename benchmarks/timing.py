@@ -5,8 +5,8 @@ Every benchmark module returns rows from `main(quick)`; `python -m benchmarks` p
 import gc
 import time
 
-REPEATS = {False: 7, True: 1}          # repeats per measurement: full run, quick smoke run
-MIN_SECONDS = {False: 0.1, True: 0.002}  # each repeat runs the function at least this long
+REPEATS = {False: 5, True: 1}          # repeats per measurement: full run, quick smoke run
+MIN_SECONDS = {False: 0.05, True: 0.002}  # each repeat runs the function at least this long
 
 
 def median_time(fn, quick=False):
