@@ -399,10 +399,29 @@ def bn_wrong_features():
 
 @mistake("A 3-D input to BatchNorm2d",
          "Reshape (N, C, L) to (N, C, L, 1), or use BatchNorm1d on (N, C).",
-         ValueError, "BatchNorm2d", "(8, 3, 5)", "(N, C, H, W)", module="tinygrad_bn.nn:BatchNorm2d")
+         ValueError, "BatchNorm2d", "(8, 3, 5)", "(N, C, H, W)", "reshape(N, C, L, 1)",
+         module="tinygrad_bn.nn:BatchNorm2d")
 def bn2d_3d_input():
     from tinygrad_bn import nn
     nn.BatchNorm2d(3)(bn_args((8, 3, 5))[0])
+
+
+@mistake("Integer arrays as BN running statistics",
+         "Running statistics are float arrays: np.zeros(C) and np.ones(C).",
+         TypeError, "batch_norm", "running_mean", "int64", "(3,)", "np.zeros(3)",
+         module="tinygrad_bn.functional:batch_norm")
+def bn_int_running_stats():
+    from tinygrad_bn import functional as F
+    F.batch_norm(*bn_args((8, 3)), running_mean=np.zeros(3, np.int64), running_var=np.ones(3))
+
+
+@mistake("Calling a BN module in eval mode that was never trained (a warning)",
+         "Train first (the running statistics start at mean 0, var 1), or load a checkpoint.",
+         UserWarning, "BatchNorm1d(3)", "num_batches_tracked=0", "train first",
+         module="tinygrad_bn.nn:BatchNorm1d")
+def bn_eval_never_trained():
+    from tinygrad_bn import nn
+    nn.BatchNorm1d(3).eval()(bn_args((8, 3))[0])
 
 
 @mistake("Class labels given as floats (or one-hot rows) to cross_entropy",

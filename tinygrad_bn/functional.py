@@ -78,6 +78,12 @@ def _bn_check(x, gamma, beta, running_mean, running_var, training):
         if a is not None and a.shape != (c,):
             raise ValueError(f"batch_norm: {name} has shape {a.shape} but input {x.shape} has "
                              f"{c} channels (axis 1); pass {name} of shape ({c},)")
+    for name, a in (("running_mean", running_mean), ("running_var", running_var)):
+        if a is not None and (not isinstance(a, np.ndarray) or a.dtype.kind != "f"):
+            raise TypeError(f"batch_norm: {name} is {type(a).__name__} "
+                            f"{getattr(a, 'dtype', '')} {getattr(a, 'shape', '')}; running "
+                            f"statistics are float NumPy arrays updated in place, e.g. "
+                            f"np.zeros({c}) and np.ones({c})")
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm: training=False normalizes with running_mean and "
                          "running_var; pass both, or use training=True for batch statistics")

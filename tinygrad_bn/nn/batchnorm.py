@@ -2,6 +2,8 @@
 
 In eval mode BN is the affine map y = k * x + b per channel, so it can be folded away.
 """
+import warnings
+
 import numpy as np
 
 from .. import functional as F
@@ -26,6 +28,10 @@ class _BatchNorm(Module):
 
     def forward(self, x):
         self._check(x)
+        if not self.training and self.track_running_stats and int(self.num_batches_tracked) == 0:
+            warnings.warn(f"{type(self).__name__}({self.num_features}): eval mode but the running "
+                          "statistics were never updated (num_batches_tracked=0), so outputs use "
+                          "mean 0 and var 1; train first, or load a checkpoint", stacklevel=2)
         update = self.training and self.track_running_stats
         factor = self.momentum
         if update and factor is None:               # cumulative average, as PyTorch
@@ -77,7 +83,7 @@ class BatchNorm2d(_BatchNorm):
     """BN per channel over (N, H, W) for (N, C, H, W) inputs, as after a Conv2d."""
 
     ranks = (4,)
-    shapes = "(N, C, H, W)"
+    shapes = "(N, C, H, W); for (N, C, L) use x.reshape(N, C, L, 1), for (N, D) BatchNorm1d"
 
 
 def fold_into(layer, bn):
