@@ -286,3 +286,26 @@ def test_ties_share_the_gradient_as_documented():
     z = Tensor([0.0], requires_grad=True)
     (z.relu() + z.abs()).sum().backward()
     assert list(z.grad) == [0.0]
+
+
+def test_registry_rejects_nameless_and_duplicate_primitives():
+    before = dict(OPS)
+    with pytest.raises(TypeError, match="needs a `name`"):
+        class Nameless(tg.ops.Op):
+            pass
+    with pytest.raises(ValueError, match="'add' is already taken by Add"):
+        class MyAdd(tg.ops.Op):
+            name = "add"
+    assert OPS == before
+
+
+def test_a_primitive_must_define_forward_and_backward():
+    class Unfinished(tg.ops.Op):
+        name = "test_unfinished"
+    try:
+        with pytest.raises(NotImplementedError):
+            tg.tensor.apply(Unfinished, Tensor([1.0]))
+        with pytest.raises(NotImplementedError):
+            Unfinished.backward(np.ones(1), {})
+    finally:
+        del OPS["test_unfinished"]
