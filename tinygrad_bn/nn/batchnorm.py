@@ -31,7 +31,7 @@ class _BatchNorm(Module):
         if not self.training and self.track_running_stats and int(self.num_batches_tracked) == 0:
             warnings.warn(f"{type(self).__name__}({self.num_features}): eval mode but the running "
                           "statistics were never updated (num_batches_tracked=0), so outputs use "
-                          "mean 0 and var 1; train first, or load a checkpoint", stacklevel=2)
+                          "mean 0 and var 1; train first, or load a checkpoint", stacklevel=3)
         update = self.training and self.track_running_stats
         factor = self.momentum
         if update and factor is None:               # cumulative average, as PyTorch
