@@ -6,7 +6,8 @@ def example_loss(name, fused=False, seed=0):
     """The small graphs the graph/stepper/explain commands draw -> loss (named tensors inside).
 
     "bn": x (4, 2) through batch_norm, then a weighted mean; "mlp": three Linear layers with
-    BatchNorm1d and ReLU between them, every layer in its own scope so it collapses to one box.
+    BatchNorm1d and ReLU between them; each layer runs in its own scope (Module.__call__), so it
+    collapses to one box.
     """
     from . import Tensor, functional as F, nn, scope
     rng = np.random.default_rng(seed)
@@ -21,10 +22,7 @@ def example_loss(name, fused=False, seed=0):
                           nn.Linear(8, 2, generator=rng))
     for pname, p in model.named_parameters():
         p.named(pname)
-    h = Tensor(rng.standard_normal((16, 3)), requires_grad=True, name="x")
-    for layer in model:
-        with scope(type(layer).__name__.lower()):
-            h = layer(h)
+    h = model(Tensor(rng.standard_normal((16, 3)), requires_grad=True, name="x"))
     with scope("loss"):
         return h.square().mean().named("loss")
 

@@ -5,6 +5,7 @@ Parameters and child modules are found among a module's attributes, in the order
 """
 import numpy as np
 
+from ..tape import scope
 from ..tensor import Tensor, get_default_dtype
 
 
@@ -35,7 +36,12 @@ class Module:
     training = True
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        """forward(); a layer (a module without children) runs in a scope named after its class,
+        so viz.to_dot(collapse=True) draws any model one box per layer."""
+        if self.named_children():
+            return self.forward(*args, **kwargs)
+        with scope(type(self).__name__.lower()):
+            return self.forward(*args, **kwargs)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__}: define forward(self, x)")
