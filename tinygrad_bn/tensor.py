@@ -151,31 +151,98 @@ class Tensor:
         return Tensor(arr if arr.dtype.kind == "f" else arr.astype(self.dtype))
 
     # --- elementwise ----------------------------------------------------------------------------
-    def add(self, other): return self + other
-    def sub(self, other): return self - other
-    def mul(self, other): return self * other
-    def div(self, other): return self / other
-    def neg(self): return -self
-    def pow(self, exponent): return self ** exponent
-    def matmul(self, other): return self @ other
-    def square(self): return apply(OPS["square"], self)
-    def sqrt(self): return apply(OPS["sqrt"], self)
-    def reciprocal(self): return apply(OPS["reciprocal"], self)
-    def exp(self): return apply(OPS["exp"], self)
-    def log(self): return apply(OPS["log"], self)
-    def relu(self): return apply(OPS["relu"], self)
-    def tanh(self): return apply(OPS["tanh"], self)
-    def sigmoid(self): return apply(OPS["sigmoid"], self)
-    def abs(self): return apply(OPS["abs"], self)
-    def maximum(self, other): return apply(OPS["maximum"], self, self._lift(other))
-    def minimum(self, other): return apply(OPS["minimum"], self, self._lift(other))
-    def clip(self, min=None, max=None): return apply(OPS["clip"], self, min=min, max=max)
+    def add(self, other):
+        """self + other, broadcasting."""
+        return self + other
+
+    def sub(self, other):
+        """self - other, broadcasting."""
+        return self - other
+
+    def mul(self, other):
+        """self * other, broadcasting."""
+        return self * other
+
+    def div(self, other):
+        """self / other, broadcasting."""
+        return self / other
+
+    def neg(self):
+        """-self."""
+        return -self
+
+    def pow(self, exponent):
+        """self ** exponent, exponent a number."""
+        return self ** exponent
+
+    def matmul(self, other):
+        """self @ other with NumPy's rules (1-D, 2-D, batched)."""
+        return self @ other
+
+    def square(self):
+        """x ** 2, elementwise (the sq node of batch norm)."""
+        return apply(OPS["square"], self)
+
+    def sqrt(self):
+        """Square root, elementwise (sqrtvar = sqrt(var + eps))."""
+        return apply(OPS["sqrt"], self)
+
+    def reciprocal(self):
+        """1 / x, elementwise (ivar = 1 / sqrtvar)."""
+        return apply(OPS["reciprocal"], self)
+
+    def exp(self):
+        """e ** x, elementwise."""
+        return apply(OPS["exp"], self)
+
+    def log(self):
+        """Natural logarithm, elementwise."""
+        return apply(OPS["log"], self)
+
+    def relu(self):
+        """max(x, 0), elementwise; gradient 0 at 0 as in PyTorch."""
+        return apply(OPS["relu"], self)
+
+    def tanh(self):
+        """Hyperbolic tangent, elementwise."""
+        return apply(OPS["tanh"], self)
+
+    def sigmoid(self):
+        """1 / (1 + e ** -x), elementwise, without overflow."""
+        return apply(OPS["sigmoid"], self)
+
+    def abs(self):
+        """|x|, elementwise; gradient 0 at 0 as in PyTorch."""
+        return apply(OPS["abs"], self)
+
+    def maximum(self, other):
+        """Elementwise max with other; at ties each side gets half the gradient (as PyTorch)."""
+        return apply(OPS["maximum"], self, self._lift(other))
+
+    def minimum(self, other):
+        """Elementwise min with other; at ties each side gets half the gradient (as PyTorch)."""
+        return apply(OPS["minimum"], self, self._lift(other))
+
+    def clip(self, min=None, max=None):
+        """Clamp into [min, max]; gradient 1 inside, ends included (as PyTorch)."""
+        return apply(OPS["clip"], self, min=min, max=max)
 
     # --- reductions -----------------------------------------------------------------------------
-    def sum(self, axis=None, keepdims=False): return apply(OPS["sum"], self, axis=axis, keepdims=keepdims)
-    def mean(self, axis=None, keepdims=False): return apply(OPS["mean"], self, axis=axis, keepdims=keepdims)
-    def max(self, axis=None, keepdims=False): return apply(OPS["max"], self, axis=axis, keepdims=keepdims)
-    def min(self, axis=None, keepdims=False): return apply(OPS["min"], self, axis=axis, keepdims=keepdims)
+    def sum(self, axis=None, keepdims=False):
+        """Sum over axis (int, tuple or None for all)."""
+        return apply(OPS["sum"], self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        """Mean over axis (int, tuple or None for all)."""
+        return apply(OPS["mean"], self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        """Max over axis; tied maxima share the gradient equally (as torch.amax)."""
+        return apply(OPS["max"], self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        """Min over axis; tied minima share the gradient equally (as torch.amin)."""
+        return apply(OPS["min"], self, axis=axis, keepdims=keepdims)
 
     def var(self, axis=None, keepdims=False, ddof=0):
         """Variance with NumPy's default ddof=0 (biased); ddof=1 gives PyTorch's unbiased default."""
@@ -183,10 +250,12 @@ class Tensor:
 
     # --- shape ----------------------------------------------------------------------------------
     def reshape(self, *shape):
+        """The same values in a new shape: x.reshape(4, 8) or x.reshape((4, 8)); one -1 allowed."""
         shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         return apply(OPS["reshape"], self, shape=tuple(int(n) for n in shape))
 
     def transpose(self, *axes):
+        """Permute axes (reverse them when none are given), as ndarray.transpose."""
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
         return apply(OPS["transpose"], self, axes=tuple(axes) if axes else None)
 
@@ -195,8 +264,13 @@ class Tensor:
         """Reversed axes, as ndarray.T."""
         return self.transpose()
 
-    def broadcast_to(self, shape): return apply(OPS["broadcast_to"], self, shape=tuple(shape))
-    def flatten(self, start_dim=0): return self.reshape(*self.shape[:start_dim], -1)
+    def broadcast_to(self, shape):
+        """Repeat along new or size-1 axes up to shape, as np.broadcast_to."""
+        return apply(OPS["broadcast_to"], self, shape=tuple(shape))
+
+    def flatten(self, start_dim=0):
+        """Merge the axes from start_dim on into one (a reshape)."""
+        return self.reshape(*self.shape[:start_dim], -1)
 
     def pad(self, pad_width, value=0.0):
         """Constant padding with NumPy's pad_width convention."""
