@@ -44,6 +44,7 @@ class Module:
             return self.forward(*args, **kwargs)
 
     def forward(self, *args, **kwargs):
+        """The computation of the layer; subclasses define it, call the module to run it."""
         raise NotImplementedError(f"{type(self).__name__}: define forward(self, x)")
 
     def register_buffer(self, name, array):
@@ -59,6 +60,7 @@ class Module:
         return [(k, v) for k, v in vars(self).items() if isinstance(v, Module)]
 
     def children(self):
+        """Direct child modules, in the order they were set."""
         return [m for _, m in self.named_children()]
 
     def named_modules(self, prefix=""):
@@ -72,6 +74,7 @@ class Module:
         return out
 
     def modules(self):
+        """self and every descendant module, parents first."""
         return [m for _, m in self.named_modules()]
 
     def _own_parameters(self):
@@ -86,6 +89,7 @@ class Module:
         return [(_join(p, k), v) for p, m in self.named_modules() for k, v in m._own_parameters()]
 
     def parameters(self):
+        """Every Parameter, in PyTorch's order (what an optimizer takes)."""
         return [v for _, v in self.named_parameters()]
 
     def named_buffers(self):
@@ -93,6 +97,7 @@ class Module:
         return [(_join(p, k), v) for p, m in self.named_modules() for k, v in m._own_buffers()]
 
     def buffers(self):
+        """Every buffer array (running_mean, running_var, num_batches_tracked, ...)."""
         return [v for _, v in self.named_buffers()]
 
     # --- modes and gradients ---------------------------------------------------------------------
