@@ -77,3 +77,14 @@ def test_design_tour_runs():
     steps = list(tape.backward_steps(loss))
     assert steps[0].record.op == "sum" and steps[-1].grad_inputs[0].shape == (8, 4)
     assert isinstance(viz.to_dot(out, show_values=False, show_grads=False).source, str)
+
+
+def test_api_doc_is_generated_from_the_docstrings():
+    import importlib.util
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("make_api_doc", root / "scripts" / "make_api_doc.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (root / "docs" / "api.md").read_text() == module.render(), \
+        "docs/api.md is stale: run python scripts/make_api_doc.py"
