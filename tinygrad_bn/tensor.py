@@ -332,6 +332,8 @@ def _warn_mixed_floats(op, arrays, out):
 
 def _lift_all(tensors):
     """Numbers and arrays among `tensors` become constants in the dtype of the first Tensor."""
+    if not tensors:
+        return []                      # the op names the problem: it needs at least one tensor
     like = next((t for t in tensors if isinstance(t, Tensor)), None)
     if like is None:
         like = Tensor(tensors[0])
