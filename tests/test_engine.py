@@ -294,6 +294,15 @@ def test_saved_arrays_writable_again_when_the_graph_is_dropped():
     data[0] = 0.0
 
 
+def test_read_only_inputs_stay_read_only():
+    """The engine unlocks only what it locked: a user's read-only array is never made writable."""
+    data = np.array([1.0, 2.0])
+    data.flags.writeable = False
+    x = Tensor(data, requires_grad=True)
+    (x * x).sum().backward()
+    assert not data.flags.writeable and x.grad.tolist() == [2.0, 4.0]
+
+
 def test_graph_dropped_without_backward_is_freed():
     x = leaf(1.0, 2.0)
     y = (x * x).exp().sum()
@@ -359,6 +368,9 @@ def test_tensor_helpers():
     assert (x * 2).named("y").name == "y" and (x < 2).data.tolist() == [True, False]
     with pytest.raises(ValueError, match="item"):
         x.item()
+    assert Tensor(x).data is x.data
+    m = Tensor(np.arange(6.0))
+    assert m.reshape((2, 3)).shape == (2, 3) and m.reshape(3, 2).transpose((1, 0)).shape == (2, 3)
 
 
 # --- depth -------------------------------------------------------------------------------------
@@ -410,6 +422,11 @@ def test_gradcheck_raises_with_a_table_on_a_wrong_backward(wrong_square):
     worst = lines[2].split()        # x[1, 0] = 3 has the largest error: analytic 3 v, numeric 6 v
     assert worst[0] == "x" and worst[1:3] == ["(1,", "0)"]
     assert float(worst[4]) == pytest.approx(2 * float(worst[3]), rel=1e-5)
+
+
+def test_gradcheck_passes_other_arguments_through():
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    assert gradcheck(lambda x, axis, w: (x * w).sum(axis=axis), x, 1, np.array([1.0, 2.0, 3.0]))
 
 
 def test_gradcheck_warns_on_float32():

@@ -309,3 +309,14 @@ def test_a_primitive_must_define_forward_and_backward():
             Unfinished.backward(np.ones(1), {})
     finally:
         del OPS["test_unfinished"]
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: Tensor([1.0]).clip(), "clip: input .1,. got neither min nor max"),
+    (lambda: Tensor(np.zeros((0, 2))).max(), r"max: input \(0, 2\) is empty"),
+    (lambda: tg.concatenate([]), "concatenate: needs at least one tensor"),
+    (lambda: tg.stack([Tensor([1.0])], axis=2), "stack: axis 2 is out of range"),
+], ids=["clip-no-bounds", "max-empty", "concatenate-empty", "stack-axis"])
+def test_bad_arguments_raise_naming_the_op(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
