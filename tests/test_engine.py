@@ -248,13 +248,13 @@ def test_no_grad_decorator_records_nothing():
     assert len(tape) == 0 and y.record is None and tg.is_grad_enabled()
 
 
-def test_grad_mode_is_per_thread():
+def test_grad_mode_and_tapes_are_per_thread():
     seen = []
-    with no_grad():
+    with Tape() as tape, no_grad():
         worker = threading.Thread(target=lambda: seen.append((leaf(1.0) * 2).requires_grad))
         worker.start()
         worker.join()
-    assert seen == [True]
+    assert seen == [True] and len(tape) == 0
 
 
 # --- read-only saved arrays and memory ---------------------------------------------------------
