@@ -66,6 +66,8 @@ def _add_train(sub):
     train.add_argument("--lr", type=float, help="learning rate (default: per model)")
     train.add_argument("--batch-size", type=int, help="default: per model")
     train.add_argument("--optimizer", choices=["sgd", "adam"], help="default: per model")
+    train.add_argument("--cosine", action=argparse.BooleanOptionalAction,
+                       help="cosine learning-rate decay to 0 (default: on)")
     train.add_argument("--seed", type=int, default=0, help="initialisation and shuffling")
     train.add_argument("--out", default="out/train", metavar="DIR",
                        help="where model.npz and curves.png go (default: out/train)")

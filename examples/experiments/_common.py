@@ -11,7 +11,8 @@ import numpy as np                       # noqa: E402
 
 from tinygrad_bn.data import load_digits  # noqa: E402
 
-DOCS_IMG = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "img", "experiments")
+DOCS_IMG = os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "img",
+                                         "experiments"))
 
 
 def digits(scale=1.0, flat=True):
