@@ -1,12 +1,10 @@
 """Property tests: random broadcastable shapes through binary ops, and random chains of 2-5 ops,
 each checked with gradcheck and against PyTorch. Example counts come from the conftest profiles."""
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
-import tinygrad_bn as tg
 from tinygrad_bn import Tensor, gradcheck
 
 # the torch fixture is function-scoped but stateless, so sharing it across examples is safe
@@ -53,7 +51,7 @@ def test_binary_ops_broadcast_gradcheck(case):
 def test_binary_ops_broadcast_match_torch(case, torch):
     name, shapes, seed = case
     a, b = binary_inputs(name, shapes, seed)
-    compare_with_torch(torch, lambda x, y: BINARY[name](x, y), a, b)
+    compare_with_torch(torch, BINARY[name], a, b)
 
 
 # --- random chains: each link maps any real input into a valid domain for the next --------------
