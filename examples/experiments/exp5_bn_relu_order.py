@@ -30,8 +30,8 @@ def main(scale=1.0, out_dir=None, epochs=8, lr=0.02, hidden=(128, 128, 128)):
                 f"+- {np.std(final):.2%}")
         ax.fill_between(epochs_axis, 100 * np.min(curves, axis=0), 100 * np.max(curves, axis=0),
                         alpha=0.2)
-    ax.set(xlabel="epoch", ylabel="test accuracy (%), mean and range over seeds",
-           title=f"BN position in a {len(hidden)}-hidden-layer MLP, {len(seeds)} seeds")
+    ax.set(xlabel="epoch", ylabel="test accuracy (%)",
+           title=f"BN position, {len(hidden)}-hidden-layer MLP: mean, range of {len(seeds)} seeds")
     ax.grid(alpha=0.3)
     ax.legend()
     return {"orders": orders, "plot": save(fig, out_dir, "exp5_bn_relu_order")}
