@@ -41,23 +41,24 @@ def torch_step(torch, x, gamma, beta, g):
 
 
 def numpy_step(x, gamma, beta, g):
-    """BN by hand in plain NumPy, as fast as we know how: the bound an engine can approach."""
+    """BN by hand in plain NumPy, as fast as we know how: the bound an engine can approach.
+
+    The per-channel sums of products (var, dgamma) are one einsum pass each, with no temporary.
+    """
     axes = (0,) if x.ndim == 2 else (0, 2, 3)
+    dot = "ij,ij->j" if x.ndim == 2 else "nchw,nchw->c"
     shape = (1, -1) + (1,) * (x.ndim - 2)
     gamma, beta, n = gamma.reshape(shape), beta.reshape(shape), x.size // x.shape[1]
 
     def step():
-        mu = x.mean(axis=axes, keepdims=True)
-        xhat = x - mu
-        out = np.square(xhat)
-        ivar = 1.0 / np.sqrt(out.mean(axis=axes, keepdims=True) + EPS)
+        xhat = x - x.mean(axis=axes, keepdims=True)
+        ivar = 1.0 / np.sqrt(np.einsum(dot, xhat, xhat).reshape(shape) / n + EPS)
         xhat *= ivar
-        np.multiply(xhat, gamma, out=out)
+        out = np.multiply(xhat, gamma)
         out += beta
         dbeta = g.sum(axis=axes, keepdims=True)
-        dx = np.multiply(g, xhat)
-        dgamma = dx.sum(axis=axes, keepdims=True)
-        np.multiply(xhat, dgamma / n, out=dx)
+        dgamma = np.einsum(dot, g, xhat).reshape(shape)
+        dx = np.multiply(xhat, dgamma / n)
         dx += dbeta / n
         np.subtract(g, dx, out=dx)
         dx *= gamma * ivar
