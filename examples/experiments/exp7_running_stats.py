@@ -34,6 +34,7 @@ def recalibrate(model, x, batch_size=64):
 
 
 def _bns(model):
+    """The BatchNorm1d layers of the model, in order."""
     return [m for m in model.modules() if isinstance(m, nn.BatchNorm1d)]
 
 
