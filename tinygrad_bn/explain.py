@@ -5,7 +5,7 @@ numbered by order so every run prints the same) and `replay` (backward steps, le
 """
 import numpy as np
 
-from .tape import Tape, backward_steps
+from .tape import Tape, backward_steps, records_of
 
 
 class Graph:
@@ -50,15 +50,7 @@ def graph_of(obj):
     """Graph of a Tape (its records) or of a Tensor (every record it depends on, via a stack)."""
     if isinstance(obj, Tape):
         return Graph(obj.records)
-    records, stack, seen = [], [obj], set()
-    while stack:
-        r = stack.pop().record
-        if r is None or id(r) in seen:
-            continue
-        seen.add(id(r))
-        records.append(r)
-        stack.extend(r.inputs)
-    return Graph(records, roots=(obj,))
+    return Graph(records_of(obj), roots=(obj,))
 
 
 def replay(loss, grad=None):

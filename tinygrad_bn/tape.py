@@ -294,23 +294,30 @@ def sum_to_shape(g, shape, op):
     return g.sum(axis=axes, keepdims=True).reshape(shape), axes
 
 
-def _graph(loss):
-    """The records `loss` depends on, newest first; raises if one was released."""
-    records, stack, seen = [], [loss], set()
+def records_of(tensor):
+    """Every record `tensor` depends on, oldest first; found with an explicit stack, no recursion."""
+    records, stack, seen = [], [tensor], set()
     while stack:
         r = stack.pop().record
         if r is None or id(r) in seen:
             continue
         seen.add(id(r))
+        records.append(r)
+        stack.extend(r.inputs)
+    records.sort(key=lambda r: r.index)
+    return records
+
+
+def _graph(loss):
+    """The records `loss` depends on, newest first; raises if one was released."""
+    records = records_of(loss)[::-1]
+    for r in records:
         if r.released:
             raise RuntimeError(
                 f"backward: record r{r.index} ({r.op} of "
                 f"{', '.join(str(t.shape) for t in r.inputs)}) was released by an earlier backward; "
                 "pass retain_graph=True to the first backward to go through the graph twice, "
                 "or run the forward again")
-        records.append(r)
-        stack.extend(t for t in r.inputs if t.requires_grad)
-    records.sort(key=lambda r: r.index, reverse=True)
     return records
 
 

@@ -229,36 +229,34 @@ class Abs(Op):
         return g * np.sign(saved["x"])
 
 
-class Maximum(Op):
+class _Pick(Op, abstract=True):
+    """Shared by maximum and minimum: out takes a or b; at ties each gets half of g (as PyTorch)."""
+    pick = None              # np.maximum or np.minimum
+    wins = None              # np.greater or np.less: where a is the one picked
+
+    @classmethod
+    def forward(cls, a, b):
+        return cls.pick(a, b), {"a": a, "b": b}
+
+    @classmethod
+    def backward(cls, g, saved):
+        a, b = saved["a"], saved["b"]
+        share = cls.wins(a, b) + 0.5 * (a == b)
+        return g * share, g * (1 - share)
+
+
+class Maximum(_Pick):
     """out = max(a, b) elementwise; at ties each input gets half of g (as PyTorch)."""
     name = "maximum"
     rule = "da = g * ((a > b) + (a == b) / 2) ; db = g * ((b > a) + (a == b) / 2)"
-
-    @staticmethod
-    def forward(a, b):
-        return np.maximum(a, b), {"a": a, "b": b}
-
-    @staticmethod
-    def backward(g, saved):
-        a, b = saved["a"], saved["b"]
-        share = (a > b) + 0.5 * (a == b)
-        return g * share, g * (1 - share)
+    pick, wins = staticmethod(np.maximum), staticmethod(np.greater)
 
 
-class Minimum(Op):
+class Minimum(_Pick):
     """out = min(a, b) elementwise; at ties each input gets half of g (as PyTorch)."""
     name = "minimum"
     rule = "da = g * ((a < b) + (a == b) / 2) ; db = g * ((b < a) + (a == b) / 2)"
-
-    @staticmethod
-    def forward(a, b):
-        return np.minimum(a, b), {"a": a, "b": b}
-
-    @staticmethod
-    def backward(g, saved):
-        a, b = saved["a"], saved["b"]
-        share = (a < b) + 0.5 * (a == b)
-        return g * share, g * (1 - share)
+    pick, wins = staticmethod(np.minimum), staticmethod(np.less)
 
 
 class Where(Op):
