@@ -6,7 +6,7 @@ import numpy as np
 
 import tinygrad_bn as tg
 from tinygrad_bn import functional as F
-from benchmarks.timing import load_torch, median_time, row
+from benchmarks.timing import load_torch, median_times, row
 
 SHAPES = [(256, 1024), (4096, 256), (64, 32, 16, 16)]
 QUICK_SHAPES = [(16, 8), (4, 3, 5, 5)]
@@ -73,12 +73,14 @@ def main(quick=False):
         case = f"BN-{len(shape) // 2}d {'x'.join(map(str, shape))}"
         for dtype in (np.float32, np.float64):
             arrays = inputs(shape, dtype)
-            fused = median_time(ours(*arrays, fused=True), quick)
-            composed = median_time(ours(*arrays, fused=False), quick)
-            plain = median_time(numpy_step(*arrays), quick)
-            ref = median_time(torch_step(torch, *arrays), quick) if torch else None
-            name = np.dtype(dtype).name
-            rows.append(row("bn fwd+bwd", f"{case} fused", name, fused, ref, "torch", 1.3))
-            rows.append(row("bn fwd+bwd", f"{case} composed", name, composed, fused, "ours fused", 3.0))
-            rows.append(row("bn fwd+bwd", f"{case} fused", name, fused, plain, "plain NumPy", 1.15))
+            fns = {"fused": ours(*arrays, fused=True), "composed": ours(*arrays, fused=False),
+                   "numpy": numpy_step(*arrays)}
+            if torch:
+                fns["torch"] = torch_step(torch, *arrays)
+            t, name = median_times(fns, quick), np.dtype(dtype).name
+            rows.append(row("bn fwd+bwd", f"{case} fused", name, t["fused"], t.get("torch"), "torch", 1.3))
+            rows.append(row("bn fwd+bwd", f"{case} composed", name, t["composed"], t["fused"],
+                            "ours fused", 3.0))
+            rows.append(row("bn fwd+bwd", f"{case} fused", name, t["fused"], t["numpy"],
+                            "plain NumPy", 1.15))
     return rows

@@ -5,7 +5,7 @@ At this size the arithmetic is free, so the time is the engine's own cost per op
 import numpy as np
 
 import tinygrad_bn as tg
-from benchmarks.timing import load_torch, median_time, row
+from benchmarks.timing import load_torch, median_times, row
 
 N = 16
 
@@ -35,13 +35,15 @@ def torch_step(torch, dtype):
 def main(quick=False):
     """Rows: our add fwd+bwd against torch's (target <= 0.5x) and against a raw NumPy add (<= 4x)."""
     torch, rows = load_torch(), []
-    x, y = np.arange(N, dtype=np.float64), np.ones(N)
-    t_numpy = median_time(lambda: np.add(x, y), quick)
     for dtype in (np.float32, np.float64):
         name = np.dtype(dtype).name
-        t_ours = median_time(ours(dtype), quick)
-        t_torch = median_time(torch_step(torch, getattr(torch, name)), quick) if torch else None
-        rows.append(row("op overhead", "add fwd+bwd, 16 elems", name, t_ours, t_torch, "torch", 0.5))
-        rows.append(row("op overhead", "add fwd+bwd, 16 elems", name, t_ours, t_numpy,
+        x, y = np.arange(N, dtype=dtype), np.ones(N, dtype=dtype)
+        fns = {"ours": ours(dtype), "numpy": lambda: np.add(x, y)}
+        if torch:
+            fns["torch"] = torch_step(torch, getattr(torch, name))
+        t = median_times(fns, quick)
+        rows.append(row("op overhead", "add fwd+bwd, 16 elems", name, t["ours"], t.get("torch"),
+                        "torch", 0.5))
+        rows.append(row("op overhead", "add fwd+bwd, 16 elems", name, t["ours"], t["numpy"],
                         "raw np.add", 4.0))
     return rows

@@ -7,7 +7,7 @@ import numpy as np
 
 import tinygrad_bn as tg
 from tinygrad_bn import functional as F, nn, optim
-from benchmarks.timing import load_torch, median_time, row
+from benchmarks.timing import load_torch, median_times, row
 
 LR, MOMENTUM = 0.01, 0.9
 
@@ -70,7 +70,10 @@ def main(quick=False):
             x = rng.standard_normal(shape).astype(dtype)
             y = rng.integers(0, 10, shape[0])
             step, model = ours(kind, x, y)
-            ref = median_time(torch_step(torch, kind, x, y, model.state_dict()), quick) if torch else None
-            rows.append(row("train step", case, x.dtype.name, median_time(step, quick), ref, "torch",
+            fns = {"ours": step}
+            if torch:
+                fns["torch"] = torch_step(torch, kind, x, y, model.state_dict())
+            t = median_times(fns, quick)
+            rows.append(row("train step", case, x.dtype.name, t["ours"], t.get("torch"), "torch",
                             0.8 if kind == "mlp" else 1.3))
     return rows

@@ -1,30 +1,39 @@
-"""Shared helpers of the benchmarks: a median-of-repeats timer, optional torch, one row format.
+"""Shared helpers of the benchmarks: a median-of-repeats timer taking turns, optional torch, one row format.
 
 Every benchmark module returns rows from `main(quick)`; `python -m benchmarks` prints them as one table.
 """
 import gc
 import time
 
-REPEATS = {False: 5, True: 1}          # repeats per measurement: full run, quick smoke run
+REPEATS = {False: 7, True: 1}          # repeats per measurement: full run, quick smoke run
 MIN_SECONDS = {False: 0.05, True: 0.002}  # each repeat runs the function at least this long
 
 
-def median_time(fn, quick=False):
-    """Median seconds per call of fn() over REPEATS repeats, each looping fn for >= MIN_SECONDS.
+def median_times(fns, quick=False):
+    """{name: median seconds per call} for a dict of functions timed in turns (ABCABC...).
 
-    The loop count is calibrated once so that fast functions (an add on 16 numbers) are timed
-    over many calls, not one; gc runs before each repeat so garbage from a previous one is not billed.
+    Each function loops >= MIN_SECONDS per repeat, the loop count calibrated once, so an add on
+    16 numbers is timed over many calls. Taking turns means a burst of load from other processes
+    hits every contender alike, which keeps their ratios stable on a busy machine.
     """
-    if not quick:
-        fn()                                       # warm-up: caches, lazy imports, allocators
-    number, elapsed = 1, 0.0
-    while True:
+    numbers = {name: _calibrate(fn, quick) for name, fn in fns.items()}
+    times = {name: [] for name in fns}
+    for _ in range(REPEATS[quick]):
+        for name, fn in fns.items():
+            times[name].append(_loop(fn, numbers[name]) / numbers[name])
+    return {name: sorted(t)[len(t) // 2] for name, t in times.items()}
+
+
+def _calibrate(fn, quick):
+    """Calls per repeat so that one repeat lasts >= MIN_SECONDS (after a warm-up call)."""
+    fn()                                           # warm-up: caches, lazy imports, allocators
+    number = 1
+    while not quick:
         elapsed = _loop(fn, number)
-        if elapsed >= MIN_SECONDS[quick] or quick:
+        if elapsed >= MIN_SECONDS[quick]:
             break
         number *= max(2, min(10, int(MIN_SECONDS[quick] / max(elapsed, 1e-9)) + 1))
-    times = [elapsed / number] + [_loop(fn, number) / number for _ in range(REPEATS[quick] - 1)]
-    return sorted(times)[len(times) // 2]
+    return number
 
 
 def _loop(fn, number):
