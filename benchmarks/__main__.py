@@ -9,6 +9,7 @@ SOURCES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 def parse(argv=None):
+    """The command-line options (see the module docstring)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one pass: a smoke run")
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
@@ -27,6 +28,7 @@ def set_threads(n):
 
 
 def _torch():
+    """torch or None; imported late, after the thread variables are set."""
     from benchmarks.timing import load_torch
     return load_torch()
 
@@ -59,6 +61,7 @@ def _blas_threads():
 
 
 def _fmt(value, unit):
+    """A time in s/ms/us/ns or a size in MB/KB, three significant digits; n/a for None."""
     if value is None:
         return "n/a"
     if unit == "B":
@@ -83,6 +86,7 @@ def table(rows):
 
 
 def main(argv=None):
+    """Run every benchmark module, print the header and the table; returns the rows."""
     args = parse(argv)
     set_threads(args.threads)
     import time
