@@ -2,8 +2,12 @@
 
 Ours: the peak of NumPy allocations during forward + backward (tracemalloc; x, gamma, beta and the
 upstream gradient exist before it starts) and what the tape saves for backward (tape.nbytes).
-Torch: the bytes its autograd graph saves for backward (saved-tensor hooks), fused and composed.
+Torch: the bytes its autograd graph saves for backward (saved-tensor hooks), and its peak as the
+growth of the peak resident memory (Linux) of a fresh process, fused and composed.
 """
+import os
+import subprocess
+import sys
 import tracemalloc
 
 import numpy as np
@@ -55,6 +59,36 @@ def torch_saved(torch, x, gamma, beta, g, fused):
     return sum(storages.values())
 
 
+def torch_peak(shape, fused):
+    """Peak bytes of torch's forward + backward beyond its inputs, or None where it can't be read."""
+    if not os.path.exists("/proc/self/statm"):
+        return None
+    code = f"from benchmarks.bench_memory import _torch_peak_child; _torch_peak_child({shape}, {fused})"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    return int(done.stdout) if done.returncode == 0 and done.stdout.strip() != "None" else None
+
+
+def _torch_peak_child(shape, fused):
+    """In a fresh process: print how far BN forward + backward lifts the peak resident memory."""
+    import resource
+    torch = load_torch()
+
+    def run(x, gamma, beta, g):
+        x, gamma, beta = (torch.from_numpy(a).requires_grad_() for a in (x, gamma, beta))
+        out = (torch.nn.functional.batch_norm(x, None, None, gamma, beta, training=True, eps=EPS)
+               if fused else torch_composed(torch, x, gamma, beta))
+        out.backward(torch.from_numpy(g))          # from_numpy: the inputs are not copied
+    run(*inputs((8,) + shape[1:], np.float32))     # warm-up on a small batch: kernels load
+    arrays = inputs(shape, np.float32)
+    with open("/proc/self/statm") as f:
+        before = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    prior = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    run(*arrays)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(peak - before if peak > prior else None)  # an earlier, higher peak would hide this one
+
+
 def main(quick=False):
     """Rows in x-sizes: our peak (targets fused <= 3, composed <= 7) and saved bytes; torch's saved."""
     torch, rows = load_torch(), []
@@ -70,4 +104,6 @@ def main(quick=False):
         if torch:
             rows.append(row("memory", f"{case} torch {kind}: saved for bwd", "float32",
                             torch_saved(torch, *arrays, fused=fused), x.nbytes, "x size", unit="B"))
+            rows.append(row("memory", f"{case} torch {kind}: peak fwd+bwd (RSS)", "float32",
+                            torch_peak(x.shape, fused), x.nbytes, "x size", unit="B"))
     return rows
