@@ -54,11 +54,11 @@ def load_torch():
 
 
 def row(bench, case, dtype, ours, ref, ref_name, target=None, unit="s"):
-    """One table row: `ours` against `ref` (None when the reference is missing) as a ratio.
+    """One table row: `ours` against `ref` as a ratio (None when either figure is missing).
 
     target: the largest ratio the issue accepts, or None for a figure without a target.
     """
-    ratio = ours / ref if ref else None
+    ratio = ours / ref if ours is not None and ref else None
     met = None if ratio is None or target is None else ratio <= target
     return {"bench": bench, "case": case, "dtype": dtype, "ours": ours, "ref": ref,
             "ref_name": ref_name, "ratio": ratio, "target": target, "met": met, "unit": unit}
