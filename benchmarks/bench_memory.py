@@ -61,7 +61,7 @@ def torch_saved(torch, x, gamma, beta, g, fused):
 
 def torch_peak(shape, fused):
     """Peak bytes of torch's forward + backward beyond its inputs, or None where it can't be read."""
-    if not os.path.exists("/proc/self/statm"):
+    if not os.path.exists("/proc/self/status"):
         return None
     code = f"from benchmarks.bench_memory import _torch_peak_child; _torch_peak_child({shape}, {fused})"
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -71,7 +71,6 @@ def torch_peak(shape, fused):
 
 def _torch_peak_child(shape, fused):
     """In a fresh process: print how far BN forward + backward lifts the peak resident memory."""
-    import resource
     torch = load_torch()
 
     def run(x, gamma, beta, g):
@@ -83,12 +82,17 @@ def _torch_peak_child(shape, fused):
     rng = np.random.default_rng(0)                 # float32 straight away: no float64 temporary
     x, g = (rng.standard_normal(shape, dtype=np.float32) for _ in range(2))  # to raise the peak
     arrays = x, np.ones(shape[1], np.float32), np.zeros(shape[1], np.float32), g
-    with open("/proc/self/statm") as f:
-        before = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    prior = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    before, prior = _status("VmRSS"), _status("VmHWM")
     run(*arrays)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = _status("VmHWM")
     print(peak - before if peak > prior else None)  # an earlier, higher peak would hide this one
+
+
+def _status(field):
+    """Bytes of a /proc/self/status field: VmRSS now, VmHWM the peak (of this process only, unlike
+    getrusage's ru_maxrss, which a child inherits from the parent it was forked from)."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith(field + ":"))
 
 
 def main(quick=False):
