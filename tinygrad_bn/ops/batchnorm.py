@@ -7,6 +7,14 @@ import numpy as np
 from .base import Op
 
 
+def _per_channel_dot(a, b, axes):
+    """sum(a * b) over `axes`, keepdims: one einsum pass, no temporary the size of a."""
+    letters = "abcdefgh"[:a.ndim]
+    kept = "".join(c for i, c in enumerate(letters) if i not in axes)
+    dot = np.einsum(f"{letters},{letters}->{kept}", a, b)
+    return dot.reshape([1 if i in axes else n for i, n in enumerate(a.shape)])
+
+
 class BatchNorm(Op):
     """out = gamma * (x - mean(x)) / sqrt(var(x) + eps) + beta, statistics per channel over `axes`.
 
@@ -18,18 +26,16 @@ class BatchNorm(Op):
 
     @staticmethod
     def forward(x, gamma=None, beta=None, axes=(0,), eps=1e-5):
-        mu = x.mean(axis=axes, keepdims=True)
-        xhat = np.subtract(x, mu)                     # xmu for now; becomes xhat in place below
-        buf = np.square(xhat)                         # sq; the buffer is reused for out
-        ivar = 1.0 / np.sqrt(buf.mean(axis=axes, keepdims=True) + eps)
+        n = x.size // x.shape[1]
+        xhat = np.subtract(x, x.mean(axis=axes, keepdims=True))   # xmu; becomes xhat in place
+        ivar = 1.0 / np.sqrt(_per_channel_dot(xhat, xhat, axes) / n + eps)   # var without sq
         xhat *= ivar
         saved = {"xhat": xhat, "ivar": ivar, "axes": axes}
         if gamma is None:                             # affine=False: out is xhat (a copy, so the
-            np.copyto(buf, xhat)                      # saved, read-only xhat is not handed out)
-            return buf, saved
-        saved["gamma"] = gamma = gamma.reshape(mu.shape)
-        out = np.multiply(xhat, gamma, out=buf)
-        out += beta.reshape(mu.shape)
+            return xhat.copy(), saved                 # saved, read-only xhat is not handed out)
+        saved["gamma"] = gamma = gamma.reshape(ivar.shape)
+        out = np.multiply(xhat, gamma)
+        out += beta.reshape(ivar.shape)
         return out, saved
 
     @staticmethod
@@ -37,10 +43,9 @@ class BatchNorm(Op):
         xhat, ivar, axes = saved["xhat"], saved["ivar"], saved["axes"]
         n = g.size // ivar.size
         dbeta = g.sum(axis=axes, keepdims=True)      # = sum(dxhat) / gamma
-        dx = np.multiply(g, xhat)
-        dgamma = dx.sum(axis=axes, keepdims=True)    # = sum(dxhat*xhat) / gamma
+        dgamma = _per_channel_dot(g, xhat, axes)      # = sum(dxhat*xhat) / gamma
         # dx = gamma*ivar * (g - (dbeta + xhat*dgamma)/N): the rule with dxhat = g*gamma, in place.
-        np.multiply(xhat, dgamma / n, out=dx)
+        dx = np.multiply(xhat, dgamma / n)
         dx += dbeta / n
         np.subtract(g, dx, out=dx)
         gamma = saved.get("gamma")
