@@ -399,7 +399,7 @@ def backward_steps(loss, grad=None, retain_graph=False):
             grad_inputs.append(gi)
             reduced.append(axes)
             if t.record is None:
-                _accumulate_leaf(t, gi)
+                _accumulate_leaf(t, gi, fresh=_is_fresh(gi, g, grad_inputs[:-1]))
             elif id(t) in pending:
                 if id(t) in owned:
                     pending[id(t)] += gi
@@ -413,9 +413,16 @@ def backward_steps(loss, grad=None, retain_graph=False):
         yield Step(r, g, tuple(grad_inputs), tuple(reduced))
 
 
-def _accumulate_leaf(t, g):
+def _is_fresh(gi, g, others):
+    """True if the op's backward made gi just now: not g, a view, a saved (read-only) array or a
+    grad it also gave another input. Such an array can become a leaf's .grad without a copy."""
+    return (gi is not g and gi.base is None and gi.flags.writeable
+            and not any(gi is o for o in others))
+
+
+def _accumulate_leaf(t, g, fresh=False):
     if t.grad is None:
-        t.grad = np.array(g, dtype=t.dtype, copy=True)
+        t.grad = g if fresh else np.array(g, dtype=t.dtype, copy=True)
     else:
         t.grad = t.grad + g          # a new array: a .grad the user kept is never changed
 
