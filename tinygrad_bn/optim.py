@@ -66,8 +66,11 @@ class SGD(Optimizer):
         d = grad + self.weight_decay * param if self.weight_decay else grad
         if self.momentum:
             buf = state.get("momentum_buffer")
-            buf = d.copy() if buf is None else self.momentum * buf + (1 - self.dampening) * d
-            state["momentum_buffer"] = buf
+            if buf is None:
+                buf = state["momentum_buffer"] = d.copy()
+            else:                                   # in place, in torch's order: mul_ then add_
+                buf *= self.momentum
+                buf += d if self.dampening == 0 else (1 - self.dampening) * d
             d = d + self.momentum * buf if self.nesterov else buf
         return self.lr * d
 
