@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .readonly import lock, unlock
+
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 _counter = itertools.count()
 
@@ -96,53 +98,6 @@ def _user_line():
     return "<unknown>"
 
 
-# --- read-only saved arrays -------------------------------------------------------------------
-# Saved arrays are locked so that an in-place write after recording raises instead of silently
-# corrupting gradients. Locks are counted per owner array (a view's base) because several
-# records may save the same array; the last release makes it writable again, views included.
-_locks = {}
-_locks_guard = threading.Lock()
-
-
-def _owner(a):
-    while isinstance(a.base, np.ndarray):
-        a = a.base
-    return a
-
-
-def _lock(saved):
-    locked = []
-    with _locks_guard:
-        for a in saved.values():
-            if not isinstance(a, np.ndarray):
-                continue
-            own = _owner(a)
-            entry = _locks.get(id(own))
-            if entry is None:
-                if not own.flags.writeable:
-                    continue                 # read-only already: nothing to guard or restore
-                entry = _locks[id(own)] = [own, 0, []]
-                own.flags.writeable = False
-            if a is not own and a.flags.writeable:
-                entry[2].append(a)           # a view keeps its own flag: restore it on unlock
-            entry[1] += 1
-            a.flags.writeable = False
-            locked.append(own)
-    return locked
-
-
-def _unlock(locked):
-    with _locks_guard:
-        for own in locked:
-            entry = _locks[id(own)]
-            entry[1] -= 1
-            if entry[1] == 0:
-                del _locks[id(own)]
-                own.flags.writeable = True
-                for view in entry[2]:
-                    view.flags.writeable = True
-
-
 class Record:
     """One line of the Wengert list: which op ran on which tensors, and what it saved."""
 
@@ -161,7 +116,7 @@ class Record:
         self.created_at = _user_line() if _state.anomaly else None
         self._impl = impl
         self._out = weakref.ref(output)
-        self._locked = _lock(saved) if saved else ()
+        self._locked = lock(saved) if saved else ()
         for tape in _state.tapes:
             tape._append(self, output)
 
@@ -178,14 +133,14 @@ class Record:
     def release(self):
         """Free what backward needed; a later backward through this record raises."""
         if self._locked:
-            _unlock(self._locked)
+            unlock(self._locked)
             self._locked = ()
         self.saved = None
         self.released = True
 
     def __del__(self):
         if self._locked:
-            _unlock(self._locked)
+            unlock(self._locked)
 
     def __repr__(self):
         names = ", ".join(_label(t) for t in self.inputs)
