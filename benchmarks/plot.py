@@ -25,7 +25,7 @@ def plot(rows, path, title):
     ax.set_title(title, fontsize=9)
     ax.legend(loc="lower right", fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")      # long row labels stay whole
 
 
 def main(argv=None):
