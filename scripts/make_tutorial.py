@@ -95,6 +95,8 @@ assert tg.gradcheck(lambda x: F.batch_norm(x, gamma, beta), Tensor(x_np, require
 def build():
     nb = new_notebook()
     nb.cells = [new_markdown_cell(src) if kind == "md" else new_code_cell(src) for kind, src in CELLS]
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i:02d}"                  # stable ids: regenerating changes nothing
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb
 
