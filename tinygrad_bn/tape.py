@@ -314,8 +314,18 @@ def anomaly_message(op, label, inputs, where, created_at):
             f"created at {created_at or '<outside detect_anomaly>'}; {fix}")
 
 
-def _check_finite(arr, record, where):
-    if arr is not None and not np.all(np.isfinite(arr)):
+def check_forward(op, arrays, out, record):
+    """Anomaly mode: a non-finite forward result raises, naming the record (if the op was
+    recorded) and the user's line."""
+    if not np.all(np.isfinite(out)):
+        label, line = ((f"record r{record.index}", record.created_at) if record is not None
+                       else ("not recorded", _user_line()))
+        raise FloatingPointError(anomaly_message(op, label, arrays, "forward", line))
+
+
+def _check_grad(gi, record, where):
+    """Anomaly mode: a non-finite gradient raises, naming the record and its creating line."""
+    if not np.all(np.isfinite(gi)):
         inputs = [t.data for t in record.inputs]
         raise FloatingPointError(anomaly_message(record.op, f"record r{record.index}", inputs,
                                                  where, record.created_at))
@@ -349,7 +359,7 @@ def backward_steps(loss, grad=None, retain_graph=False):
                 continue
             gi, axes = sum_to_shape(np.asarray(gi, dtype=t.dtype), t.shape, r.op)
             if _state.anomaly:
-                _check_finite(gi, r, f"backward, the gradient for input {len(grad_inputs)} "
+                _check_grad(gi, r, f"backward, the gradient for input {len(grad_inputs)} "
                                      f"({_label(t)}, shape {t.shape})")
             grad_inputs.append(gi)
             reduced.append(axes)

@@ -309,13 +309,9 @@ def apply(op, *inputs, **attrs):
     result.data, result.grad, result.name, result.record = out, None, None, None
     result.requires_grad = _tape._state.grad_enabled and any(t.requires_grad for t in inputs)
     if result.requires_grad:
-        record = _tape.Record(op, attrs, inputs, result, saved)
-        result.record = record
-        if _tape._state.anomaly:
-            _tape._check_finite(out, record, "forward")
-    elif _tape._state.anomaly and not np.all(np.isfinite(out)):
-        raise FloatingPointError(_tape.anomaly_message(op.name, "not recorded", arrays, "forward",
-                                                       _tape._user_line()))
+        result.record = _tape.Record(op, attrs, inputs, result, saved)
+    if _tape._state.anomaly:
+        _tape.check_forward(op.name, arrays, out, result.record)
     _warn_mixed_floats(op, arrays, out)
     return result
 
