@@ -11,6 +11,8 @@ import zlib
 
 import numpy as np
 
+from .nn.module import state_mismatches
+
 FORMAT_KEY = "__format__"
 FORMAT = "tinygrad_bn.checkpoint/1"
 _UNREADABLE = (OSError, ValueError, EOFError, KeyError, RuntimeError,  # NotImplementedError too
@@ -51,7 +53,7 @@ def load(module, path):
     with open(path, "rb") as f:                # a missing file stays a FileNotFoundError
         raw = f.read()
     arrays = _read_arrays(raw, path)
-    problems = _mismatches(module.state_dict(), arrays)
+    problems = state_mismatches(module.state_dict(), arrays, dtypes=True)
     if problems:
         raise CheckpointError(f"load {path!r} into {type(module).__name__}: " + "; ".join(problems)
                               + ". Fix: build the same architecture (layers, sizes, dtype) "
@@ -76,15 +78,3 @@ def _read_arrays(raw, path):
         raise CheckpointError(f"load: {path!r} is an .npz file but not a tinygrad_bn checkpoint "
                               f"(no {FORMAT_KEY!r} = {FORMAT!r} entry). {fix}")
     return arrays
-
-
-def _mismatches(expected, arrays):
-    """Readable phrases for each key of `arrays` that is missing, unexpected, or of wrong shape/dtype."""
-    missing = [k for k in expected if k not in arrays]
-    unexpected = [k for k in arrays if k not in expected]
-    wrong = [f"{k} {arrays[k].dtype}{list(arrays[k].shape)} != expected "
-             f"{v.dtype}{list(v.shape)}" for k, v in expected.items()
-             if k in arrays and (arrays[k].shape != v.shape or arrays[k].dtype != v.dtype)]
-    return ([f"missing keys {missing}"] if missing else []) + \
-        ([f"unexpected keys {unexpected}"] if unexpected else []) + \
-        ([f"wrong shape or dtype: {', '.join(wrong)}"] if wrong else [])

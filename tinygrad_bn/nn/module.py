@@ -130,7 +130,8 @@ class Module:
         """
         slots = self._slots()
         arrays = {k: _array(v) for k, v in state.items()}
-        problems = _state_problems(slots, arrays)
+        problems = state_mismatches({k: _array(getattr(m, attr)) for k, (m, attr) in slots.items()},
+                                    arrays)
         if problems:
             raise RuntimeError(f"load_state_dict into {type(self).__name__}: "
                                + "; ".join(problems) + ". Fix: load a state_dict saved from the "
@@ -170,16 +171,20 @@ def _join(prefix, name):
     return f"{prefix}.{name}" if prefix else name
 
 
-def _state_problems(slots, arrays):
-    """The reasons `arrays` does not fit `slots`, as readable phrases (empty list when it fits)."""
-    missing = [k for k in slots if k not in arrays]
-    unexpected = [k for k in arrays if k not in slots]
-    shapes = {k: _array(getattr(m, attr)).shape for k, (m, attr) in slots.items()}
-    wrong = [f"{k} {arrays[k].shape} != expected {shapes[k]}" for k in slots
-             if k in arrays and arrays[k].shape != shapes[k]]
+def state_mismatches(expected, arrays, dtypes=False):
+    """Readable phrases for each key of `arrays` missing from, unexpected in, or not fitting
+    `expected` (name -> array): shapes, and dtypes too when `dtypes`; empty when it fits."""
+    missing = [k for k in expected if k not in arrays]
+    unexpected = [k for k in arrays if k not in expected]
+    if dtypes:
+        what, describe = "wrong shape or dtype", lambda a: f"{a.dtype}{list(a.shape)}"
+    else:
+        what, describe = "wrong shapes", lambda a: str(a.shape)
+    wrong = [f"{k} {describe(arrays[k])} != expected {describe(v)}" for k, v in expected.items()
+             if k in arrays and describe(arrays[k]) != describe(v)]
     return ([f"missing keys {missing}"] if missing else []) + \
         ([f"unexpected keys {unexpected}"] if unexpected else []) + \
-        ([f"wrong shapes: {', '.join(wrong)}"] if wrong else [])
+        ([f"{what}: {', '.join(wrong)}"] if wrong else [])
 
 
 class Sequential(Module):
