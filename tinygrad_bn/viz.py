@@ -9,16 +9,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import numpy as np
-
 import graphviz
 
 from .explain import attrs_text, fmt, graph_of, replay
-
-try:
-    from .nn import Parameter
-except ImportError:                      # nn is optional for drawing: fall back to names
-    Parameter = ()
+from .nn import Parameter
 
 FORMATS = ("svg", "png", "pdf")
 PARAM_NAMES = {"gamma", "beta", "weight", "bias"}
