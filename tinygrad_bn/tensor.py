@@ -217,11 +217,11 @@ class Tensor:
 
     def maximum(self, other):
         """Elementwise max with other; at ties each side gets half the gradient (as PyTorch)."""
-        return apply(OPS["maximum"], self, self._lift(other))
+        return maximum(self, other)
 
     def minimum(self, other):
         """Elementwise min with other; at ties each side gets half the gradient (as PyTorch)."""
-        return apply(OPS["minimum"], self, self._lift(other))
+        return minimum(self, other)
 
     def clip(self, min=None, max=None):
         """Clamp into [min, max]; gradient 1 inside, ends included (as PyTorch)."""
