@@ -17,7 +17,7 @@ def test_derivatives_doc_matches_registry():
 
 
 def test_every_op_has_a_rule_and_a_docstring():
-    from tinygrad_bn.ops import OPS
+    from tinygrad_bn.engine.ops import OPS
     for name, op in OPS.items():
         assert op.rule.strip(), f"{name}: empty rule"
         assert (op.__doc__ or "").strip(), f"{name}: no docstring"

@@ -18,8 +18,8 @@ import pytest
 import tinygrad_bn as tg
 from tinygrad_bn import Tensor
 from tinygrad_bn.gradcheck import GradcheckError
-from tinygrad_bn.ops import Op
-from tinygrad_bn.tensor import apply
+from tinygrad_bn.engine.ops import Op
+from tinygrad_bn.engine import apply
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "errors.md"

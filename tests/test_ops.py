@@ -11,7 +11,7 @@ import pytest
 
 import tinygrad_bn as tg
 from tinygrad_bn import Tensor, gradcheck
-from tinygrad_bn.ops import OPS
+from tinygrad_bn.engine.ops import OPS
 
 ROOT = Path(__file__).resolve().parents[1]
 RNG = np.random.default_rng(0)
@@ -291,20 +291,20 @@ def test_ties_share_the_gradient_as_documented():
 def test_registry_rejects_nameless_and_duplicate_primitives():
     before = dict(OPS)
     with pytest.raises(TypeError, match="needs a `name`"):
-        class Nameless(tg.ops.Op):
+        class Nameless(tg.engine.Op):
             pass
     with pytest.raises(ValueError, match="'add' is already taken by Add"):
-        class MyAdd(tg.ops.Op):
+        class MyAdd(tg.engine.Op):
             name = "add"
     assert OPS == before
 
 
 def test_a_primitive_must_define_forward_and_backward():
-    class Unfinished(tg.ops.Op):
+    class Unfinished(tg.engine.Op):
         name = "test_unfinished"
     try:
         with pytest.raises(NotImplementedError):
-            tg.tensor.apply(Unfinished, Tensor([1.0]))
+            tg.engine.apply(Unfinished, Tensor([1.0]))
         with pytest.raises(NotImplementedError):
             Unfinished.backward(np.ones(1), {})
     finally:

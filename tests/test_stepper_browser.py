@@ -16,7 +16,8 @@ import pytest
 
 from tinygrad_bn import viz
 from tinygrad_bn.sample_graphs import example_loss
-from tinygrad_bn.explain import fmt, graph_of, replay
+from tinygrad_bn.engine.graph import graph_of
+from tinygrad_bn.explain import fmt, replay
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -13,7 +13,8 @@ import tinygrad_bn as tg
 from tinygrad_bn import Tensor, functional as F, viz
 from tinygrad_bn.cli import main
 from tinygrad_bn.sample_graphs import example_loss
-from tinygrad_bn.explain import explain, fmt, graph_of, replay
+from tinygrad_bn.engine.graph import graph_of
+from tinygrad_bn.explain import explain, fmt, replay
 
 ROOT = Path(__file__).resolve().parent.parent
 BN_OPS = ["mean", "sub", "square", "mean", "add", "sqrt", "reciprocal", "mul", "mul", "add"]

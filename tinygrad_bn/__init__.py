@@ -3,11 +3,9 @@
 The public face: Tensor, Tape, no_grad, gradcheck, and the modules functional (F), nn, optim,
 data, viz. Everything users need is importable from here.
 """
-from .tape import (Tape, Record, Step, no_grad, enable_grad, detect_anomaly, is_grad_enabled,
-                   scope)
-from .tensor import (Tensor, set_default_dtype, get_default_dtype, where, maximum, minimum,
-                     concatenate, stack)
-from .ops import OPS
+from .engine import (Tape, Record, Step, no_grad, enable_grad, detect_anomaly, is_grad_enabled,
+                     scope, Tensor, set_default_dtype, get_default_dtype, where, maximum, minimum,
+                     concatenate, stack, OPS)
 from . import functional, nn, optim, data
 from .gradcheck import gradcheck
 from .checkpoint import save, load, CheckpointError

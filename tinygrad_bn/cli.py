@@ -14,7 +14,7 @@ def _demo(args):
 
 def _rules(args):
     """Print docs/derivatives.md: every primitive with its forward and backward rule."""
-    from .ops import rules_markdown
+    from .engine.ops import rules_markdown
     print(DERIVATIVES_HEADER + rules_markdown(), end="")
     return 0
 

@@ -9,8 +9,7 @@ import time
 import numpy as np
 
 from . import functional as F
-from .tape import Tape
-from .tensor import Tensor
+from .engine import Tape, Tensor
 
 GRADS = ("out", "dx", "dgamma", "dbeta")
 

@@ -1,56 +1,11 @@
 """A plain-text walk of a small graph: each forward record with its values, then each backward step.
 
-Also the two graph readers viz shares: `graph_of` (records and tensors, found without recursion,
-numbered by order so every run prints the same) and `replay` (backward steps, leaving .grad alone).
+Also `replay` (backward steps, leaving .grad alone), which viz shares.
 """
 import numpy as np
 
-from .tape import Tape, backward_steps, records_of
-
-
-class Graph:
-    """The records of a tensor's past (or of a tape), oldest first, and its tensors as t0, t1, ...
-
-    Numbers come from the order in the graph, not the global record counter, so two runs of the
-    same code give the same names, listings and DOT files.
-    """
-
-    def __init__(self, records, roots=()):
-        self.records = sorted(records, key=lambda r: r.index)
-        self._rnum = {id(r): k for k, r in enumerate(self.records)}
-        self.tensors, self._num = [], {}
-        for r in self.records:
-            for t in (*r.inputs, r.output):
-                self._add(t)
-        for t in roots:
-            self._add(t)
-        consumed = {id(t) for r in self.records for t in r.inputs}
-        self.outputs = list(roots) or [r.output for r in self.records if id(r.output) not in consumed]
-        self.produced = {id(r.output) for r in self.records}
-
-    def _add(self, t):
-        if id(t) not in self._num:
-            self._num[id(t)] = len(self.tensors)
-            self.tensors.append(t)
-
-    def tid(self, t):
-        """Stable node id of a tensor: t<k>, k its order of first appearance."""
-        return f"t{self._num[id(t)]}"
-
-    def rid(self, r):
-        """Stable node id of a record: r<k>, k its position in execution order."""
-        return f"r{self._rnum[id(r)]}"
-
-    def label(self, t):
-        """What a tensor is called in pictures and text: its name, else its node id."""
-        return t.name or self.tid(t)
-
-
-def graph_of(obj):
-    """Graph of a Tape (its records) or of a Tensor (every record it depends on, via a stack)."""
-    if isinstance(obj, Tape):
-        return Graph(obj.records)
-    return Graph(records_of(obj), roots=(obj,))
+from .engine import backward_steps
+from .engine.graph import attrs_text, graph_of
 
 
 def replay(loss, grad=None):
@@ -90,15 +45,6 @@ def fmt(arr, max_elems=6):
 def _num(v):
     """4 significant digits; rounding noise such as a mean of 1e-17 reads as 0."""
     return "0" if abs(v) < 1e-12 else f"{v:.4g}"
-
-
-def attrs_text(attrs, width=28):
-    """An op's attributes as `k=v` strings, long values cut so a graph node stays small."""
-    out = []
-    for k, v in attrs.items():
-        text = repr(v.tolist() if isinstance(v, np.ndarray) else v)
-        out.append(f"{k}={text if len(text) <= width else text[:width - 3] + '...'}")
-    return out
 
 
 def explain(tensor, max_elems=12):

@@ -5,9 +5,7 @@ graphs and step views see every node. One that needs its own backward becomes a 
 """
 import numpy as np
 
-from .ops import OPS
-from .tape import scope
-from .tensor import Tensor, apply
+from .engine import OPS, Tensor, apply, scope
 
 # --- batch normalization ------------------------------------------------------------------------
 def batch_norm(x, gamma, beta, running_mean=None, running_var=None, training=True,

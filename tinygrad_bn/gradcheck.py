@@ -3,8 +3,7 @@ import warnings
 
 import numpy as np
 
-from .tape import no_grad
-from .tensor import Tensor
+from .engine import Tensor, no_grad
 
 
 class GradcheckError(AssertionError):

@@ -6,8 +6,7 @@ import numpy as np
 
 from . import functional as F, nn, optim
 from .data import batches
-from .tape import no_grad
-from .tensor import Tensor
+from .engine import Tensor, no_grad
 
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 

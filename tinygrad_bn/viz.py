@@ -11,7 +11,8 @@ from pathlib import Path
 
 import graphviz
 
-from .explain import attrs_text, fmt, graph_of, replay
+from .engine.graph import attrs_text, graph_of
+from .explain import fmt, replay
 from .nn import Parameter
 
 FORMATS = ("svg", "png", "pdf")

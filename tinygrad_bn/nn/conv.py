@@ -1,7 +1,7 @@
 """Conv2d: 2-D convolution with PyTorch's parameter shapes, order and default init."""
 
 from .. import functional as F
-from ..ops.conv import pair
+from ..engine.ops.conv import pair
 from . import init
 from .module import Module, Parameter, new_array
 

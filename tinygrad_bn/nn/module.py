@@ -5,8 +5,7 @@ Parameters and child modules are found among a module's attributes, in the order
 """
 import numpy as np
 
-from ..tape import scope
-from ..tensor import Tensor, get_default_dtype
+from ..engine import Tensor, get_default_dtype, scope
 
 
 class Parameter(Tensor):

@@ -3,12 +3,11 @@
 Each method runs one primitive through `apply`, the single place where forward results become
 tensors and, while gradients are on, records. Derived operations are one-liners.
 """
-import warnings
-
 import numpy as np
 
-from . import tape as _tape
+from .backward import backward
 from .ops import OPS
+from .tape import apply
 
 _default_dtype = np.dtype(np.float64)
 
@@ -99,7 +98,7 @@ class Tensor:
 
     def backward(self, grad=None, retain_graph=False):
         """Reverse mode from this tensor: fills .grad of everything it depends on."""
-        _tape.backward(self, grad, retain_graph)
+        backward(self, grad, retain_graph)
 
     def __len__(self):
         return len(self.data)
@@ -287,43 +286,6 @@ def _index(index):
 def _pad_width(pad_width, ndim):
     arr = np.broadcast_to(np.asarray(pad_width, dtype=int), (ndim, 2))
     return tuple((int(a), int(b)) for a, b in arr)
-
-
-def apply(op, *inputs, **attrs):
-    """Run primitive `op` on tensors and, while gradients are on, record it on the output.
-
-    The one place where forward results become tensors: recording, the read-only lock on what
-    was saved, and anomaly checks all happen here.
-    """
-    arrays = [t.data for t in inputs]
-    try:
-        out, saved = op.forward(*arrays, **attrs)
-    except ValueError as exc:
-        if "could not be broadcast" not in str(exc):      # NumPy's own wording only
-            raise
-        shapes = " and ".join(str(a.shape) for a in arrays)
-        raise ValueError(f"{op.name}: shapes {shapes} do not broadcast (from the right, each "
-                         "dimension must match or be 1); reshape one input, e.g. "
-                         "b.reshape(1, -1) for a row") from None
-    result = Tensor.__new__(Tensor)
-    result.data, result.grad, result.name, result.record = out, None, None, None
-    result.requires_grad = _tape._state.grad_enabled and any(t.requires_grad for t in inputs)
-    if result.requires_grad:
-        result.record = _tape.Record(op, attrs, inputs, result, saved)
-    if _tape._state.anomaly:
-        _tape.check_forward(op.name, arrays, out, result.record)
-    _warn_mixed_floats(op, arrays, out)
-    return result
-
-
-def _warn_mixed_floats(op, arrays, out):
-    """Mixing float32 and float64 silently promotes in NumPy; say which dtype results."""
-    if len(arrays) > 1 and out.dtype.kind == "f":
-        for a in arrays:
-            if a.dtype != out.dtype and a.dtype.kind == "f":
-                warnings.warn(f"{op.name}: mixing {a.dtype} {a.shape} with {out.dtype} gives "
-                              f"{out.dtype}; cast one input so both match", stacklevel=4)
-                return
 
 
 def _lift_all(tensors):

@@ -1,0 +1,16 @@
+"""The autodiff core: modes, records and tapes, the backward walk, the graph reader, the Tensor
+facade and the primitives. It imports nothing else from tinygrad_bn (a test holds this).
+"""
+from .mode import no_grad, enable_grad, detect_anomaly, is_grad_enabled, scope
+from .tape import Tape, apply          # before tensor: tape.py imports Tensor at its end
+from .record import Record
+from .backward import Step, backward, backward_steps, sum_to_shape
+from .graph import Graph, graph_of, records_of
+from .tensor import (Tensor, set_default_dtype, get_default_dtype, where, maximum, minimum,
+                     concatenate, stack)
+from .ops import OPS, Op
+
+__all__ = ["no_grad", "enable_grad", "detect_anomaly", "is_grad_enabled", "scope", "Tape", "apply",
+           "Record", "Step", "backward", "backward_steps", "sum_to_shape", "Graph", "graph_of",
+           "records_of", "Tensor", "set_default_dtype", "get_default_dtype", "where", "maximum",
+           "minimum", "concatenate", "stack", "OPS", "Op"]

@@ -1,0 +1,166 @@
+"""Reverse mode: walk the records a loss depends on, newest first, and add up the gradients.
+
+The engine owns the cross-cutting jobs here, once each: unbroadcasting (`sum_to_shape`),
+accumulation (fan-in adds, leaves `+=`), release of what backward needed, and anomaly checks.
+"""
+import numpy as np
+
+from . import anomaly
+from .graph import records_of
+from .mode import state
+
+
+class Step:
+    """One reverse step: the record, the gradient arriving at its output, what it sends back.
+
+    Per input i: grad_inputs[i] is this step's contribution, grad_totals[i] the input's gradient
+    summed so far in this backward (this contribution included), and arrivals[i] = (k, n): this is
+    contribution k of the n paths by which the gradient reaches that input. None where the input
+    gets no gradient.
+    """
+
+    __slots__ = ("record", "grad_output", "grad_inputs", "reduced_axes", "grad_totals", "arrivals")
+
+    def __init__(self, record, grad_output, grad_inputs, reduced_axes, grad_totals, arrivals):
+        self.record = record
+        self.grad_output = grad_output
+        self.grad_inputs = grad_inputs
+        self.reduced_axes = reduced_axes
+        self.grad_totals = grad_totals
+        self.arrivals = arrivals
+
+    @property
+    def rule(self):
+        return self.record.rule
+
+    def __repr__(self):
+        return f"Step(#{self.record.index} {self.record.op}: {self.rule})"
+
+
+def sum_to_shape(g, shape, op):
+    """Undo broadcasting: sum g down to `shape`. Returns the axes summed, for the step view.
+
+    Ops return gradients in the broadcast shape of their output; summing them back here, once,
+    means no op can forget to.
+    """
+    if g.shape == shape:
+        return g, ()
+    lead = g.ndim - len(shape)
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, g.shape[lead:])):
+        raise ValueError(f"{op}: backward gave grad {g.shape} for input {shape}; "
+                         "return the input's shape or a broadcast of it")
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                      if n == 1 and g.shape[lead + i] != 1)
+    return g.sum(axis=axes, keepdims=True).reshape(shape), axes
+
+
+def _graph(loss):
+    """The records `loss` depends on, newest first; raises if one was released."""
+    records = records_of(loss)[::-1]
+    for r in records:
+        if r.released:
+            raise RuntimeError(
+                f"backward: a {r.op} record (of {', '.join(str(t.shape) for t in r.inputs)}) "
+                "was released by an earlier backward; pass retain_graph=True to the first "
+                "backward to go through the graph twice, or run the forward again")
+    return records
+
+
+def _paths(records):
+    """id(tensor) -> n, the number of (record, input) edges by which its gradient arrives."""
+    n = {}
+    for r in records:
+        for t in r.inputs:
+            if t.requires_grad:
+                n[id(t)] = n.get(id(t), 0) + 1
+    return n
+
+
+def _seed(loss, grad):
+    if not loss.requires_grad:
+        raise RuntimeError(f"backward: this tensor {loss.shape} does not require grad: no input "
+                           "had requires_grad=True, or it was computed under no_grad(); create "
+                           "the inputs with Tensor(data, requires_grad=True)")
+    if grad is None:
+        if loss.data.size != 1:
+            raise RuntimeError(
+                f"backward: output has shape {loss.shape}, not a scalar; pass a gradient of "
+                f"that shape, e.g. y.backward(np.ones({loss.shape})), or reduce first (y.sum())")
+        return np.ones_like(loss.data)
+    grad = np.asarray(grad.data if hasattr(grad, "record") else grad, dtype=loss.dtype)
+    if grad.shape != loss.shape:
+        raise ValueError(f"backward: gradient has shape {grad.shape} but the output has shape "
+                         f"{loss.shape}; pass one of the output's shape")
+    return grad
+
+
+def backward_steps(loss, grad=None, retain_graph=False):
+    """Reverse mode one record at a time: yields a Step per record, newest first.
+
+    Leaf gradients accumulate into .grad (+=), as in PyTorch; every intermediate tensor gets
+    .grad set to its gradient from this backward, so learners can read dxhat, divar, ... by name.
+    """
+    records = _graph(loss)
+    seed = _seed(loss, grad)
+    paths = _paths(records)
+    totals = {id(loss): seed}       # gradient so far in this backward; never added into in place,
+    arrived = {}                    # so a Step's grad_totals stay what they were when yielded
+    if loss.record is None:
+        _accumulate_leaf(loss, seed)
+    for r in records:
+        out = r.output
+        g = totals.pop(id(out), None) if out is not None else None
+        if g is None:
+            continue                 # output not on the path to the loss
+        out.grad = g
+        grads = r._impl.backward(g, r.saved)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        grad_inputs, reduced, grad_totals, arrivals = [], [], [], []
+        for t, gi in zip(r.inputs, grads):
+            if gi is None or not t.requires_grad:
+                for column in (grad_inputs, grad_totals, arrivals):
+                    column.append(None)
+                reduced.append(())
+                continue
+            gi, axes = sum_to_shape(np.asarray(gi, dtype=t.dtype), t.shape, r.op)
+            if state.anomaly:
+                anomaly.check_grad(gi, r, f"backward, the gradient for input {len(grad_inputs)} "
+                                          f"({t.name or 'unnamed'}, shape {t.shape})")
+            grad_inputs.append(gi)
+            reduced.append(axes)
+            k = arrived[id(t)] = arrived.get(id(t), 0) + 1
+            arrivals.append((k, paths[id(t)]))
+            total = totals.get(id(t))
+            total = gi if total is None else total + gi     # gi may alias g (add returns g)
+            grad_totals.append(total)
+            if t.record is None:
+                _accumulate_leaf(t, gi, fresh=_is_fresh(gi, g, grad_inputs[:-1]))
+                if k < paths[id(t)]:
+                    totals[id(t)] = total
+                else:
+                    totals.pop(id(t), None)     # a leaf's last arrival: nothing more to add
+            else:
+                totals[id(t)] = total
+        if not retain_graph:
+            r.release()
+        yield Step(r, g, tuple(grad_inputs), tuple(reduced), tuple(grad_totals), tuple(arrivals))
+
+
+def _is_fresh(gi, g, others):
+    """True if the op's backward made gi just now: not g, a view, a saved (read-only) array or a
+    grad it also gave another input. Such an array can become a leaf's .grad without a copy."""
+    return (gi is not g and gi.base is None and gi.flags.writeable
+            and not any(gi is o for o in others))
+
+
+def _accumulate_leaf(t, g, fresh=False):
+    if t.grad is None:
+        t.grad = g if fresh else np.array(g, dtype=t.dtype, copy=True)
+    else:
+        t.grad = t.grad + g          # a new array: a .grad the user kept is never changed
+
+
+def backward(loss, grad=None, retain_graph=False):
+    """Fill .grad of every tensor `loss` depends on; drains backward_steps."""
+    for _ in backward_steps(loss, grad, retain_graph):
+        pass

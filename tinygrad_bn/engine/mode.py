@@ -1,0 +1,100 @@
+"""Modes that change what the engine does, per thread: grad mode, anomaly mode, tapes and scopes.
+
+Each is a context manager over one per-thread state object, so two training loops in two
+threads never see each other's switches.
+"""
+import contextlib
+import itertools
+import threading
+import traceback
+from pathlib import Path
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
+
+
+class _State(threading.local):
+    """Per-thread grad mode, active tapes, anomaly mode and scope (two threads never share them)."""
+
+    def __init__(self):
+        self.grad_enabled = True
+        self.tapes = []
+        self.anomaly = False
+        self.scope = ()
+
+
+state = _State()
+
+
+def is_grad_enabled():
+    """True when primitives record themselves for backward (the default)."""
+    return state.grad_enabled
+
+
+class _GradMode(contextlib.ContextDecorator):
+    """Context manager and decorator that sets grad mode and restores it on exit."""
+
+    enabled = True
+
+    def __enter__(self):
+        self._prev = state.grad_enabled
+        state.grad_enabled = self.enabled
+
+    def __exit__(self, *exc):
+        state.grad_enabled = self._prev
+
+
+class no_grad(_GradMode):
+    """Run without recording: outputs have no record and need no memory for backward."""
+
+    enabled = False
+
+
+class enable_grad(_GradMode):
+    """Turn recording back on inside a no_grad block."""
+
+    enabled = True
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """Check every forward and backward result for NaN/inf and name the op and the user line."""
+
+    def __enter__(self):
+        self._prev = state.anomaly
+        state.anomaly = True
+
+    def __exit__(self, *exc):
+        state.anomaly = self._prev
+
+
+_scope_counter = itertools.count()
+
+
+@contextlib.contextmanager
+def scope(name):
+    """Tag the records made inside with `name#k` (k unique), so a graph can draw them as one box.
+
+    Composites such as functional.batch_norm run in a scope; viz.to_dot(collapse=...) uses it.
+    """
+    prev = state.scope
+    state.scope = prev + (f"{name}#{next(_scope_counter)}",)
+    try:
+        yield
+    finally:
+        state.scope = prev
+
+
+def user_line():
+    """The innermost stack frame outside this package, as `file:line in function: code`."""
+    for frame in reversed(traceback.extract_stack()[:-1]):
+        if not frame.filename.startswith(_PACKAGE_DIR):
+            return f"{frame.filename}:{frame.lineno} in {frame.name}: {frame.line}"
+    return "<unknown>"
+
+
+def user_stacklevel():
+    """The `stacklevel` for warnings.warn that points at the user's line, wherever it is called."""
+    frames = traceback.extract_stack()[:-1]
+    for level, frame in enumerate(reversed(frames), 1):
+        if not frame.filename.startswith(_PACKAGE_DIR):
+            return level
+    return 1

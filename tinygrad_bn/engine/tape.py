@@ -1,0 +1,114 @@
+"""apply, the one place where a primitive runs and is recorded, and Tape, the list of what ran.
+
+Outside an explicit Tape nothing global grows: a record hangs off its output tensor and lives
+as long as something needs it. Inside `with Tape() as tape:` every record is also appended to
+the tape, in execution order, for looking at and stepping through.
+"""
+import warnings
+
+import numpy as np
+
+from . import anomaly
+from .backward import backward, backward_steps
+from .graph import Graph
+from .mode import state, user_stacklevel
+from .record import Record
+
+
+def apply(op, *inputs, **attrs):
+    """Run primitive `op` on tensors and, while gradients are on, record it on the output.
+
+    The one place where forward results become tensors: recording, appending to active tapes,
+    the read-only lock on what was saved (in Record) and anomaly checks all happen here.
+    """
+    arrays = [t.data for t in inputs]
+    try:
+        out, saved = op.forward(*arrays, **attrs)
+    except ValueError as exc:
+        if "could not be broadcast" not in str(exc):      # NumPy's own wording only
+            raise
+        shapes = " and ".join(str(a.shape) for a in arrays)
+        raise ValueError(f"{op.name}: shapes {shapes} do not broadcast (from the right, each "
+                         "dimension must match or be 1); reshape one input, e.g. "
+                         "b.reshape(1, -1) for a row") from None
+    result = Tensor.__new__(Tensor)
+    result.data, result.grad, result.name, result.record = out, None, None, None
+    result.requires_grad = state.grad_enabled and any(t.requires_grad for t in inputs)
+    if result.requires_grad:
+        result.record = Record(op, attrs, inputs, result, saved)
+        for tape in state.tapes:
+            tape._append(result.record, result)
+    if state.anomaly:
+        anomaly.check_forward(op.name, arrays, out, result.record)
+    _warn_mixed_floats(op, arrays, out)
+    return result
+
+
+def _warn_mixed_floats(op, arrays, out):
+    """Mixing float32 and float64 silently promotes in NumPy; say which dtype results."""
+    if len(arrays) > 1 and out.dtype.kind == "f":
+        for a in arrays:
+            if a.dtype != out.dtype and a.dtype.kind == "f":
+                warnings.warn(f"{op.name}: mixing {a.dtype} {a.shape} with {out.dtype} gives "
+                              f"{out.dtype}; cast one input so both match",
+                              stacklevel=user_stacklevel())
+                return
+
+
+class Tape:
+    """An ordered list of every record made while it is active, for looking and stepping.
+
+    with Tape() as tape: ...      records land here in execution order (tapes nest)
+    """
+
+    def __init__(self):
+        self.records = []
+        self._outputs = []    # keeps outputs alive so that record.output stays readable
+
+    def _append(self, record, output):
+        self.records.append(record)
+        self._outputs.append(output)
+
+    def __enter__(self):
+        state.tapes.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        state.tapes.remove(self)
+
+    def __iter__(self):
+        return iter(self.records)
+
+    def __len__(self):
+        return len(self.records)
+
+    def __getitem__(self, i):
+        return self.records[i]
+
+    @property
+    def nbytes(self):
+        """Bytes of distinct arrays the records keep for backward."""
+        seen = {}
+        for r in self.records:
+            for a in (r.saved or {}).values():
+                if isinstance(a, np.ndarray):
+                    seen[id(a)] = a.nbytes
+        return sum(seen.values())
+
+    def backward(self, loss, grad=None, retain_graph=False):
+        """Same as loss.backward(grad, retain_graph)."""
+        backward(loss, grad, retain_graph)
+
+    def backward_steps(self, loss, grad=None, retain_graph=False):
+        """Yield one Step per record, in reverse; draining it equals loss.backward()."""
+        return backward_steps(loss, grad, retain_graph)
+
+    def __str__(self):
+        """The tape as a listing, records numbered r0, r1, ... in the tape's order."""
+        return Graph(self.records).listing()
+
+    def __repr__(self):
+        return f"Tape({len(self)} records, {self.nbytes} bytes saved)"
+
+
+from .tensor import Tensor  # noqa: E402  (tensor.py calls apply: imported last to break the cycle)
