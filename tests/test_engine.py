@@ -406,7 +406,7 @@ def wrong_square():
             return x * x, {"x": x}
 
         @staticmethod
-        def backward(g, saved):
+        def backward(g, saved, needs_input_grad):
             return g * saved["x"]
     yield WrongSquare
     del OPS["test_wrong_square"]
@@ -465,3 +465,49 @@ def test_steps_carry_fan_in_sums_and_arrivals():
                                                            s.arrivals) if t is x]
     assert [a for _, a in xs] == [(1, 2), (2, 2)]
     np.testing.assert_allclose(xs[-1][0], x.grad, rtol=1e-12)
+
+
+def test_backward_with_the_wrong_number_of_grads_names_the_op():
+    """Arity is part of the op contract: nothing is dropped silently."""
+    class TwoGrads(tg.engine.Op):
+        """out = x; its backward wrongly returns two gradients."""
+        name = "test_two_grads"
+
+        @staticmethod
+        def forward(x):
+            return x.copy(), {}
+
+        @staticmethod
+        def backward(g, saved, needs_input_grad):
+            return g, g
+    try:
+        x = Tensor([1.0, 2.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match=r"test_two_grads: backward returned 2 gradient\(s\) for 1 input"):
+            apply(TwoGrads, x).sum().backward()
+    finally:
+        del OPS["test_two_grads"]
+
+
+def test_backward_is_told_which_inputs_need_a_gradient():
+    seen = []
+
+    class Spy(tg.engine.Op):
+        """out = a * b, recording the needs_input_grad mask it is given."""
+        name = "test_spy"
+
+        @staticmethod
+        def forward(a, b):
+            return a * b, {"a": a, "b": b}
+
+        @staticmethod
+        def backward(g, saved, needs_input_grad):
+            seen.append(needs_input_grad)
+            return tuple(gi if need else None for gi, need in
+                         zip((g * saved["b"], g * saved["a"]), needs_input_grad))
+    try:
+        a, b = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0])
+        apply(Spy, a, b).sum().backward()
+        assert seen == [(True, False)]
+        np.testing.assert_array_equal(a.grad, [3.0, 4.0])
+    finally:
+        del OPS["test_spy"]

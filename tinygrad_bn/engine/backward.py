@@ -113,8 +113,12 @@ def backward_steps(loss, grad=None, retain_graph=False):
         if g is None:
             continue                 # output not on the path to the loss
         out.grad = g
-        grads = r._impl.backward(g, r.saved)
+        grads = r._impl.backward(g, r.saved, tuple(t.requires_grad for t in r.inputs))
         grads = grads if isinstance(grads, tuple) else (grads,)
+        if len(grads) != len(r.inputs):
+            raise RuntimeError(f"{r.op}: backward returned {len(grads)} gradient(s) for "
+                               f"{len(r.inputs)} input(s); return one per input, None for an "
+                               "input that gets no gradient")
         grad_inputs, reduced, grad_totals, arrivals = [], [], [], []
         for t, gi in zip(r.inputs, grads):
             if gi is None or not t.requires_grad:

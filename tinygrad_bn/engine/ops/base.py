@@ -11,8 +11,10 @@ class Op:
     """Base class of primitives; subclasses register themselves in OPS under `name`.
 
     forward(*arrays, **attrs) -> (out, saved)   saved: dict of what backward needs
-    backward(g, saved) -> one grad per input    None for an input that has no gradient;
-                                                a broadcast shape is fine, the engine sums it back
+    backward(g, saved, needs_input_grad)        -> one grad per input (a tuple for several);
+        needs_input_grad[i] is False for an input that needs no gradient: return None for it and
+        skip its work. A broadcast shape is fine, the engine sums it back. The engine raises if
+        the number of grads differs from the number of inputs.
     rule: one line, one `;` clause per input, in the code's own names.
     """
 
@@ -35,5 +37,5 @@ class Op:
         raise NotImplementedError
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         raise NotImplementedError

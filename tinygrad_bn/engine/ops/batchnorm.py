@@ -39,7 +39,7 @@ class BatchNorm(Op):
         return out, saved
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         xhat, ivar, axes = saved["xhat"], saved["ivar"], saved["axes"]
         n = g.size // ivar.size
         dbeta = g.sum(axis=axes, keepdims=True)      # = sum(dxhat) / gamma

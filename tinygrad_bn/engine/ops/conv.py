@@ -64,7 +64,7 @@ class Conv2d(Op):
         return out, {"xpad": xpad, "w": w, "stride": stride, "padding": (ph, pw)}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         xpad, w, stride, (ph, pw) = saved["xpad"], saved["w"], saved["stride"], saved["padding"]
         dcols = np.einsum("nohw,ocij->nchwij", g, w, optimize=True)
         dxpad = _col2im(dcols, xpad.shape, stride)
@@ -93,7 +93,7 @@ class MaxPool2d(Op):
         return out, {"arg": arg, "shape": x.shape, "kernel": kernel, "stride": stride}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         arg, (kh, kw) = saved["arg"], saved["kernel"]
         dcols = np.zeros(arg.shape[:4] + (kh * kw,), dtype=g.dtype)
         np.put_along_axis(dcols, arg, g[..., None], axis=-1)
@@ -112,7 +112,7 @@ class AvgPool2d(Op):
         return out, {"shape": x.shape, "kernel": kernel, "stride": stride}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         (kh, kw) = saved["kernel"]
         dcols = np.broadcast_to((g / (kh * kw))[..., None, None], g.shape + (kh, kw))
         return _col2im(dcols, saved["shape"], saved["stride"])

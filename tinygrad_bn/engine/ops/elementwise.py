@@ -15,7 +15,7 @@ class Add(Op):
         return a + b, {}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         return g, g
 
 
@@ -29,7 +29,7 @@ class Sub(Op):
         return a - b, {}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         return g, -g
 
 
@@ -43,7 +43,7 @@ class Mul(Op):
         return a * b, {"a": a, "b": b}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         return g * saved["b"], g * saved["a"]
 
 
@@ -57,7 +57,7 @@ class Div(Op):
         return a / b, {"a": a, "b": b}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         b = saved["b"]
         return g / b, -g * saved["a"] / (b * b)
 
@@ -72,7 +72,7 @@ class Neg(Op):
         return -x, {}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         return -g
 
 
@@ -86,7 +86,7 @@ class Pow(Op):
         return x ** np.asarray(exponent, dtype=x.dtype), {"x": x, "exponent": exponent}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         x, p = saved["x"], saved["exponent"]
         if p == 0:
             return np.zeros_like(g)        # x**0 is constant, even at x = 0 where x**-1 is inf
@@ -103,7 +103,7 @@ class Square(Op):
         return x * x, {"x": x}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         return g * (2 * saved["x"])
 
 
@@ -118,7 +118,7 @@ class Sqrt(Op):
         return out, {"out": out}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         return g / (2 * saved["out"])
 
 
@@ -133,7 +133,7 @@ class Reciprocal(Op):
         return out, {"out": out}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         out = saved["out"]
         return -g * out * out
 
@@ -149,7 +149,7 @@ class Exp(Op):
         return out, {"out": out}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         return g * saved["out"]
 
 
@@ -163,7 +163,7 @@ class Log(Op):
         return np.log(x), {"x": x}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         return g / saved["x"]
 
 
@@ -178,7 +178,7 @@ class Relu(Op):
         return out, {"out": out}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         return g * (saved["out"] > 0)
 
 
@@ -193,7 +193,7 @@ class Tanh(Op):
         return out, {"out": out}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         out = saved["out"]
         return g * (1 - out * out)
 
@@ -210,7 +210,7 @@ class Sigmoid(Op):
         return out, {"out": out}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         out = saved["out"]
         return g * out * (1 - out)
 
@@ -225,7 +225,7 @@ class Abs(Op):
         return np.abs(x), {"x": x}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         return g * np.sign(saved["x"])
 
 
@@ -239,7 +239,7 @@ class _Pick(Op, abstract=True):
         return cls.pick(a, b), {"a": a, "b": b}
 
     @classmethod
-    def backward(cls, g, saved):
+    def backward(cls, g, saved, needs_input_grad):
         a, b = saved["a"], saved["b"]
         share = cls.wins(a, b) + 0.5 * (a == b)
         return g * share, g * (1 - share)
@@ -269,7 +269,7 @@ class Where(Op):
         return np.where(cond, a, b), {"cond": cond}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         cond = saved["cond"]
         return None, np.where(cond, g, 0), np.where(cond, 0, g)
 
@@ -287,7 +287,7 @@ class Clip(Op):
         return np.clip(x, min, max), {"x": x, "min": min, "max": max}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         x, lo, hi = saved["x"], saved["min"], saved["max"]
         inside = np.ones(x.shape, dtype=bool)
         if lo is not None:

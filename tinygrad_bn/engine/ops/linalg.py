@@ -25,7 +25,7 @@ class MatMul(Op):
         return a @ b, {"a": a, "b": b}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         a, b = saved["a"], saved["b"]
         a2 = a[None, :] if a.ndim == 1 else a                 # (k,) -> (1, k)
         b2 = b[:, None] if b.ndim == 1 else b                 # (k,) -> (k, 1)

@@ -42,7 +42,7 @@ class Sum(Op):
                                                       "keepdims": keepdims}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         return np.broadcast_to(_expand(g, saved["axes"], saved["keepdims"]), saved["shape"])
 
 
@@ -61,7 +61,7 @@ class Mean(Op):
                                                        "keepdims": keepdims}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         n = _count(saved["shape"], saved["axes"])
         return np.broadcast_to(_expand(g, saved["axes"], saved["keepdims"]) / n, saved["shape"])
 
@@ -82,7 +82,7 @@ class _Extreme(Op, abstract=True):
             "keepdims": keepdims}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         return _expand(g, saved["axes"], saved["keepdims"]) * saved["hit"] / saved["count"]
 
 
@@ -118,5 +118,5 @@ class Var(Op):
         return out, {"xmu": xmu, "n": n, "axes": axes, "keepdims": keepdims}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         return _expand(g, saved["axes"], saved["keepdims"]) * (2 / saved["n"]) * saved["xmu"]

@@ -19,7 +19,7 @@ class Reshape(Op):
                              "the sizes must match (one -1 may stand for the rest)") from None
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         return g.reshape(saved["shape"])
 
 
@@ -39,7 +39,7 @@ class Transpose(Op):
         return x.transpose(axes), {"axes": axes}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         return g.transpose(np.argsort(saved["axes"]))
 
 
@@ -58,7 +58,7 @@ class BroadcastTo(Op):
                              "x.reshape(-1, 1) for a column)") from None
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         return g                         # the engine's sum_to_shape is exactly this backward
 
 
@@ -99,7 +99,7 @@ class GetItem(Op):
         return out, {"shape": x.shape, "dtype": x.dtype, "index": index}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         dx = np.zeros(saved["shape"], dtype=saved["dtype"])
         if _is_basic(saved["index"]):
             dx[saved["index"]] = g
@@ -120,7 +120,7 @@ class Concatenate(Op):
         return out, {"splits": np.cumsum([x.shape[axis] for x in xs])[:-1], "axis": axis}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         return tuple(np.split(g, saved["splits"], axis=saved["axis"]))
 
 
@@ -136,7 +136,7 @@ class Stack(Op):
         return out, {"n": len(xs), "axis": axis}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         return tuple(np.take(g, i, axis=saved["axis"]) for i in range(saved["n"]))
 
 
@@ -154,5 +154,5 @@ class Pad(Op):
         return out, {"pad_width": pad_width}
 
     @staticmethod
-    def backward(g, saved):
+    def backward(g, saved, needs_input_grad):
         return g[tuple(slice(b, g.shape[i] - a) for i, (b, a) in enumerate(saved["pad_width"]))]
