@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from tinygrad_bn import viz
-from tinygrad_bn.sample_graphs import bn_figure, example_loss
+from tinygrad_bn.teach.sample_graphs import bn_figure, example_loss
 
 FIGURES = ["bn_composed.svg", "bn_fused.svg", "mlp_collapsed.svg", "bn_backward_step.svg"]
 

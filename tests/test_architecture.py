@@ -38,3 +38,31 @@ def test_the_import_parser_sees_relative_imports():
     """The check above cannot pass vacuously: it resolves a known import of the package root."""
     assert "tinygrad_bn.engine" in imported_modules(PACKAGE / "__init__.py")
     assert "tinygrad_bn.engine.ops" in imported_modules(PACKAGE / "engine" / "tensor.py")
+
+
+LOWER = ("engine", "functional", "nn", "optim", "data", "checkpoint", "interop")
+
+
+def _files_of(part):
+    """The .py files of a package folder or of a single module under tinygrad_bn/."""
+    folder = PACKAGE / part
+    return sorted(folder.rglob("*.py")) if folder.is_dir() else sorted(PACKAGE.glob(f"{part}.py"))
+
+
+def test_nothing_below_teach_imports_teach_or_gradcheck():
+    """teach/ and gradcheck read tapes and tensors; the layers they read never import them."""
+    files = [p for part in LOWER for p in _files_of(part)]
+    assert len(files) >= 20
+    wrong = {f"{p.relative_to(PACKAGE)}: {m}" for p in files for m in imported_modules(p)
+             if m.split(".")[1:2] in (["teach"], ["gradcheck"])
+             or m in ("tinygrad_bn.viz", "tinygrad_bn.explain", "tinygrad_bn.compare")}
+    assert not wrong, f"only cli, demo and the package root may import teach/gradcheck: {sorted(wrong)}"
+
+
+def test_teach_holds_the_graph_explainers():
+    """explain, viz (dot, render, frames, stepper), compare, conventions, reference live in teach/."""
+    teach = {p.relative_to(PACKAGE / "teach").as_posix() for p in _files_of("teach")}
+    assert {"explain.py", "compare.py", "conventions.py", "reference.py", "sample_graphs.py",
+            "check.py", "viz/dot.py", "viz/render.py", "viz/frames.py", "viz/stepper.py"} <= teach
+    assert not any((PACKAGE / f"{m}.py").exists() for m in ("viz", "explain", "compare", "reference"))
+    assert "tinygrad_bn.teach.check" in imported_modules(PACKAGE / "teach" / "__init__.py")

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import tinygrad_bn as tg
-from tinygrad_bn import Tape, Tensor, cli, gradcheck, nn, reference
+from tinygrad_bn import Tape, Tensor, cli, gradcheck, nn
+from tinygrad_bn.teach import reference
 from tinygrad_bn import functional as F
 
 TEN = ["mean", "sub", "square", "mean", "add", "sqrt", "reciprocal", "mul", "mul", "add"]

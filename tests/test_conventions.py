@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tinygrad_bn.conventions import (CONVENTIONS, CS231N, KERAS, PYTORCH, SEED,
+from tinygrad_bn.teach.conventions import (CONVENTIONS, CS231N, KERAS, PYTORCH, SEED,
                                      compare_conventions, eval_output, running_stats, to_ours)
 
 EPS = 1e-5

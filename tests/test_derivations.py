@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from tinygrad_bn import Tape, Tensor, functional as F
-from tinygrad_bn.conventions import CS231N, SEED, Convention, eval_output, running_stats
-from tinygrad_bn.reference import central_difference, staged_forward
+from tinygrad_bn.teach.conventions import CS231N, SEED, Convention, eval_output, running_stats
+from tinygrad_bn.teach.reference import central_difference, staged_forward
 
 EPS = 1e-5
 

@@ -492,7 +492,7 @@ def checkpoint_keys():
 
 @mistake("Rendering a graph when Graphviz's dot is missing or dead",
          "Install Graphviz (`sudo apt-get install graphviz`); the DOT source is kept.",
-         RuntimeError, "render", "dot", "svg", "apt-get install graphviz", module="tinygrad_bn.viz")
+         RuntimeError, "render", "dot", "svg", "apt-get install graphviz", module="tinygrad_bn.teach.viz.render")
 def dead_dot():
     import os
     from unittest import mock

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from tinygrad_bn import Tape, Tensor, functional as F
-from tinygrad_bn.reference import (NAMES, central_difference, simplified_backward,
+from tinygrad_bn.teach.reference import (NAMES, central_difference, simplified_backward,
                                    staged_backward, staged_forward)
 
 SHAPES_2D = st.tuples(st.integers(2, 5), st.integers(1, 4))

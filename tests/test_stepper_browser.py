@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 
 from tinygrad_bn import viz
-from tinygrad_bn.sample_graphs import example_loss
+from tinygrad_bn.teach.sample_graphs import example_loss
 from tinygrad_bn.engine.graph import graph_of
-from tinygrad_bn.explain import fmt, replay
+from tinygrad_bn.teach.explain import fmt
+from tinygrad_bn.teach.walk import replay
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -137,7 +138,7 @@ def test_stepper_steps_to_the_end_in_chromium_without_network(browser, tmp_path)
         presses += 1
     assert presses == n - 1
     panel = browser.evaluate("document.getElementById('panel').innerText")
-    last_step, _ = replay(loss)[-1]
+    last_step = replay(loss)[-1].step
     x = graph_of(loss).tensors[0]
     dx = last_step.grad_inputs[last_step.record.inputs.index(x)]
     assert "result dx" in panel and "\n".join(fmt(dx, 64)) in panel

@@ -12,9 +12,10 @@ import pytest
 import tinygrad_bn as tg
 from tinygrad_bn import Tensor, functional as F, viz
 from tinygrad_bn.cli import main
-from tinygrad_bn.sample_graphs import example_loss
+from tinygrad_bn.teach.sample_graphs import example_loss
 from tinygrad_bn.engine.graph import graph_of
-from tinygrad_bn.explain import explain, fmt, replay
+from tinygrad_bn.teach.explain import explain, fmt
+from tinygrad_bn.teach.walk import replay
 
 ROOT = Path(__file__).resolve().parent.parent
 BN_OPS = ["mean", "sub", "square", "mean", "add", "sqrt", "reciprocal", "mul", "mul", "add"]
@@ -148,8 +149,8 @@ def test_replay_equals_backward_and_leaves_grads_alone(torch):
     x, gamma, beta = bn_inputs(shape=(5, 3))
     loss = (F.batch_norm(x, gamma, beta) * Tensor(np.arange(15.).reshape(5, 3))).mean()
     frames = replay(loss)
-    assert x.grad is None and [s.record.op for s, _ in frames] == ["mean", "mul"] + BN_OPS[::-1]
-    known = frames[-1][1]
+    assert x.grad is None and [f.step.record.op for f in frames] == ["mean", "mul"] + BN_OPS[::-1]
+    known = frames[-1].known
     tx, tg_, tb = (torch.tensor(t.data, requires_grad=True) for t in (x, gamma, beta))
     tout = torch.nn.functional.batch_norm(tx, None, None, tg_, tb, training=True, eps=1e-5)
     (tout * torch.arange(15.).reshape(5, 3).double()).mean().backward()

@@ -3,18 +3,26 @@
 The public face: Tensor, Tape, no_grad, gradcheck, and the modules functional (F), nn, optim,
 data, viz. Everything users need is importable from here.
 """
+import sys as _sys
+
 from .engine import (Tape, Record, Step, no_grad, enable_grad, detect_anomaly, is_grad_enabled,
                      scope, Tensor, set_default_dtype, get_default_dtype, where, maximum, minimum,
                      concatenate, stack, OPS)
 from . import functional, nn, optim, data
 from .gradcheck import gradcheck
 from .checkpoint import save, load, CheckpointError
-from .compare import compare_bn
-from .explain import explain
-from . import viz               # draws tapes and tensors; nothing in the core imports it
+from .teach import viz, explain, compare_bn, check_by_hand  # teach/ reads graphs; nothing below imports it
+from .teach import compare as _compare, conventions, reference, sample_graphs
+
+# The paths these modules had before teach/ existed keep working (import tinygrad_bn.viz, ...).
+for _name, _module in {"viz": viz, "compare": _compare, "conventions": conventions,
+                       "reference": reference, "sample_graphs": sample_graphs,
+                       "explain": _sys.modules[__name__ + ".teach.explain"]}.items():
+    _sys.modules[f"{__name__}.{_name}"] = _module
 
 __version__ = "0.1.0"
 __all__ = ["Tensor", "Tape", "Record", "Step", "no_grad", "enable_grad", "detect_anomaly",
            "is_grad_enabled", "scope", "set_default_dtype", "get_default_dtype", "where",
            "maximum", "minimum", "concatenate", "stack", "OPS", "functional", "nn", "optim",
-           "data", "gradcheck", "save", "load", "CheckpointError", "compare_bn", "explain", "viz"]
+           "data", "gradcheck", "save", "load", "CheckpointError", "compare_bn", "explain", "viz",
+           "check_by_hand"]

@@ -77,8 +77,8 @@ def _add_train(sub):
 
 def _graph(args):
     """Draw the graph of a small example to an SVG, PNG or PDF file (format from --out's suffix)."""
-    from . import viz
-    from .sample_graphs import example_loss
+    from .teach import viz
+    from .teach.sample_graphs import example_loss
     loss = example_loss(args.example, fused=args.fused)
     if args.grads:
         loss.backward()
@@ -91,8 +91,8 @@ def _graph(args):
 
 def _stepper(args):
     """Write ONE self-contained HTML page that steps through backward of the BN example."""
-    from . import viz
-    from .sample_graphs import example_loss
+    from .teach import viz
+    from .teach.sample_graphs import example_loss
     loss = example_loss(args.example, fused=args.fused)
     path = viz.stepper_html(loss, args.out, title=f"backward through {args.example}, step by step",
                             show_values=True, max_elems=8)
@@ -102,8 +102,8 @@ def _stepper(args):
 
 def _explain(args):
     """Print the forward records with their values and each backward step with its rule."""
-    from .explain import explain
-    from .sample_graphs import example_loss
+    from .teach.explain import explain
+    from .teach.sample_graphs import example_loss
     print(explain(example_loss(args.example, fused=args.fused)))
     return 0
 
@@ -135,7 +135,7 @@ def _add_viz(sub):
 
 def _compare_bn(args):
     """Composed BN (ten records) vs the fused primitive (one): differences, memory, time."""
-    from .compare import compare_bn
+    from .teach.compare import compare_bn
     shape = tuple(int(n) for n in args.shape.split(","))
     print(compare_bn(shape, dtype=np.dtype(args.dtype), seed=args.seed, repeats=args.repeats))
     return 0

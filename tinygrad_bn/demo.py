@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .sample_graphs import bn_figure, example_loss
+from .teach.sample_graphs import bn_figure, example_loss
 
 
 def _section(title):
@@ -14,7 +14,7 @@ def _section(title):
 
 def _pictures(out):
     """The BN graph with values and gradients (SVG + PNG) and the HTML stepper; without dot, its DOT source."""
-    from . import viz
+    from .teach import viz
     dot = bn_figure()
     try:
         written = [viz.render(dot, out / "bn_graph.svg"), viz.render(dot, out / "bn_graph.png")]
@@ -44,8 +44,8 @@ def _train(out, epochs, seed):
 
 def main(out_dir="out", epochs=15, seed=0):
     """Run the whole demo; returns the list of files written."""
-    from .compare import compare_bn
-    from .explain import explain
+    from .teach.compare import compare_bn
+    from .teach.explain import explain
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()

@@ -9,7 +9,7 @@ def example_loss(name, fused=False, seed=0):
     BatchNorm1d and ReLU between them; each layer runs in its own scope (Module.__call__), so it
     collapses to one box.
     """
-    from . import Tensor, functional as F, nn, scope
+    from .. import Tensor, functional as F, nn, scope
     rng = np.random.default_rng(seed)
     if name == "bn":
         x = Tensor(rng.standard_normal((4, 2)) * 2 + 1, requires_grad=True, name="x")

@@ -1,33 +1,9 @@
-"""A plain-text walk of a small graph: each forward record with its values, then each backward step.
-
-Also `replay` (backward steps, leaving .grad alone), which viz shares.
-"""
+"""A plain-text walk of a small graph: each forward record with its values, then each backward
+step with its rule, the gradients it sends and every fan-in sum. Also `fmt`, shared by viz."""
 import numpy as np
 
-from .engine import backward_steps
-from .engine.graph import attrs_text, graph_of
-
-
-def replay(loss, grad=None):
-    """Backward of `loss` one step at a time -> [(step, known)], every .grad left as it was.
-
-    known maps id(tensor) -> its gradient so far (a partial sum while contributions still arrive).
-    The graph is retained, so the caller can still call loss.backward() afterwards.
-    """
-    before = [(t, t.grad) for t in graph_of(loss).tensors]
-    frames, known = [], {}
-    try:
-        for step in backward_steps(loss, grad, retain_graph=True):
-            known = dict(known)
-            known[id(step.record.output)] = step.grad_output
-            for t, gi in zip(step.record.inputs, step.grad_inputs):
-                if gi is not None:
-                    known[id(t)] = gi if id(t) not in known else known[id(t)] + gi
-            frames.append((step, known))
-    finally:
-        for t, g in before:
-            t.grad = g
-    return frames
+from ..engine.graph import attrs_text, graph_of
+from .walk import replay
 
 
 def fmt(arr, max_elems=6):
@@ -65,7 +41,8 @@ def explain(tensor, max_elems=12):
         return "\n".join(lines + ["backward: nothing requires grad"])
     frames = replay(tensor)
     lines.append(f"backward: {len(frames)} steps, newest record first")
-    for k, (step, _) in enumerate(frames, 1):
+    for k, frame in enumerate(frames, 1):
+        step = frame.step
         r = step.record
         lines.append(f"  step {k}: {g.rid(r)} {r.op}    rule: {r.rule}")
         lines += _value_lines("g = d" + g.label(r.output), step.grad_output, max_elems)

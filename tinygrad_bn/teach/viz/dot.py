@@ -1,21 +1,12 @@
-"""Graphs you can read: a tensor's or tape's records as a Graphviz drawing, rendered to files,
-one picture per backward step, and a self-contained HTML stepper. Nothing in the core imports it.
-
-In Jupyter, `tg.viz.to_dot(loss)` as the last line of a cell displays the graph as SVG.
+"""Graphs as Graphviz DOT: a tensor's or tape's records drawn with stable node ids, values,
+gradients, collapsed scopes and a highlighted record. In Jupyter a Digraph shows as SVG.
 """
-import html
-import json
-import shutil
-import subprocess
-from pathlib import Path
-
 import graphviz
 
-from .engine.graph import attrs_text, graph_of
-from .explain import fmt, replay
-from .nn import Parameter
+from ...engine.graph import attrs_text, graph_of
+from ...nn import Parameter
+from ..explain import fmt
 
-FORMATS = ("svg", "png", "pdf")
 PARAM_NAMES = {"gamma", "beta", "weight", "bias"}
 _BOX = {"shape": "box", "style": "rounded,filled"}
 STYLES = {                               # node kind -> Graphviz attributes (see legend())
@@ -33,10 +24,6 @@ KIND_TEXT = {"input": "input (leaf, requires grad)", "param": "parameter (nn.Par
              "or a leaf named gamma/beta/weight/bias)", "const": "constant (no grad)",
              "output": "output", "data": "intermediate", "op": "op (primitive)",
              "group": "collapsed scope"}
-
-
-class GraphvizError(RuntimeError):
-    """Graphviz's `dot` program is missing or failed, so a picture could not be made."""
 
 
 def to_dot(tensor_or_tape, show_values=False, show_grads=False, show_rules=False, collapse=None,
@@ -195,147 +182,3 @@ def legend():
         dot.node(kind, text, **STYLES[kind])
     dot.node("now", "current step (backward frames)", **STYLES["op"], **HIGHLIGHT)
     return dot
-
-
-def render(graph_or_tensor, path, format=None):
-    """Draw a Digraph, tensor or tape to `path` (svg, png or pdf; default from the suffix).
-
-    The DOT source is always written next to it (`path` with suffix .gv), even when dot fails.
-    """
-    dot = graph_or_tensor if isinstance(graph_or_tensor, graphviz.Digraph) else to_dot(graph_or_tensor)
-    path = Path(path)
-    format = (format or path.suffix.lstrip(".") or "svg").lower()
-    if format not in FORMATS:
-        raise ValueError(f"render: format {format!r} for {path} is not one of {FORMATS}; "
-                         "pick one, e.g. render(graph, 'bn.svg')")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    source = path.with_suffix(".gv")
-    source.write_text(dot.source)
-    path.write_bytes(run_dot(dot.source, format, source, path))
-    return path
-
-
-def run_dot(source, format, source_path=None, target=None):
-    """Bytes of `dot -T<format>` on the DOT text; a clear GraphvizError when dot is missing or fails."""
-    saved = (f" The DOT source is in {source_path}; once dot works, `dot -T{format} {source_path} "
-             f"-o {target}` draws it.") if source_path else ""
-    exe = shutil.which("dot")
-    if exe is None:
-        raise GraphvizError(f"render: Graphviz's `dot` program is not on PATH, so no {format} was "
-                            "made. Install it: `sudo apt-get install graphviz` (Debian/Ubuntu), "
-                            "`brew install graphviz` (macOS)." + saved)
-    try:
-        proc = subprocess.run([exe, f"-T{format}"], input=source.encode(), capture_output=True,
-                              timeout=120)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise GraphvizError(f"render: running {exe} failed ({exc}); check `dot -V`." + saved) from None
-    if proc.returncode != 0 or not proc.stdout:
-        err = proc.stderr.decode(errors="replace").strip()[:400] or "no output"
-        raise GraphvizError(f"render: `{exe} -T{format}` exited with {proc.returncode}: {err}; "
-                            "check that `dot -V` works or reinstall graphviz." + saved)
-    return proc.stdout
-
-
-def _frames(loss, show_values=False, **opts):
-    """(step, Digraph) per backward step: current record highlighted, gradients known so far."""
-    g, frames = graph_of(loss), replay(loss)
-    for k, (step, known) in enumerate(frames, 1):
-        r = step.record
-        caption = (f"backward step {k}/{len(frames)}: {g.rid(r)} {r.op}, upstream "
-                   f"g = d{g.label(r.output)}\\lrule: {r.rule}\\l")
-        drawing = _Drawing(g, show_values, True, False, opts.get("collapse"), opts.get("rankdir", "TB"),
-                           opts.get("max_elems", 6), opts.get("expand", False), grads=known,
-                           highlight=r, caption=caption)
-        yield step, known, drawing.draw()
-
-
-def backward_frames(loss, out_dir, format="png", **opts):
-    """One picture per backward step of `loss` in out_dir (step_001.png, ...); returns the paths.
-
-    Runs backward with retain_graph=True and restores every .grad, so the caller's graph and
-    gradients are untouched. opts: show_values, collapse, rankdir, max_elems, expand.
-    """
-    out_dir = Path(out_dir)
-    return [render(dot, out_dir / f"step_{k:03d}.{format}", format)
-            for k, (_, _, dot) in enumerate(_frames(loss, **opts), 1)]
-
-
-def stepper_html(loss, path, title="backward, step by step", **opts):
-    """ONE self-contained HTML file stepping through backward: graph, upstream g, rule, result.
-
-    Everything is inline (SVGs, script, style) and a Content-Security-Policy forbids any request.
-    """
-    g, steps = graph_of(loss), []
-    leaves = [t for t in g.tensors if t.record is None and t.requires_grad]
-    for step, known, dot in _frames(loss, **opts):
-        svg = run_dot(dot.source, "svg").decode()
-        r = step.record
-        steps.append({
-            "title": f"{g.rid(r)} {r.op}: {g.label(r.output)} = {r.op}("
-                     f"{', '.join(g.label(t) for t in r.inputs)})",
-            "rule": r.rule, "svg": svg[svg.index("<svg"):],
-            "upstream": [f"d{g.label(r.output)}", _text(step.grad_output)],
-            "results": [[f"d{g.label(t)}", _text(gi)] for t, gi in zip(r.inputs, step.grad_inputs)
-                        if gi is not None],
-            "leaves": [[f"d{g.label(t)}", _text(known[id(t)])] for t in leaves if id(t) in known]})
-    data = json.dumps(steps).replace("</", "<\\/")
-    page = _PAGE.replace("__TITLE__", html.escape(title)).replace("__DATA__", data)
-    Path(path).write_text(page, encoding="utf-8")
-    return Path(path)
-
-
-def _text(arr):
-    return "\n".join(fmt(arr, max_elems=64))
-
-
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy"
- content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
-<title>__TITLE__</title>
-<style>
-body { font-family: Helvetica, Arial, sans-serif; margin: 1em; color: #222; }
-#bar { display: flex; gap: .6em; align-items: center; margin-bottom: .6em; }
-button { font-size: 1em; padding: .3em 1em; }
-#main { display: flex; gap: 1.5em; align-items: flex-start; }
-#graph { flex: 3; overflow: auto; border: 1px solid #ddd; }
-#graph svg { max-width: 100%; height: auto; }
-#panel { flex: 1; min-width: 18em; }
-pre { background: #f6f6f6; padding: .4em; margin: .2em 0 .8em; }
-h3 { margin: .4em 0 .2em; font-size: 1em; }
-</style></head><body>
-<h2>__TITLE__</h2>
-<div id="bar"><button id="prev">&larr; Previous</button><button id="next">Next &rarr;</button>
-<span id="counter"></span><span>(arrow keys work too)</span></div>
-<div id="main"><div id="graph"></div><div id="panel"></div></div>
-<script type="application/json" id="data">__DATA__</script>
-<script>
-const steps = JSON.parse(document.getElementById("data").textContent);
-let k = 0;
-function block(panel, heading, text) {
-  const h = document.createElement("h3"); h.textContent = heading; panel.appendChild(h);
-  const p = document.createElement("pre"); p.textContent = text; panel.appendChild(p);
-}
-function show(i) {
-  k = Math.max(0, Math.min(steps.length - 1, i));
-  const s = steps[k], panel = document.getElementById("panel");
-  document.getElementById("graph").innerHTML = s.svg;
-  document.getElementById("counter").textContent = "step " + (k + 1) + " / " + steps.length;
-  panel.replaceChildren();
-  block(panel, "record", s.title);
-  block(panel, "upstream gradient " + s.upstream[0], s.upstream[1]);
-  block(panel, "rule", s.rule);
-  s.results.forEach(([name, text]) => block(panel, "result " + name, text));
-  s.leaves.forEach(([name, text]) => block(panel, name + " so far (leaf, summed)", text));
-  document.getElementById("prev").disabled = k === 0;
-  document.getElementById("next").disabled = k === steps.length - 1;
-}
-document.getElementById("prev").onclick = () => show(k - 1);
-document.getElementById("next").onclick = () => show(k + 1);
-document.addEventListener("keydown", (e) => {
-  if (e.key === "ArrowRight") show(k + 1);
-  if (e.key === "ArrowLeft") show(k - 1);
-});
-show(0);
-</script></body></html>
-"""

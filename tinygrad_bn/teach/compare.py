@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 
-from . import functional as F
-from .engine import Tape, Tensor
+from .. import functional as F
+from ..engine import Tape, Tensor
 
 GRADS = ("out", "dx", "dgamma", "dbeta")
 
