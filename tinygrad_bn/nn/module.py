@@ -1,11 +1,14 @@
-"""Module, Parameter and Sequential: the containers layers are built from.
+"""Module and Parameter: the base layers are built from (containers are in container.py).
 
 Shaped like PyTorch (names such as `0.weight`, `bn.running_mean`), so weights copy across.
 Parameters and child modules are found among a module's attributes, in the order they were set.
 """
+import warnings
+
 import numpy as np
 
 from ..engine import Tensor, get_default_dtype, scope
+from ..engine.mode import user_stacklevel
 
 
 class Parameter(Tensor):
@@ -37,7 +40,7 @@ class Module:
     def __call__(self, *args, **kwargs):
         """forward(); a layer (a module without children) runs in a scope named after its class,
         so viz.to_dot(collapse=True) draws any model one box per layer."""
-        if self.named_children():
+        if self._child_items():
             return self.forward(*args, **kwargs)
         with scope(type(self).__name__.lower()):
             return self.forward(*args, **kwargs)
@@ -54,27 +57,51 @@ class Module:
         setattr(self, name, array)
 
     # --- walking the tree ------------------------------------------------------------------------
-    def named_children(self):
-        """(attribute name, module) for each direct child, in the order they were set."""
+    def _child_items(self):
+        """(name, module) for every direct child slot, repeats included (containers override)."""
         return [(k, v) for k, v in vars(self).items() if isinstance(v, Module)]
+
+    def named_children(self):
+        """(attribute name, module) for each distinct direct child, in the order they were set."""
+        return _first_of_each(self._child_items())
 
     def children(self):
         """Direct child modules, in the order they were set."""
         return [m for _, m in self.named_children()]
 
-    def named_modules(self, prefix=""):
-        """(dotted name, module) for self and every descendant, parents first ("" is self)."""
+    def named_modules(self, prefix="", remove_duplicate=True):
+        """(dotted name, module) for self and every descendant, parents first ("" is self).
+
+        A module reachable twice (shared layers) is listed once, under its first name, as torch.
+        """
         out, stack = [], [(prefix, self)]
         while stack:                                  # explicit stack: no recursion
             name, m = stack.pop()
             out.append((name, m))
-            stack.extend(reversed([(f"{name}.{k}" if name else k, c)
-                                   for k, c in m.named_children()]))
-        return out
+            m._warn_hidden_modules()
+            stack.extend(reversed([(_join(name, k), c) for k, c in m._child_items()]))
+        return _first_of_each(out) if remove_duplicate else out
 
     def modules(self):
-        """self and every descendant module, parents first."""
+        """self and every descendant module, parents first, each once."""
         return [m for _, m in self.named_modules()]
+
+    def _warn_hidden_modules(self):
+        """Warn once per attribute holding Modules in a plain list, tuple or dict: they are not
+        children, so their parameters would be silently missing from parameters() and state."""
+        warned = self.__dict__.setdefault("_warned_hidden", set())
+        children = {id(c) for _, c in self._child_items()}
+        for k, v in vars(self).items():
+            items = v.values() if isinstance(v, dict) else v if isinstance(v, (list, tuple)) else ()
+            if k not in warned and any(isinstance(c, Module) and id(c) not in children
+                                       for c in items):
+                warned.add(k)
+                kind, fix = ("dict", "nn.ModuleDict") if isinstance(v, dict) else \
+                    (type(v).__name__, "nn.ModuleList")
+                warnings.warn(f"{type(self).__name__}.{k} is a plain {kind} of Modules, so their "
+                              "parameters and buffers are invisible to parameters(), state_dict(), "
+                              f"train() and eval(); use self.{k} = {fix}(...)",
+                              stacklevel=user_stacklevel())
 
     def _own_parameters(self):
         return [(k, v) for k, v in vars(self).items() if isinstance(v, Parameter)]
@@ -84,11 +111,15 @@ class Module:
                 if getattr(self, k) is not None]
 
     def named_parameters(self):
-        """(dotted name, Parameter), PyTorch's names and order (e.g. `0.weight`, `0.bias`)."""
-        return [(_join(p, k), v) for p, m in self.named_modules() for k, v in m._own_parameters()]
+        """(dotted name, Parameter), PyTorch's names and order (e.g. `0.weight`, `0.bias`).
+
+        Each Parameter once, under its first name (tied weights are updated once per step).
+        """
+        return _first_of_each([(_join(p, k), v) for p, m in self.named_modules()
+                               for k, v in m._own_parameters()])
 
     def parameters(self):
-        """Every Parameter, in PyTorch's order (what an optimizer takes)."""
+        """Every distinct Parameter, in PyTorch's order (what an optimizer takes)."""
         return [v for _, v in self.named_parameters()]
 
     def named_buffers(self):
@@ -124,28 +155,44 @@ class Module:
     def load_state_dict(self, state):
         """Copy arrays from `state` into parameters and buffers; strict, all-or-nothing.
 
-        Every key must match in name and shape; otherwise a RuntimeError lists missing, unexpected
-        and mis-shaped keys and the model is left unchanged.
+        Every key must match in name and shape and convert to its slot's dtype without losing
+        meaning (no complex or text values, no fractional counts); otherwise a RuntimeError lists
+        every problem and nothing is assigned.
         """
         slots = self._slots()
-        arrays = {k: _array(v) for k, v in state.items()}
-        problems = state_mismatches({k: _array(getattr(m, attr)) for k, (m, attr) in slots.items()},
-                                    arrays)
+        current = {k: _array(getattr(m, attr)) for k, (m, attr) in slots.items()}
+        arrays, problems = {}, []
+        for k, v in state.items():
+            try:
+                arrays[k] = _array(v)
+            except (TypeError, ValueError, RuntimeError) as exc:
+                problems.append(f"{k} is not an array ({type(v).__name__}: {exc})")
+        problems = state_mismatches(current, arrays) + problems
+        new = {}
+        for k, old in current.items():
+            if k in arrays and arrays[k].shape == old.shape:
+                try:
+                    new[k] = _cast(arrays[k], old.dtype)
+                except ValueError as exc:
+                    problems.append(f"{k}: {exc}")
         if problems:
             raise RuntimeError(f"load_state_dict into {type(self).__name__}: "
-                               + "; ".join(problems) + ". Fix: load a state_dict saved from the "
-                               "same architecture (same layers, sizes and names)")
-        for name, (m, attr) in slots.items():
+                               + "; ".join(problems) + ". Nothing was loaded. Fix: load a "
+                               "state_dict saved from the same architecture (same layers, sizes "
+                               "and names)")
+        for name, (m, attr) in slots.items():       # every check passed: assignments only
             old = getattr(m, attr)
-            new = np.array(arrays[name], dtype=_array(old).dtype, copy=True)
             if isinstance(old, Tensor):
-                old.data = new                       # a fresh array: never writes a locked one
+                old.data = new[name]                 # a fresh array: never writes a locked one
             else:
-                setattr(m, attr, new)
+                setattr(m, attr, new[name])
 
     def _slots(self):
-        """dotted name -> (owner module, attribute) for every parameter then buffer, per module."""
-        return {_join(p, k): (m, k) for p, m in self.named_modules()
+        """dotted name -> (owner module, attribute) for every parameter then buffer, per module.
+
+        Shared modules and tied parameters appear under each of their names, as in torch.
+        """
+        return {_join(p, k): (m, k) for p, m in self.named_modules(remove_duplicate=False)
                 for k, _ in m._own_parameters() + m._own_buffers()}
 
     # --- display ---------------------------------------------------------------------------------
@@ -154,7 +201,7 @@ class Module:
         return ""
 
     def __repr__(self):
-        kids = self.named_children()
+        kids = self._child_items()
         if not kids:
             return f"{type(self).__name__}({self.extra_repr()})"
         body = "".join(f"\n  ({k}): " + repr(c).replace("\n", "\n  ") for k, c in kids)
@@ -166,8 +213,26 @@ def _array(value):
     return value.data if isinstance(value, Tensor) else np.asarray(value)
 
 
+def _cast(a, dtype):
+    """A fresh copy of array `a` in `dtype`; ValueError where the cast would change its meaning."""
+    if a.dtype.kind not in "biuf":
+        raise ValueError(f"dtype {a.dtype} cannot become {dtype}; expected real numbers")
+    if dtype.kind in "iu" and a.dtype.kind == "f":
+        info = np.iinfo(dtype)
+        if not np.all(np.isfinite(a) & (a == np.round(a)) & (a >= info.min) & (a <= info.max)):
+            raise ValueError(f"{a.dtype} value(s) {a.ravel()[:3].tolist()} are not whole "
+                             f"numbers that fit {dtype}")
+    return np.array(a, dtype=dtype, copy=True)
+
+
 def _join(prefix, name):
     return f"{prefix}.{name}" if prefix else name
+
+
+def _first_of_each(pairs):
+    """(name, object) pairs keeping only the first name of each object (by identity)."""
+    seen = set()
+    return [(k, v) for k, v in pairs if not (id(v) in seen or seen.add(id(v)))]
 
 
 def state_mismatches(expected, arrays, dtypes=False):
@@ -184,29 +249,3 @@ def state_mismatches(expected, arrays, dtypes=False):
     return ([f"missing keys {missing}"] if missing else []) + \
         ([f"unexpected keys {unexpected}"] if unexpected else []) + \
         ([f"{what}: {', '.join(wrong)}"] if wrong else [])
-
-
-class Sequential(Module):
-    """Layers applied in order; indexable, iterable, and named `0`, `1`, ... as in PyTorch."""
-
-    def __init__(self, *layers):
-        for i, layer in enumerate(layers):
-            if not isinstance(layer, Module):
-                raise TypeError(f"Sequential: argument {i} is a {type(layer).__name__}, not a "
-                                "Module; wrap functions in a Module or call them in forward")
-            setattr(self, str(i), layer)
-
-    def forward(self, x):
-        for layer in self:
-            x = layer(x)
-        return x
-
-    def __getitem__(self, i):
-        layers = self.children()
-        return Sequential(*layers[i]) if isinstance(i, slice) else layers[i]
-
-    def __len__(self):
-        return len(self.children())
-
-    def __iter__(self):
-        return iter(self.children())

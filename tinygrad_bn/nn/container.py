@@ -1,0 +1,166 @@
+"""Containers: Sequential, ModuleList and ModuleDict register the modules they hold as children.
+
+A plain Python list or dict of layers is invisible to parameters(), state_dict(), train() and
+eval() (Module warns about it); these containers name their children `0`, `1`, ... or by key,
+as PyTorch does, so `layers.0.weight` and `blocks.conv.weight` copy across.
+"""
+from .module import Module
+
+
+def _checked(module, where):
+    """`module`, or a TypeError saying what was given instead of a Module."""
+    if not isinstance(module, Module):
+        raise TypeError(f"{where}: got a {type(module).__name__}, not a Module; wrap functions "
+                        "in a Module or call them in forward")
+    return module
+
+
+class _ModuleSequence(Module):
+    """Modules kept in order: indexing, slicing, len, iteration, append, extend and insert."""
+
+    def __init__(self, modules=()):
+        self._list = []
+        self.extend(modules)
+
+    def _child_items(self):
+        """Children named by position (`0`, `1`, ...), repeats included, then other attributes."""
+        return [(str(i), m) for i, m in enumerate(self._list)] + super()._child_items()
+
+    def _new(self, modules):
+        """A container of the same kind holding `modules` (what a slice returns)."""
+        return type(self)(modules)
+
+    def _position(self, i):
+        """Index i (negative counts from the end) as a position in range, else IndexError."""
+        n = len(self._list)
+        if not -n <= i < n:
+            raise IndexError(f"{type(self).__name__}: index {i} is out of range for {n} modules")
+        return i % n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return self._new(self._list[i])
+        return self._list[self._position(i)]
+
+    def __setitem__(self, i, module):
+        self._list[self._position(i)] = _checked(module, f"{type(self).__name__}[{i}] =")
+
+    def __delitem__(self, i):
+        del self._list[i if isinstance(i, slice) else self._position(i)]
+
+    def __len__(self):
+        return len(self._list)
+
+    def __iter__(self):
+        return iter(list(self._list))
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def append(self, module):
+        """Add `module` at the end; returns self."""
+        self._list.append(_checked(module, f"{type(self).__name__}.append"))
+        return self
+
+    def extend(self, modules):
+        """Add each of `modules` at the end, in order; returns self."""
+        for i, m in enumerate(list(modules)):
+            self.append(_checked(m, f"{type(self).__name__}: item {i}"))
+        return self
+
+    def insert(self, index, module):
+        """Put `module` before position `index`; the ones after it are renumbered."""
+        self._list.insert(index, _checked(module, f"{type(self).__name__}.insert"))
+
+
+class Sequential(_ModuleSequence):
+    """Layers applied in order; indexable, iterable, and named `0`, `1`, ... as in PyTorch."""
+
+    def __init__(self, *layers):
+        super().__init__()
+        for i, layer in enumerate(layers):
+            self.append(_checked(layer, f"Sequential: argument {i}"))
+
+    def _new(self, modules):
+        return Sequential(*modules)
+
+    def forward(self, x):
+        for layer in self:
+            x = layer(x)
+        return x
+
+
+class ModuleList(_ModuleSequence):
+    """A list of modules registered as children `0`, `1`, ...; forward decides how to use them.
+
+    self.layers = nn.ModuleList([nn.Linear(4, 4) for _ in range(3)]) names `layers.0.weight`.
+    """
+
+
+class ModuleDict(Module):
+    """Modules by string key, registered as children in insertion order (`blocks.key.weight`)."""
+
+    def __init__(self, modules=None):
+        self._dict = {}
+        self.update(modules or {})
+
+    def _child_items(self):
+        """Children named by key, in insertion order, then other attributes."""
+        return list(self._dict.items()) + super()._child_items()
+
+    def __getitem__(self, key):
+        if key not in self._dict:
+            raise KeyError(f"ModuleDict: no key {key!r}; keys are {list(self._dict)}")
+        return self._dict[key]
+
+    def __getattr__(self, key):
+        """md.key as md['key'], as torch (only for keys that are not attributes or methods)."""
+        held = self.__dict__.get("_dict", {})
+        if key in held:
+            return held[key]
+        raise AttributeError(f"ModuleDict has no attribute or key {key!r}")
+
+    def __setitem__(self, key, module):
+        if not isinstance(key, str):
+            raise TypeError(f"ModuleDict: key {key!r} is a {type(key).__name__}; keys are "
+                            "strings (they become parameter names such as 'key.weight')")
+        if not key or "." in key:
+            raise KeyError(f"ModuleDict: key {key!r} cannot be empty or contain '.', which "
+                           "separates names in 'blocks.key.weight'; use e.g. '_' instead")
+        self._dict[key] = _checked(module, f"ModuleDict[{key!r}] =")
+
+    def __delitem__(self, key):
+        del self._dict[key]
+
+    def __len__(self):
+        return len(self._dict)
+
+    def __iter__(self):
+        return iter(list(self._dict))
+
+    def __contains__(self, key):
+        return key in self._dict
+
+    def keys(self):
+        """The keys, in insertion order."""
+        return list(self._dict)
+
+    def values(self):
+        """The modules, in insertion order."""
+        return list(self._dict.values())
+
+    def items(self):
+        """(key, module) pairs, in insertion order."""
+        return list(self._dict.items())
+
+    def update(self, modules):
+        """Add or replace modules from a dict or (key, module) pairs, keeping their order."""
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for key, module in pairs:
+            self[key] = module
+
+    def pop(self, key):
+        """Remove `key` and return its module."""
+        module = self[key]
+        del self._dict[key]
+        return module
