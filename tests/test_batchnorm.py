@@ -25,7 +25,7 @@ def close(actual, expected, rtol, scale=None):
 
 def dx_scale(x, g, gamma, eps=1e-5):
     """Size |g * gamma * ivar| of the terms dx is a difference of (N = 2: dx ~ eps, all cancellation)."""
-    ivar = 1 / np.sqrt(x.var(axis=(0,) if x.ndim == 2 else (0, 2, 3)) + eps)
+    ivar = 1 / np.sqrt(x.var(axis=(0,) + tuple(range(2, x.ndim))) + eps)
     return np.abs(g).max() * ivar.max() * (1.0 if gamma is None else np.abs(gamma).max())
 
 
@@ -136,12 +136,10 @@ def test_engine_nodes_match_the_staged_and_simplified_oracles(shape):
 # --- against PyTorch ----------------------------------------------------------------------------
 @st.composite
 def bn_cases(draw):
-    four_d = draw(st.booleans())
+    rank = draw(st.sampled_from([2, 3, 4, 5]))
     c = draw(st.integers(1, 4))
-    if four_d:
-        shape = (draw(st.integers(1, 3)), c, draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    else:
-        shape = (draw(st.integers(2, 6)), c)
+    shape = (draw(st.integers(1, 6 if rank == 2 else 3)), c) + \
+        tuple(draw(st.integers(1, 3)) for _ in range(rank - 2))
     if np.prod(shape) // c < 2:
         shape = (shape[0] + 1,) + shape[1:]
     return dict(shape=shape, seed=draw(st.integers(0, 2**16)), fused=draw(st.booleans()),
@@ -151,7 +149,8 @@ def bn_cases(draw):
 
 
 def _torch_bn(torch, case, ours):
-    cls = torch.nn.BatchNorm2d if len(case["shape"]) == 4 else torch.nn.BatchNorm1d
+    cls = {2: torch.nn.BatchNorm1d, 3: torch.nn.BatchNorm1d, 4: torch.nn.BatchNorm2d,
+           5: torch.nn.BatchNorm3d}[len(case["shape"])]
     tb = cls(case["shape"][1], momentum=case["momentum"], affine=case["affine"],
              track_running_stats=case["track"]).double()
     with torch.no_grad():
@@ -185,8 +184,15 @@ def _compare_step(torch, ours, tb, x, g):
 
 
 def _oracles_match(x, g, ours, theirs):
-    """reference.py's staged and simplified BN give PyTorch's out, dx, dgamma, dbeta too."""
+    """reference.py's staged and simplified BN give PyTorch's out, dx, dgamma, dbeta too.
+
+    The oracles take (N, D) or (N, C, H, W): 3-D and 5-D inputs are viewed as 4-D (same stats).
+    """
     c = x.shape[1]
+    if x.ndim in (3, 5):
+        as_4d = x.shape[:2] + (-1, x.shape[-1] if x.ndim == 5 else 1)
+        x, g = x.reshape(as_4d), g.reshape(as_4d)
+        theirs = dict(theirs, out=theirs["out"].reshape(as_4d), dx=theirs["dx"].reshape(as_4d))
     gamma = ours.weight.data if ours.affine else np.ones(c)
     out, cache = reference.staged_forward(x, gamma, ours.bias.data if ours.affine else np.zeros(c))
     close(out, theirs["out"], 1e-10)
@@ -202,7 +208,8 @@ def _oracles_match(x, g, ours, theirs):
 def test_modules_match_pytorch(case):
     torch = pytest.importorskip("torch", reason="PyTorch not installed: cross-check skipped")
     torch.set_num_threads(1)                  # tiny tensors: threads only contend with each other
-    cls = nn.BatchNorm2d if len(case["shape"]) == 4 else nn.BatchNorm1d
+    cls = {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}[
+        len(case["shape"])]
     ours = cls(case["shape"][1], momentum=case["momentum"], affine=case["affine"],
                track_running_stats=case["track"], fused=case["fused"])
     rng = np.random.default_rng(case["seed"])
@@ -252,7 +259,8 @@ def test_one_value_per_channel_in_training_raises_and_eval_works(cls, shape, fus
 @pytest.mark.parametrize("layer, shape, words", [
     (nn.BatchNorm1d(3), (4, 5), ["BatchNorm1d(3)", "(4, 5)", "5 features"]),
     (nn.BatchNorm2d(3), (4, 3, 5), ["BatchNorm2d", "(4, 3, 5)", "(N, C, H, W)"]),
-    (nn.BatchNorm1d(3), (4, 3, 5), ["BatchNorm1d", "(4, 3, 5)", "reshape"])])
+    (nn.BatchNorm1d(3), (4, 3, 5, 2), ["BatchNorm1d", "(4, 3, 5, 2)", "BatchNorm2d"]),
+    (nn.BatchNorm3d(3), (4, 3, 5, 2), ["BatchNorm3d", "(4, 3, 5, 2)", "(N, C, D, H, W)"])])
 def test_module_input_errors_name_the_shapes_and_the_fix(layer, shape, words):
     with pytest.raises(ValueError) as err:
         layer(Tensor(np.ones(shape)))
@@ -265,8 +273,8 @@ def test_functional_errors():
         F.batch_norm(x, np.ones(2), np.zeros(2))
     with pytest.raises(ValueError, match="running_mean and running_var"):
         F.batch_norm(x, None, None, training=False)
-    with pytest.raises(ValueError, match="3 dims"):
-        F.batch_norm(Tensor(np.ones((4, 3, 2))), None, None)
+    with pytest.raises(ValueError, match="6 dims"):
+        F.batch_norm(Tensor(np.ones((4, 3, 2, 1, 1, 1))), None, None)
     with pytest.raises(ValueError, match="1/num_batches_tracked"):
         F.batch_norm(x, None, None, np.zeros(3), np.ones(3), momentum=None)
 

@@ -398,12 +398,21 @@ def bn_wrong_features():
 
 
 @mistake("A 3-D input to BatchNorm2d",
-         "Reshape (N, C, L) to (N, C, L, 1), or use BatchNorm1d on (N, C).",
-         ValueError, "BatchNorm2d", "(8, 3, 5)", "(N, C, H, W)", "reshape(N, C, L, 1)",
+         "Use BatchNorm1d for (N, C) and (N, C, L) inputs; BatchNorm2d takes images (N, C, H, W).",
+         ValueError, "BatchNorm2d", "(8, 3, 5)", "(N, C, H, W)", "use BatchNorm1d",
          module="tinygrad_bn.nn:BatchNorm2d")
 def bn2d_3d_input():
     from tinygrad_bn import nn
     nn.BatchNorm2d(3)(bn_args((8, 3, 5))[0])
+
+
+@mistake("Only one of running_mean and running_var passed to batch_norm",
+         "Pass both running arrays (they are updated together), or neither.",
+         ValueError, "batch_norm", "only running_mean", "both be given or both be None",
+         "np.zeros(3)", module="tinygrad_bn.functional:batch_norm")
+def bn_half_running_stats():
+    from tinygrad_bn import functional as F
+    F.batch_norm(*bn_args((8, 3)), running_mean=np.zeros(3))
 
 
 @mistake("Integer arrays as BN running statistics",

@@ -8,23 +8,35 @@ import numpy as np
 from .engine import OPS, Tensor, apply, scope
 
 # --- batch normalization ------------------------------------------------------------------------
-def batch_norm(x, gamma, beta, running_mean=None, running_var=None, training=True,
-               momentum=0.1, eps=1e-5, fused=False):
-    """Batch Normalization of x (N, D) or (N, C, H, W) per channel; gamma, beta (C,) or None.
+def batch_norm(x=None, gamma=None, beta=None, running_mean=None, running_var=None, training=True,
+               momentum=0.1, eps=1e-5, fused=False, *, input=None, weight=None, bias=None):
+    """Batch Normalization of x (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W) per channel C.
 
-    training=True is our default (PyTorch's F.batch_norm defaults to False): batch mean and biased
-    variance, and running_mean/running_var (NumPy arrays, if given) updated in place as PyTorch
-    does; training=False uses the running statistics. fused=True records the one `batch_norm`
-    primitive instead of mean, sub, square, mean, add, sqrt, reciprocal, mul, mul, add.
+    Statistics per channel over every axis but 1; gamma, beta (C,) or None, each on its own.
+    PyTorch's keyword names work too (input=, weight= for gamma, bias= for beta, running_mean=,
+    ...), but training=True is our default (PyTorch's F.batch_norm defaults to False): batch mean
+    and biased variance, and running_mean/running_var (NumPy arrays, both or neither) updated in
+    place as PyTorch does; training=False uses the running statistics. An empty batch gives an
+    empty output and leaves them alone. fused=True records the one `batch_norm` primitive instead
+    of mean, sub, square, mean, add, sqrt, reciprocal, mul, mul, add.
     """
+    x, gamma, beta = (_one_of(*pair) for pair in (("x", x, "input", input),
+                                                  ("gamma", gamma, "weight", weight),
+                                                  ("beta", beta, "bias", bias)))
+    if x is None:
+        raise TypeError("batch_norm: missing the input; call batch_norm(x, gamma, beta, ...) "
+                        "or batch_norm(input=x, weight=gamma, bias=beta, ...)")
     x = x if isinstance(x, Tensor) else Tensor(x)
     gamma, beta = (t if t is None or isinstance(t, Tensor) else Tensor(t) for t in (gamma, beta))
-    axes, shape = _bn_check(x, gamma, beta, running_mean, running_var, training)
+    axes, shape, count = _bn_check(x, gamma, beta, running_mean, running_var, training, momentum)
     with scope("batch_norm"):
         if not training:
             return _bn_composed(x, gamma, beta, axes, shape, eps, (running_mean, running_var))[0]
+        if count == 0:      # an empty batch has no statistics (nor a need): mean 0, var 1
+            empty_stats = (np.zeros(shape), np.ones(shape))     # give its empty output
+            return _bn_composed(x, gamma, beta, axes, shape, eps, empty_stats)[0]
         if fused:
-            out = apply(OPS["batch_norm"], x, *(() if gamma is None else (gamma, beta)),
+            out = apply(OPS["batch_norm"], x, *_fused_affine(x, gamma, beta),
                         axes=axes, eps=eps).named("out")
             if running_mean is not None:    # the primitive saves only what backward needs,
                 stats = (x.data.mean(axis=axes), x.data.var(axis=axes))   # so recompute these
@@ -32,8 +44,25 @@ def batch_norm(x, gamma, beta, running_mean=None, running_var=None, training=Tru
             out, mu, var = _bn_composed(x, gamma, beta, axes, shape, eps)
             stats = (mu.data, var.data)
     if running_mean is not None:
-        _update_running(running_mean, running_var, *stats, x.size // x.shape[1], momentum)
+        _update_running(running_mean, running_var, *stats, count, momentum)
     return out
+
+
+def _one_of(ours, value, torch_name, torch_value):
+    """The argument given under our name or PyTorch's keyword name (not both)."""
+    if value is not None and torch_value is not None:
+        raise TypeError(f"batch_norm: got both {ours} and {torch_name}= (PyTorch's name for "
+                        f"{ours}); pass one")
+    return value if torch_value is None else torch_value
+
+
+def _fused_affine(x, gamma, beta):
+    """The primitive's affine inputs: (), or (gamma, beta) with a constant 1 or 0 for a missing one."""
+    if gamma is None and beta is None:
+        return ()
+    c = x.shape[1]
+    return (Tensor(np.ones(c, x.dtype)) if gamma is None else gamma,
+            Tensor(np.zeros(c, x.dtype)) if beta is None else beta)
 
 
 def _bn_composed(x, gamma, beta, axes, shape, eps, running=None):
@@ -41,8 +70,8 @@ def _bn_composed(x, gamma, beta, axes, shape, eps, running=None):
 
     With `running` = (mean, var) arrays (eval), mu and var are those constants instead.
     """
-    if gamma is not None and x.ndim == 4:       # reshaped first, so the ten stay together
-        gamma, beta = gamma.reshape(shape), beta.reshape(shape)
+    if x.ndim > 2:                              # reshaped first, so the ten stay together
+        gamma, beta = (t if t is None else t.reshape(shape) for t in (gamma, beta))
     if running is None:
         mu = x.mean(axis=axes, keepdims=True).named("mu")
         xmu = (x - mu).named("xmu")
@@ -56,41 +85,51 @@ def _bn_composed(x, gamma, beta, axes, shape, eps, running=None):
     var_eps = (var + eps).named("var_eps")      # eps inside the sqrt: var = 0 stays finite
     sqrtvar = var_eps.sqrt().named("sqrtvar")
     ivar = sqrtvar.reciprocal().named("ivar")
-    xhat = (xmu * ivar).named("xhat")
-    if gamma is None:
-        return xhat, mu, var
-    gammax = (gamma * xhat).named("gammax")
-    return (gammax + beta).named("out"), mu, var
+    out = xhat = (xmu * ivar).named("xhat")
+    if gamma is not None:
+        out = (gamma * xhat).named("gammax")
+    if beta is not None:
+        out = (out + beta).named("out")
+    return out, mu, var
 
 
-def _bn_check(x, gamma, beta, running_mean, running_var, training):
-    """Validate shapes -> (reduced axes, keepdims shape of the statistics); errors say the fix."""
-    if x.ndim not in (2, 4):
-        raise ValueError(f"batch_norm: input {x.shape} has {x.ndim} dims; expected (N, D) or "
-                         "(N, C, H, W); for (N, C, L) use x.reshape(N, C, L, 1)")
-    c, axes = x.shape[1], (0,) if x.ndim == 2 else (0, 2, 3)
-    if (gamma is None) != (beta is None):
-        raise ValueError("batch_norm: pass both gamma and beta, or neither (affine=False)")
+def _bn_check(x, gamma, beta, running_mean, running_var, training, momentum):
+    """Validate everything before anything runs or changes -> (reduced axes, keepdims shape of
+    the statistics, values per channel); errors say the fix."""
+    if not 2 <= x.ndim <= 5:
+        raise ValueError(f"batch_norm: input {x.shape} has {x.ndim} dims; expected (N, C), "
+                         "(N, C, L), (N, C, H, W) or (N, C, D, H, W)")
+    c, axes = x.shape[1], (0,) + tuple(range(2, x.ndim))
     for name, a in (("gamma", gamma), ("beta", beta), ("running_mean", running_mean),
                     ("running_var", running_var)):
         if a is not None and a.shape != (c,):
             raise ValueError(f"batch_norm: {name} has shape {a.shape} but input {x.shape} has "
                              f"{c} channels (axis 1); pass {name} of shape ({c},)")
+    if (running_mean is None) != (running_var is None):
+        given = "running_mean" if running_var is None else "running_var"
+        raise ValueError(f"batch_norm: only {given} was given; running_mean and running_var "
+                         f"must both be given or both be None (as PyTorch), e.g. np.zeros({c}) "
+                         f"and np.ones({c})")
     for name, a in (("running_mean", running_mean), ("running_var", running_var)):
-        if a is not None and (not isinstance(a, np.ndarray) or a.dtype.kind != "f"):
+        if a is not None and (not isinstance(a, np.ndarray) or a.dtype.kind != "f"
+                              or not a.flags.writeable):
             raise TypeError(f"batch_norm: {name} is {type(a).__name__} "
                             f"{getattr(a, 'dtype', '')} {getattr(a, 'shape', '')}; running "
-                            f"statistics are float NumPy arrays updated in place, e.g. "
+                            f"statistics are writable float NumPy arrays updated in place, e.g. "
                             f"np.zeros({c}) and np.ones({c})")
-    if not training and (running_mean is None or running_var is None):
+    if not training and running_mean is None:
         raise ValueError("batch_norm: training=False normalizes with running_mean and "
                          "running_var; pass both, or use training=True for batch statistics")
-    if training and x.size // c == 1:
+    if training and running_mean is not None and momentum is None:
+        raise ValueError("batch_norm: momentum=None (cumulative average) needs the factor "
+                         "1/num_batches_tracked; nn.BatchNorm passes it, here pass a number")
+    count = int(np.prod([x.shape[i] for i in axes]))
+    if training and count == 1:
         raise ValueError(f"batch_norm: input {x.shape} has 1 value per channel in training, so "
                          "its batch variance is 0 and the output would be all beta; use a batch "
                          "with more than one value per channel, or eval mode (training=False / "
                          "module.eval()) to use the running statistics")
-    return axes, (1, c) + (1,) * (x.ndim - 2)
+    return axes, (1, c) + (1,) * (x.ndim - 2), count
 
 
 def _update_running(running_mean, running_var, mu, var, n, momentum):
@@ -98,9 +137,6 @@ def _update_running(running_mean, running_var, mu, var, n, momentum):
 
     running_var gets the unbiased batch variance var * n / (n - 1).
     """
-    if momentum is None:
-        raise ValueError("batch_norm: momentum=None (cumulative average) needs the factor "
-                         "1/num_batches_tracked; nn.BatchNorm passes it, here pass a number")
     running_mean *= 1 - momentum
     running_mean += momentum * mu.reshape(-1)
     running_var *= 1 - momentum

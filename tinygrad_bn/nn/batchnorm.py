@@ -1,4 +1,4 @@
-"""BatchNorm1d and BatchNorm2d as Modules (PyTorch semantics), and folding BN into the layer before.
+"""BatchNorm1d/2d/3d as Modules (PyTorch semantics), and folding BN into the layer before.
 
 In eval mode BN is the affine map y = k * x + b per channel, so it can be folded away.
 """
@@ -7,11 +7,12 @@ import warnings
 import numpy as np
 
 from .. import functional as F
+from ..engine.mode import user_stacklevel
 from .module import Module, Parameter, new_array
 
 
 class _BatchNorm(Module):
-    """Shared state and forward of BatchNorm1d/2d; subclasses say which input ranks they take."""
+    """Shared state and forward of BatchNorm1d/2d/3d; subclasses say which input ranks they take."""
 
     ranks = ()
 
@@ -27,21 +28,45 @@ class _BatchNorm(Module):
         self.register_buffer("num_batches_tracked", np.array(0, np.int64) if tracked else None)
 
     def forward(self, x):
+        """PyTorch's rule: training uses batch statistics and, while track_running_stats is on,
+        updates the buffers; eval uses the buffers if they exist (even with the flag turned off
+        later), else batch statistics."""
         self._check(x)
-        if not self.training and self.track_running_stats and int(self.num_batches_tracked) == 0:
+        has_buffers = self.running_mean is not None or self.running_var is not None
+        use_running = not self.training and has_buffers
+        update = self.training and self.track_running_stats and has_buffers
+        tracked = self.num_batches_tracked
+        if use_running and tracked is not None and int(tracked) == 0:
             warnings.warn(f"{type(self).__name__}({self.num_features}): eval mode but the running "
                           "statistics were never updated (num_batches_tracked=0), so outputs use "
-                          "mean 0 and var 1; train first, or load a checkpoint", stacklevel=3)
-        update = self.training and self.track_running_stats
+                          "mean 0 and var 1; train first, or load a checkpoint",
+                          stacklevel=user_stacklevel())
         factor = self.momentum
         if update and factor is None:               # cumulative average, as PyTorch
-            factor = 1.0 / (int(self.num_batches_tracked) + 1)
-        out = F.batch_norm(x, self.weight, self.bias, self.running_mean, self.running_var,
-                           training=self.training or not self.track_running_stats,
+            factor = 1.0 / (int(tracked if tracked is not None else 0) + 1)
+        running = (self.running_mean, self.running_var) if update or use_running else (None, None)
+        out = F.batch_norm(x, self.weight, self.bias, *running, training=not use_running,
                            momentum=factor, eps=self.eps, fused=self.fused)
-        if update:
-            self.num_batches_tracked += 1
+        if update and tracked is not None:
+            tracked += 1                            # in place: the buffer array stays the same
         return out
+
+    def reset_running_stats(self):
+        """Running mean 0, variance 1 and num_batches_tracked 0, in place (if tracked), as torch."""
+        if self.track_running_stats:
+            for buffer, value in ((self.running_mean, 0), (self.running_var, 1),
+                                  (self.num_batches_tracked, 0)):
+                if buffer is not None:
+                    buffer[...] = value
+
+    def reset_parameters(self):
+        """reset_running_stats(), then gamma 1 and beta 0 (fresh arrays: a live graph keeps
+        the values it used), as torch."""
+        self.reset_running_stats()
+        if self.weight is not None:
+            self.weight.data = np.ones_like(self.weight.data)
+        if self.bias is not None:
+            self.bias.data = np.zeros_like(self.bias.data)
 
     def _check(self, x):
         name = type(self).__name__
@@ -56,10 +81,10 @@ class _BatchNorm(Module):
     def fold(self):
         """The eval-mode map as arrays (k, b), y = k * x + b per channel (k = gamma * ivar)."""
         name = type(self).__name__
-        if self.training or not self.track_running_stats:
-            raise RuntimeError(f"{name}.fold: BN uses batch statistics here (training mode or "
-                               "track_running_stats=False), which change every batch; call "
-                               ".eval() on a module that tracks running statistics first")
+        if self.training or self.running_mean is None:
+            raise RuntimeError(f"{name}.fold: BN uses batch statistics here (training mode, or "
+                               "no running statistics), which change every batch; call .eval() "
+                               "on a module built with track_running_stats=True first")
         k = 1.0 / np.sqrt(self.running_var + self.eps)
         if self.affine:
             k = k * self.weight.data
@@ -73,17 +98,24 @@ class _BatchNorm(Module):
 
 
 class BatchNorm1d(_BatchNorm):
-    """BN over the batch for (N, D) inputs: one mean and variance per feature."""
+    """BN over the batch for (N, C) or (N, C, L) inputs: one mean and variance per feature C."""
 
-    ranks = (2,)
-    shapes = "(N, D); for (N, C, L) use BatchNorm2d on x.reshape(N, C, L, 1)"
+    ranks = (2, 3)
+    shapes = "(N, C) or (N, C, L); for (N, C, H, W) use BatchNorm2d"
 
 
 class BatchNorm2d(_BatchNorm):
     """BN per channel over (N, H, W) for (N, C, H, W) inputs, as after a Conv2d."""
 
     ranks = (4,)
-    shapes = "(N, C, H, W); for (N, C, L) use x.reshape(N, C, L, 1), for (N, D) BatchNorm1d"
+    shapes = "(N, C, H, W); for (N, C) or (N, C, L) use BatchNorm1d"
+
+
+class BatchNorm3d(_BatchNorm):
+    """BN per channel over (N, D, H, W) for (N, C, D, H, W) inputs (volumes, video)."""
+
+    ranks = (5,)
+    shapes = "(N, C, D, H, W); for (N, C, H, W) use BatchNorm2d"
 
 
 def fold_into(layer, bn):
