@@ -1,27 +1,47 @@
-"""Checkpoints: exact round trips, and clear errors that leave the model unchanged."""
+"""Checkpoints in safetensors: exact round trips, PyTorch reads ours and we read PyTorch's, and
+every bad file (another model, damaged, hostile header, another format) is refused with the model
+left unchanged."""
+import json
 import os
+import pickle
 
 import numpy as np
 import pytest
+import safetensors.numpy
 from hypothesis import given, strategies as st
 
 import tinygrad_bn as tg
-from tinygrad_bn import nn
-from tinygrad_bn.checkpoint import FORMAT, FORMAT_KEY, CheckpointError
+from tinygrad_bn import Tensor, nn
+from tinygrad_bn.checkpoint import CheckpointError, MAX_HEADER_BYTES
 
 
-class Tiny(nn.Module):
-    """A Linear-then-BN shaped model: parameters plus BN's three buffers, nested one level."""
+def mlp(seed=0, hidden=4):
+    """Linear -> BN -> ReLU -> Linear, with BN statistics moved by one training batch."""
+    nn.init.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(3, hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
+                          nn.Linear(hidden, 2))
+    model(Tensor(np.random.default_rng(seed).standard_normal((6, 3))))
+    return model
 
-    def __init__(self, d_in=3, d_out=4, seed=0):
-        rng = np.random.default_rng(seed)
-        self.weight = nn.Parameter(rng.standard_normal((d_out, d_in)))
-        self.bias = nn.Parameter(rng.standard_normal(d_out))
-        self.bn = nn.Module()
-        self.bn.weight = nn.Parameter(rng.standard_normal(d_out))
-        self.bn.register_buffer("running_mean", rng.standard_normal(d_out))
-        self.bn.register_buffer("running_var", rng.uniform(0.5, 2.0, d_out))
-        self.bn.register_buffer("num_batches_tracked", np.array(int(rng.integers(1, 100))))
+
+def torch_mlp(torch, hidden=4):
+    """The same architecture in PyTorch, float64."""
+    tnn = torch.nn
+    return tnn.Sequential(tnn.Linear(3, hidden), tnn.BatchNorm1d(hidden), tnn.ReLU(),
+                          tnn.Linear(hidden, 2)).double()
+
+
+def cnn(seed=0):
+    """Conv2d -> BN2d -> ReLU -> MaxPool2d -> Flatten -> Linear."""
+    nn.init.manual_seed(seed)
+    return nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(3 * 2 * 2, 2))
+
+
+def torch_cnn(torch):
+    tnn = torch.nn
+    return tnn.Sequential(tnn.Conv2d(2, 3, 3, padding=1), tnn.BatchNorm2d(3), tnn.ReLU(),
+                          tnn.MaxPool2d(2), tnn.Flatten(), tnn.Linear(3 * 2 * 2, 2)).double()
 
 
 def _assert_same_state(a, b):
@@ -29,45 +49,6 @@ def _assert_same_state(a, b):
     for k in a:
         assert a[k].dtype == b[k].dtype and a[k].shape == b[k].shape, k
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
-
-
-def test_round_trip_is_exact(tmp_path):
-    src, dst = Tiny(seed=1), Tiny(seed=2)
-    path = tmp_path / "model.npz"
-    tg.save(src, path)
-    assert tg.load(dst, path) is dst
-    _assert_same_state(src.state_dict(), dst.state_dict())
-    assert dst.bn.num_batches_tracked == src.bn.num_batches_tracked
-
-
-def test_file_has_no_pickle_and_a_format_marker(tmp_path):
-    path = tmp_path / "model.npz"
-    tg.save(Tiny(), path)
-    with np.load(path, allow_pickle=False) as npz:
-        assert str(npz[FORMAT_KEY]) == FORMAT
-        assert set(npz.files) == {FORMAT_KEY, *Tiny().state_dict()}
-
-
-def test_save_replaces_atomically_and_leaves_no_temporary(tmp_path):
-    path = tmp_path / "model.npz"
-    tg.save(Tiny(seed=1), path)
-    tg.save(Tiny(seed=2), path)                      # overwrite in place
-    assert os.listdir(tmp_path) == ["model.npz"]
-    _assert_same_state(tg.load(Tiny(seed=3), path).state_dict(), Tiny(seed=2).state_dict())
-
-
-def test_failed_save_keeps_the_old_file_and_no_temporary(tmp_path, monkeypatch):
-    path = tmp_path / "model.npz"
-    tg.save(Tiny(seed=1), path)
-    good = path.read_bytes()
-
-    def crash(f, **arrays):
-        f.write(b"half a file")
-        raise KeyboardInterrupt("power cut")
-    monkeypatch.setattr(np, "savez", crash)
-    with pytest.raises(KeyboardInterrupt):
-        tg.save(Tiny(seed=2), path)
-    assert path.read_bytes() == good and os.listdir(tmp_path) == ["model.npz"]
 
 
 def _expect_error_unchanged(path, model, match):
@@ -78,62 +59,227 @@ def _expect_error_unchanged(path, model, match):
     return str(info.value)
 
 
-def test_mismatched_model_lists_every_difference(tmp_path):
-    path = tmp_path / "model.npz"
-    tg.save(Tiny(d_in=3), path)
-    other = Tiny(d_in=5)
-    other.extra = nn.Parameter(np.zeros(2))
-    del other.bn.weight
-    msg = _expect_error_unchanged(path, other, "wrong shape")
-    assert "missing keys ['extra']" in msg and "unexpected keys ['bn.weight']" in msg
-    assert "weight float64[4, 3] != expected float64[4, 5]" in msg and str(path) in msg
-
-
-def test_wrong_dtype_is_listed(tmp_path):
-    path = tmp_path / "model.npz"
-    src = Tiny()
-    src.bias.data = src.bias.data.astype(np.float32)
+# --- round trips -----------------------------------------------------------------------------
+def test_round_trip_is_exact(tmp_path):
+    src, dst = mlp(seed=1), mlp(seed=2)
+    path = tmp_path / "model.safetensors"
     tg.save(src, path)
-    _expect_error_unchanged(path, Tiny(), r"bias float32\[4\] != expected float64\[4\]")
+    assert tg.load(dst, path) is dst
+    _assert_same_state(src.state_dict(), dst.state_dict())
+    assert int(dst[1].num_batches_tracked) == 1
+
+
+def test_file_is_plain_safetensors_without_pickle(tmp_path):
+    path = tmp_path / "model.safetensors"
+    model = mlp()
+    tg.save(model, path)
+    arrays = safetensors.numpy.load_file(str(path))
+    _assert_same_state(dict(sorted(model.state_dict().items())), dict(sorted(arrays.items())))
+    assert b"pickle" not in path.read_bytes() and path.read_bytes()[8:9] == b"{"
+
+
+@pytest.mark.parametrize("ours, theirs, shape", [(mlp, torch_mlp, (5, 3)),
+                                                 (cnn, torch_cnn, (4, 2, 4, 4))])
+def test_torch_loads_our_file_strictly_and_gives_our_outputs(ours, theirs, shape, torch,
+                                                             tmp_path):
+    import safetensors.torch
+    model, path = ours(seed=3), tmp_path / "model.safetensors"
+    model(Tensor(np.random.default_rng(1).standard_normal(shape)))   # a train step moves BN
+    tg.save(model, path)
+    state = safetensors.torch.load_file(str(path))
+    assert state[f"{1}.num_batches_tracked"].dtype == torch.int64
+    tmodel = theirs(torch)
+    tmodel.load_state_dict(state, strict=True)
+    x = np.random.default_rng(2).standard_normal(shape)
+    for mode in ("train", "eval"):
+        getattr(model, mode)(), getattr(tmodel, mode)()
+        np.testing.assert_allclose(tmodel(torch.from_numpy(x)).detach().numpy(),
+                                   model(Tensor(x)).data, rtol=1e-9, atol=1e-12, err_msg=mode)
+    for k, v in tmodel.state_dict().items():     # running stats after the train-mode forward
+        np.testing.assert_allclose(v.numpy(), model.state_dict()[k], rtol=1e-12, err_msg=k)
+
+
+@pytest.mark.parametrize("ours, theirs, shape", [(mlp, torch_mlp, (5, 3)),
+                                                 (cnn, torch_cnn, (4, 2, 4, 4))])
+def test_we_load_torch_files_and_give_torch_outputs(ours, theirs, shape, torch, tmp_path):
+    import safetensors.torch
+    torch.manual_seed(0)
+    tmodel, path = theirs(torch), tmp_path / "torch.safetensors"
+    tmodel(torch.randn(*shape, dtype=torch.float64))                  # moves BN statistics
+    safetensors.torch.save_file(tmodel.state_dict(), str(path))
+    model = tg.load(ours(seed=9), path)
+    _assert_same_state(model.state_dict(), {k: v.numpy() for k, v in tmodel.state_dict().items()})
+    x = np.random.default_rng(2).standard_normal(shape)
+    for mode in ("train", "eval"):
+        getattr(model, mode)(), getattr(tmodel, mode)()
+        np.testing.assert_allclose(model(Tensor(x)).data,
+                                   tmodel(torch.from_numpy(x)).detach().numpy(), rtol=1e-9,
+                                   atol=1e-12, err_msg=mode)
+
+
+def test_float32_torch_file_widens_exactly_into_a_float64_model(torch, tmp_path):
+    import safetensors.torch
+    tmodel, path = torch_mlp(torch).float(), tmp_path / "f32.safetensors"
+    safetensors.torch.save_file(tmodel.state_dict(), str(path))
+    model = tg.load(mlp(), path)
+    for k, v in tmodel.state_dict().items():
+        assert model.state_dict()[k].dtype == (np.int64 if "num_batches" in k else np.float64)
+        np.testing.assert_array_equal(model.state_dict()[k], v.numpy().astype(np.float64))
+
+
+def test_narrowing_dtype_is_refused(tmp_path):
+    path = tmp_path / "model.safetensors"
+    tg.save(mlp(), path)
+    small = mlp()
+    for p in small.parameters():
+        p.data = p.data.astype(np.float32)
+    msg = _expect_error_unchanged(path, small, "would not convert exactly")
+    assert "0.weight float64 -> float32" in msg
+
+
+# --- another model ---------------------------------------------------------------------------
+def test_other_architecture_names_the_keys_that_differ(tmp_path):
+    path = tmp_path / "model.safetensors"
+    tg.save(mlp(), path)
+    msg = _expect_error_unchanged(path, mlp(hidden=5), "wrong shapes")
+    assert "0.weight (4, 3) != expected (5, 3)" in msg and str(path) in msg
+    msg = _expect_error_unchanged(path, nn.Sequential(nn.BatchNorm1d(3), nn.Linear(3, 2)),
+                                  "missing keys")
+    assert "missing keys ['0.running_mean'" in msg and "'3.weight']" in msg
+    assert "0.weight (4, 3) != expected (3,)" in msg
+    assert "Nothing was loaded" in msg and "same architecture" in msg
+
+
+# --- writing ---------------------------------------------------------------------------------
+def test_save_replaces_atomically_with_usual_permissions(tmp_path):
+    path = tmp_path / "model.safetensors"
+    tg.save(mlp(seed=1), path)
+    tg.save(mlp(seed=2), path)                      # overwrite in place
+    assert os.listdir(tmp_path) == ["model.safetensors"]
+    _assert_same_state(tg.load(mlp(seed=3), path).state_dict(), mlp(seed=2).state_dict())
+    (tmp_path / "plain").write_bytes(b"")           # what open() gives under this umask
+    assert os.stat(path).st_mode == os.stat(tmp_path / "plain").st_mode
+
+
+def test_failed_save_keeps_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "model.safetensors"
+    tg.save(mlp(seed=1), path)
+    good = path.read_bytes()
+
+    def power_cut(fd):
+        raise KeyboardInterrupt("power cut")
+    monkeypatch.setattr(os, "fsync", power_cut)
+    with pytest.raises(KeyboardInterrupt):
+        tg.save(mlp(seed=2), path)
+    assert path.read_bytes() == good and os.listdir(tmp_path) == ["model.safetensors"]
+
+
+# --- damaged and hostile files ---------------------------------------------------------------
+def _write(path, header, data=b"", length=None):
+    """A safetensors-shaped file from a header (dict or bytes), with a chosen declared length."""
+    raw = header if isinstance(header, bytes) else json.dumps(header).encode()
+    path.write_bytes((len(raw) if length is None else length).to_bytes(8, "little") + raw + data)
+    return path
+
+
+def _entry(dtype, shape, begin, end):
+    return {"dtype": dtype, "shape": shape, "data_offsets": [begin, end]}
+
+
+def test_eight_terabyte_header_is_refused_before_reading(tmp_path):
+    path = _write(tmp_path / "m.safetensors", {}, length=8 * 2 ** 40)
+    _expect_error_unchanged(path, mlp(), "declares a 8796093022208-byte header but the file "
+                                         "has 10 bytes")
+
+
+def test_header_over_the_limit_is_refused_even_in_a_big_file(tmp_path):
+    path = tmp_path / "m.safetensors"
+    with open(path, "wb") as f:                      # sparse: costs no disk
+        f.write((MAX_HEADER_BYTES + 1).to_bytes(8, "little") + b"{")
+        f.truncate(MAX_HEADER_BYTES + 100)
+    _expect_error_unchanged(path, mlp(), f"at most {MAX_HEADER_BYTES}")
+
+
+@pytest.mark.parametrize("header, data, match", [
+    ({"a": _entry("F64", [2], 0, 16), "b": _entry("F64", [2], 8, 24)}, bytes(24), "overlapping"),
+    ({"a": _entry("F64", [1], 0, 8), "b": _entry("F64", [1], 16, 24)}, bytes(24), "a hole"),
+    ({"a": _entry("F32", [4], 0, 32)}, bytes(32), r"F32\[4\] \(16 bytes\).* span 32 bytes"),
+    ({"a": _entry("BF16", [4], 0, 8)}, bytes(8), "dtype 'BF16', which NumPy cannot hold"),
+    ({"a": _entry("F64", [2 ** 40, 2 ** 40], 0, 8)}, bytes(8), "span 8 bytes"),
+    ({"a": _entry("U8", [2 ** 40], 0, 2 ** 40)}, bytes(8), "cover 1099511627776 bytes of data "
+                                                           "but the file holds 8"),
+    ({"a": _entry("F64", [True], 0, 8)}, bytes(8), "expected a list of counts"),
+    ({"a": _entry("F64", [1], 8, 0)}, bytes(8), "begin <= end"),
+    ({"a": {"dtype": "F64", "shape": [1]}}, bytes(8), "exactly dtype, shape and data_offsets"),
+    ({"__metadata__": {"k": 1}}, b"", "strings to strings"),
+    (b'{"a": {}, "a": {}}', b"", r"names given twice: \['a'\]"),
+    (b'{"a": ', b"", "JSONDecodeError"),
+    (b"{" + b"[" * 100000, b"", "corrupt safetensors header"),
+    (b"\xff\xfe", b"", "does not start with"),
+])
+def test_hostile_headers_are_refused(tmp_path, header, data, match):
+    _expect_error_unchanged(_write(tmp_path / "m.safetensors", header, data), mlp(), match)
 
 
 def test_truncated_file(tmp_path):
-    path = tmp_path / "model.npz"
-    tg.save(Tiny(seed=1), path)
+    path = tmp_path / "model.safetensors"
+    tg.save(mlp(seed=1), path)
     path.write_bytes(path.read_bytes()[:-100])
-    _expect_error_unchanged(path, Tiny(seed=2), "truncated or corrupt.*Fix")
+    _expect_error_unchanged(path, mlp(seed=2), "cover .* bytes of data but the file holds")
 
 
-def test_garbage_bytes(tmp_path):
-    path = tmp_path / "model.npz"
-    path.write_bytes(np.random.default_rng(0).bytes(500))
-    _expect_error_unchanged(path, Tiny(), "truncated or corrupt")
+def test_damaged_data_is_caught_by_the_checksum(tmp_path):
+    path = tmp_path / "model.safetensors"
+    tg.save(mlp(seed=1), path)
+    raw = bytearray(path.read_bytes())
+    raw[-3] ^= 0x40
+    path.write_bytes(bytes(raw))
+    _expect_error_unchanged(path, mlp(seed=2), "does not match the checksum")
 
 
-def test_wrong_magic(tmp_path):
-    path = tmp_path / "model.npz"
-    np.savez(path, **Tiny().state_dict())           # a plain .npz without the marker
-    _expect_error_unchanged(path, Tiny(seed=5), "not a tinygrad_bn checkpoint")
-    np.savez(path, **{FORMAT_KEY: np.array("something/else")}, **Tiny().state_dict())
-    _expect_error_unchanged(path, Tiny(seed=5), "not a tinygrad_bn checkpoint")
+@pytest.mark.parametrize("make, match", [
+    (lambda p: p.write_bytes(np.random.default_rng(0).bytes(500)), "not safetensors"),
+    (lambda p: p.write_bytes(b""), "0 bytes, too short"),
+    (lambda p: p.write_bytes(pickle.dumps(mlp().state_dict())), "is a pickle"),
+    (lambda p: np.save(p.open("wb"), np.zeros(3)), "single .npy array"),
+])
+def test_other_formats_are_refused_by_name(tmp_path, make, match):
+    path = tmp_path / "model.safetensors"
+    make(path)
+    _expect_error_unchanged(path, mlp(), match)
 
 
-def test_single_npy_array(tmp_path):
-    path = tmp_path / "model.npz"
-    with open(path, "wb") as f:
-        np.save(f, np.zeros(3))
-    _expect_error_unchanged(path, Tiny(), "single .npy array")
+def test_old_npz_checkpoint_is_refused_with_a_recipe_that_works(tmp_path):
+    old, new = tmp_path / "model.npz", tmp_path / "model.safetensors"
+    np.savez(old, __format__=np.array("tinygrad_bn.checkpoint/1"), **mlp(seed=1).state_dict())
+    msg = _expect_error_unchanged(old, mlp(seed=2), "older tinygrad_bn")
+    assert "np.load(path).items() if k != '__format__'" in msg
+    model, path = mlp(seed=2), old                  # the recipe, as the message gives it
+    model.load_state_dict({k: v for k, v in np.load(path).items() if k != '__format__'})
+    tg.save(model, new)
+    _assert_same_state(tg.load(mlp(seed=3), new).state_dict(), mlp(seed=1).state_dict())
+
+
+def test_torch_save_file_is_refused_as_a_zip(torch, tmp_path):
+    path = tmp_path / "model.pt"
+    torch.save(torch_mlp(torch).state_dict(), path)
+    _expect_error_unchanged(path, mlp(), "zip archive .torch.save")
+
+
+def test_directory_is_refused_naming_the_file_to_pass(tmp_path):
+    msg = _expect_error_unchanged(tmp_path, mlp(), "is a directory")
+    assert "model.safetensors" in msg
 
 
 def test_missing_file_stays_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
-        tg.load(Tiny(), tmp_path / "nope.npz")
+        tg.load(mlp(), tmp_path / "nope.safetensors")
 
 
 @pytest.fixture(scope="module")
 def good_bytes(tmp_path_factory):
-    path = tmp_path_factory.mktemp("ckpt") / "model.npz"
-    tg.save(Tiny(seed=1), path)
+    path = tmp_path_factory.mktemp("ckpt") / "model.safetensors"
+    tg.save(mlp(seed=1), path)
     return path.read_bytes()
 
 
@@ -148,13 +294,13 @@ def test_random_damage_raises_checkpoint_error_or_loads_exactly(good_bytes, tmp_
         raw = good_bytes[:i] + bytes([good_bytes[i] ^ data.draw(st.integers(1, 255))]) + good_bytes[i + 1:]
     else:
         raw = data.draw(st.binary(max_size=600))
-    path = tmp_path_factory.mktemp("damaged") / "model.npz"
+    path = tmp_path_factory.mktemp("damaged") / "model.safetensors"
     path.write_bytes(raw)
-    model = Tiny(seed=2)
+    model = mlp(seed=2)
     before = model.state_dict()
     try:
         tg.load(model, path)
     except CheckpointError:
         _assert_same_state(before, model.state_dict())
-    else:                       # a flip in a zip field nobody reads (e.g. a timestamp) is harmless
-        _assert_same_state(Tiny(seed=1).state_dict(), model.state_dict())
+    else:                       # e.g. a flip in JSON whitespace is harmless
+        _assert_same_state(mlp(seed=1).state_dict(), model.state_dict())

@@ -6,7 +6,7 @@ def test_demo_writes_what_it_lists(tmp_path, capsys):
     written = demo.main(out_dir=tmp_path, epochs=1, seed=0)
     out = capsys.readouterr().out
     names = {p.name for p in written}
-    assert {"bn_graph.svg", "bn_graph.png", "bn_stepper.html", "mlp_digits.npz",
+    assert {"bn_graph.svg", "bn_graph.png", "bn_stepper.html", "mlp_digits.safetensors",
             "mlp_digits_curves.png"} <= names
     for p in written:
         assert p.exists() and p.stat().st_size > 0, p

@@ -477,13 +477,13 @@ def _checkpoint_mismatch(saved, loaded):
     import contextlib
     import tempfile
     with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):
-        tg.save(saved, "model.npz")
-        tg.load(loaded, "model.npz")
+        tg.save(saved, "model.safetensors")
+        tg.load(loaded, "model.safetensors")
 
 
 @mistake("Loading a checkpoint into a model with other layer sizes",
          "Build the same architecture as the saved model; the model is left unchanged.",
-         ValueError, "load", "'model.npz'", "BatchNorm1d", "[3] != expected float64[4]",
+         ValueError, "load", "'model.safetensors'", "BatchNorm1d", "weight (3,) != expected (4,)",
          "same architecture", module="tinygrad_bn.checkpoint")
 def checkpoint_misshaped():
     from tinygrad_bn import nn
@@ -492,11 +492,24 @@ def checkpoint_misshaped():
 
 @mistake("Loading a checkpoint with missing or extra keys (another architecture)",
          "Build the same architecture as the saved model; the model is left unchanged.",
-         ValueError, "load", "'model.npz'", "missing keys", "unexpected keys", "same architecture",
+         ValueError, "load", "'model.safetensors'", "missing keys", "unexpected keys", "same architecture",
          module="tinygrad_bn.checkpoint")
 def checkpoint_keys():
     from tinygrad_bn import nn
     _checkpoint_mismatch(nn.Sequential(nn.BatchNorm1d(3)), nn.BatchNorm1d(3))
+
+
+@mistake("Loading an .npz checkpoint of an older tinygrad_bn, or a torch.save file",
+         "Checkpoints are safetensors now; the message gives the two-line conversion.",
+         ValueError, "load", "'model.npz'", "zip archive", "np.load(path)", "tg.save",
+         module="tinygrad_bn.checkpoint")
+def checkpoint_old_npz():
+    import contextlib
+    import tempfile
+    from tinygrad_bn import nn
+    with tempfile.TemporaryDirectory() as folder, contextlib.chdir(folder):
+        np.savez("model.npz", **nn.BatchNorm1d(3).state_dict())
+        tg.load(nn.BatchNorm1d(3), "model.npz")
 
 
 @mistake("Rendering a graph when Graphviz's dot is missing or dead",

@@ -116,7 +116,7 @@ def test_cli_train_writes_checkpoint_plot_and_accuracy(tmp_path, capsys):
     out = capsys.readouterr().out
     printed = float(re.search(r"^test accuracy: ([\d.]+)%$", out, re.M).group(1))
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    model = tg.load(make_mlp(seed=99), tmp_path / "model.npz")
+    model = tg.load(make_mlp(seed=99), tmp_path / "model.safetensors")
     x_train, y_train, x_test, y_test = load_digits()
     assert printed == pytest.approx(100 * evaluate(model, x_test, y_test)[1], abs=0.05)
     assert printed > 80
@@ -126,5 +126,5 @@ def test_cli_train_cnn_without_bn_runs(tmp_path, capsys):
     assert cli(["train", "cnn", "--no-bn", "--epochs", "1", "--batch-size", "128", "--out",
                 str(tmp_path), "--quiet"]) == 0
     assert "cnn without BN" in capsys.readouterr().out
-    model = tg.load(make_cnn(bn=False), tmp_path / "model.npz")
+    model = tg.load(make_cnn(bn=False), tmp_path / "model.safetensors")
     assert all(isinstance(m.bias, nn.Parameter) for m in model if isinstance(m, nn.Conv2d))

@@ -29,7 +29,7 @@ gradient of one input. Broadcast inputs get `g` summed back to their shape by th
 
 
 def _train(args):
-    """Train an MLP or a CNN on the bundled 8x8 digits; writes DIR/model.npz and DIR/curves.png."""
+    """Train an MLP or a CNN on the bundled 8x8 digits; writes DIR/model.safetensors and DIR/curves.png."""
     import os
     import time
     from .checkpoint import save
@@ -44,12 +44,12 @@ def _train(args):
                   **hyper)
     seconds = time.perf_counter() - start
     os.makedirs(args.out, exist_ok=True)
-    save(model, os.path.join(args.out, "model.npz"))
+    save(model, os.path.join(args.out, "model.safetensors"))
     label = f"{args.model} {'with' if args.bn else 'without'} BN"
     plot_history(history, os.path.join(args.out, "curves.png"), title=f"{label}, digits")
     print(f"{label}: {len(history['train_loss'])} epochs, {len(history['step_loss'])} steps "
           f"in {seconds:.1f} s ({', '.join(f'{k}={v}' for k, v in hyper.items())})")
-    print(f"wrote {os.path.join(args.out, 'model.npz')} and {os.path.join(args.out, 'curves.png')}")
+    print(f"wrote {os.path.join(args.out, 'model.safetensors')} and {os.path.join(args.out, 'curves.png')}")
     print(f"test accuracy: {100 * history['test_acc'][-1]:.1f}%")
     return 1 if history["diverged"] else 0
 
@@ -70,7 +70,7 @@ def _add_train(sub):
                        help="cosine learning-rate decay to 0 (default: on)")
     train.add_argument("--seed", type=int, default=0, help="initialisation and shuffling")
     train.add_argument("--out", default="out/train", metavar="DIR",
-                       help="where model.npz and curves.png go (default: out/train)")
+                       help="where model.safetensors and curves.png go (default: out/train)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
 

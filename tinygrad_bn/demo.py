@@ -37,9 +37,9 @@ def _train(out, epochs, seed):
     history = fit(model, data, epochs=epochs, seed=seed)
     acc = history["test_acc"][-1]
     print(f"test accuracy after {epochs} epochs: {100 * acc:.1f}%")
-    save(model, out / "mlp_digits.npz")
+    save(model, out / "mlp_digits.safetensors")
     plot_history(history, out / "mlp_digits_curves.png", title="BN MLP on digits")
-    return [out / "mlp_digits.npz", out / "mlp_digits_curves.png"], acc
+    return [out / "mlp_digits.safetensors", out / "mlp_digits_curves.png"], acc
 
 
 def main(out_dir="out", epochs=15, seed=0):

@@ -235,17 +235,13 @@ def _first_of_each(pairs):
     return [(k, v) for k, v in pairs if not (id(v) in seen or seen.add(id(v)))]
 
 
-def state_mismatches(expected, arrays, dtypes=False):
-    """Readable phrases for each key of `arrays` missing from, unexpected in, or not fitting
-    `expected` (name -> array): shapes, and dtypes too when `dtypes`; empty when it fits."""
+def state_mismatches(expected, arrays):
+    """Readable phrases for each key of `arrays` missing from, unexpected in, or not the shape of
+    `expected` (name -> anything with .shape); empty when it fits."""
     missing = [k for k in expected if k not in arrays]
     unexpected = [k for k in arrays if k not in expected]
-    if dtypes:
-        what, describe = "wrong shape or dtype", lambda a: f"{a.dtype}{list(a.shape)}"
-    else:
-        what, describe = "wrong shapes", lambda a: str(a.shape)
-    wrong = [f"{k} {describe(arrays[k])} != expected {describe(v)}" for k, v in expected.items()
-             if k in arrays and describe(arrays[k]) != describe(v)]
+    wrong = [f"{k} {arrays[k].shape} != expected {v.shape}" for k, v in expected.items()
+             if k in arrays and tuple(arrays[k].shape) != tuple(v.shape)]
     return ([f"missing keys {missing}"] if missing else []) + \
         ([f"unexpected keys {unexpected}"] if unexpected else []) + \
-        ([f"{what}: {', '.join(wrong)}"] if wrong else [])
+        ([f"wrong shapes: {', '.join(wrong)}"] if wrong else [])
