@@ -197,11 +197,25 @@ def broadcast_to_shape():
     Tensor(np.ones(3)).broadcast_to((4,))
 
 
-@mistake("Padding with a negative width",
-         "Slice to remove values; pad only adds them.",
-         ValueError, "pad", "(3,)", "((-1, 0),)", "slice instead")
-def pad_negative():
-    Tensor(np.ones(3)).pad(((-1, 0),))
+@mistake("Padding by a fraction",
+         "Pad widths count values: give ints, one (before, after) pair per axis.",
+         ValueError, "pad", "(3,)", "1.7", "must be ints")
+def pad_fraction():
+    Tensor(np.ones(3)).pad(1.7)
+
+
+@mistake("Reflect-padding by as much as the axis is long",
+         "Reflect pads must be smaller than the axis; pad less or use mode='constant'.",
+         ValueError, "pad", "(2, 3)", "axis 1 (size 3)", "reflect pads < size")
+def pad_reflect_too_wide():
+    tg.functional.pad(Tensor(np.ones((2, 3))), (3, 0), "reflect")
+
+
+@mistake("Channels of a conv input that do not match its weight",
+         "The weight is (Cout, Cin/groups, kh, kw): match in_channels and groups to the input.",
+         ValueError, "conv2d", "(8, 3, 28, 28)", "(16, 1, 3, 3)", "check in_channels")
+def conv_channels():
+    tg.functional.conv2d(Tensor(np.ones((8, 3, 28, 28))), Tensor(np.ones((16, 1, 3, 3))))
 
 
 @mistake("Calling .item() on a tensor with more than one value",

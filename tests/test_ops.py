@@ -19,6 +19,7 @@ TESTED_ELSEWHERE = {            # ops registered by later issues, and the test f
     "conv2d": "tests/test_conv.py",
     "max_pool2d": "tests/test_conv.py",
     "avg_pool2d": "tests/test_conv.py",
+    "conv_transpose2d": "tests/test_conv.py",
     "batch_norm": "tests/test_batchnorm.py",
 }
 
@@ -215,6 +216,16 @@ row("pad", "4d-value", M("pad", ((0, 0), (0, 0), (1, 1), (2, 0)), value=1.5), N(
     torch_fn=lambda x: th().nn.functional.pad(x, (2, 0, 1, 1), value=1.5))
 row("pad", "1d-int", M("pad", 2), N(3), np_fn=lambda x: np.pad(x, 2),
     torch_fn=lambda x: th().nn.functional.pad(x, (2, 2)))
+row("pad", "crop", M("pad", ((-1, 2), (1, -2))), N(3, 4),
+    np_fn=lambda x: np.pad(x[1:, :2], ((0, 2), (1, 0))),
+    torch_fn=lambda x: th().nn.functional.pad(x, (1, -2, -1, 2)))
+for mode, np_mode in {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.items():
+    row("pad", mode, M("pad", ((0, 0), (2, 1), (1, 3)), mode), N(2, 3, 4),
+        np_fn=lambda x, np_mode=np_mode: np.pad(x, ((0, 0), (2, 1), (1, 3)), np_mode),
+        torch_fn=lambda x, mode=mode: th().nn.functional.pad(x[None], (1, 3, 2, 1), mode)[0])
+row("pad", "reflect-crop", M("pad", ((0, 0), (-1, 2), (2, -1)), "reflect"), N(2, 4, 4),
+    np_fn=lambda x: np.pad(x[:, 1:, :3], ((0, 0), (0, 2), (2, 0)), "reflect"),
+    torch_fn=lambda x: th().nn.functional.pad(x[None], (2, -1, -1, 2), "reflect")[0])
 
 # --- matmul: NumPy's 1-D, 2-D and batched rules -------------------------------------------------
 MATMUL_SHAPES = {"1d@1d": [(4,), (4,)], "1d@2d": [(4,), (4, 3)], "2d@1d": [(3, 4), (4,)],

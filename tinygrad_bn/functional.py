@@ -6,6 +6,7 @@ graphs and step views see every node. One that needs its own backward becomes a 
 import numpy as np
 
 from .engine import OPS, Tensor, apply, scope
+from .engine.ops import pool as _pool, windows as _windows
 
 # --- batch normalization ------------------------------------------------------------------------
 def batch_norm(x=None, gamma=None, beta=None, running_mean=None, running_var=None, training=True,
@@ -233,23 +234,169 @@ def dropout(x, p=0.5, training=True, generator=None):
     return x * (keep * (0.0 if p == 1 else 1 / (1 - p))).astype(x.dtype)
 
 
-# --- convolution and pooling --------------------------------------------------------------------
+# --- convolution, pooling and padding (torch's names, argument order and semantics) -------------
 
-def conv2d(x, w, b=None, stride=1, padding=0):
-    """2-D cross-correlation of x (N, Cin, H, W) with w (Cout, Cin, kh, kw), plus a bias (Cout,).
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D cross-correlation of x (N, Cin, H, W) with w (Cout, Cin/groups, kh, kw), plus b (Cout,).
 
+    As torch's F.conv2d; padding is an int, a pair, 'same', 'valid' or (left, right, top, bottom).
     The bias is a broadcast add after the conv2d primitive: its gradient is g summed per channel.
     """
     with scope("conv2d"):
-        out = apply(OPS["conv2d"], x, w, stride=stride, padding=padding)
-        return out if b is None else out + b.reshape(1, -1, 1, 1)
+        return _one_sample(x, 3, lambda x: _add_bias(apply(
+            OPS["conv2d"], x, w, stride=stride, padding=padding, dilation=dilation,
+            groups=groups), b))
 
 
-def max_pool2d(x, kernel_size, stride=None):
-    """Max over kernel_size windows of x (N, C, H, W); stride defaults to kernel_size, as torch."""
-    return apply(OPS["max_pool2d"], x, kernel_size=kernel_size, stride=stride)
+def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed conv of x (N, Cin, H, W) with w (Cin, Cout/groups, kh, kw), plus b (Cout,).
+
+    The gradient of conv2d with respect to its input, run forward: it upsamples by `stride`.
+    """
+    with scope("conv_transpose2d"):
+        return _one_sample(x, 3, lambda x: _add_bias(apply(
+            OPS["conv_transpose2d"], x, w, stride=stride, padding=padding,
+            output_padding=output_padding, groups=groups, dilation=dilation), b))
 
 
-def avg_pool2d(x, kernel_size, stride=None):
-    """Mean over kernel_size windows of x (N, C, H, W); stride defaults to kernel_size, as torch."""
-    return apply(OPS["avg_pool2d"], x, kernel_size=kernel_size, stride=stride)
+def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D cross-correlation of x (N, Cin, L) with w (Cout, Cin/groups, k): conv2d on height-1 images."""
+    with scope("conv1d"):
+        return _as_1d(x, "conv1d", lambda x: conv2d(x, _kernel_2d(w, "conv1d"), b, _w(stride, 1),
+                                             _w(padding, 0), _w(dilation, 1), groups))
+
+
+def conv_transpose1d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed conv of x (N, Cin, L) with w (Cin, Cout/groups, k): conv_transpose2d, height 1."""
+    with scope("conv_transpose1d"):
+        return _as_1d(x, "conv_transpose1d", lambda x: conv_transpose2d(
+            x, _kernel_2d(w, "conv_transpose1d"), b, _w(stride, 1), _w(padding, 0),
+            _w(output_padding, 0), groups, _w(dilation, 1)))
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over kernel_size windows of x (N, C, H, W); stride defaults to kernel_size, as torch.
+
+    Padding counts as -inf. return_indices=True also returns, as torch, each maximum's flat
+    index into the H*W pixels of its (unpadded) channel, an int64 tensor without gradient.
+    """
+    def pool(x):
+        out = apply(OPS["max_pool2d"], x, kernel_size=kernel_size, stride=stride,
+                    padding=padding, dilation=dilation, ceil_mode=ceil_mode)
+        if not return_indices:
+            return out
+        args = _pool.pool_args("max_pool2d", x.shape, kernel_size, stride, padding, dilation,
+                               ceil_mode)
+        return out, Tensor(_pool.flat_indices(_pool.max_windows(x.data, args)[1], args,
+                                              x.shape[3]))
+    return _one_sample(x, 3, pool)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Mean over kernel_size windows of x (N, C, H, W); stride defaults to kernel_size, as torch.
+
+    count_include_pad=True divides by the window's size including zero padding (torch's default).
+    """
+    return _one_sample(x, 3, lambda x: apply(
+        OPS["avg_pool2d"], x, kernel_size=kernel_size, stride=stride, padding=padding,
+        ceil_mode=ceil_mode, count_include_pad=count_include_pad,
+        divisor_override=divisor_override))
+
+
+def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over windows along the last axis of x (N, C, L): max_pool2d on height-1 images."""
+    return _as_1d(x, "max_pool1d", lambda x: max_pool2d(
+        x, _w(kernel_size, 1), None if stride is None else _w(stride, 1), _w(padding, 0),
+        _w(dilation, 1), ceil_mode, return_indices))
+
+
+def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """Mean over windows along the last axis of x (N, C, L): avg_pool2d on height-1 images."""
+    return _as_1d(x, "avg_pool1d", lambda x: avg_pool2d(
+        x, _w(kernel_size, 1), None if stride is None else _w(stride, 1), _w(padding, 0),
+        ceil_mode, count_include_pad))
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """Mean over torch's adaptive windows, rows [floor(i*H/Ho), ceil((i+1)*H/Ho)): (N, C, Ho, Wo).
+
+    Written as rows @ x @ cols.T with constant averaging matrices: two recorded matmuls.
+    output_size: an int, a pair, or None in a pair to keep that size; 1 is global pooling.
+    """
+    def pool(x):
+        _windows.check_4d(x.shape, "adaptive_avg_pool2d")
+        sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+        sizes = [n if o is None else o for n, o in zip(x.shape[2:], sizes)]
+        _windows.pair(sizes, "output_size", "adaptive_avg_pool2d")
+        rows, cols = (_averaging(n, o, x.dtype) for n, o in zip(x.shape[2:], sizes))
+        return Tensor(rows) @ (x @ Tensor(cols.T))
+    return _one_sample(x, 3, pool)
+
+
+def _averaging(size, out, dtype):
+    """(out, size) matrix whose row i averages torch's adaptive window i of `size` values."""
+    starts = np.arange(out) * size // out
+    ends = -(-(np.arange(out) + 1) * size // out)
+    cells = np.arange(size)
+    inside = (cells >= starts[:, None]) & (cells < ends[:, None])
+    return (inside / (ends - starts)[:, None]).astype(dtype)
+
+
+def pad(x, pad, mode="constant", value=None):
+    """torch's F.pad: `pad` lists (before, after) from the LAST axis backwards, e.g. (left, right,
+    top, bottom); negative widths crop. Tensor.pad takes NumPy's pad_width (first axis first).
+
+    mode: 'constant' (value, default 0), 'reflect', 'replicate' or 'circular'.
+    """
+    widths = tuple(pad) if isinstance(pad, (tuple, list)) else None
+    if (widths is None or len(widths) % 2 or len(widths) > 2 * x.ndim
+            or not all(isinstance(v, (int, np.integer)) for v in widths)):
+        raise ValueError(f"pad: pad={pad!r} for input {x.shape} must be a tuple of ints, "
+                         "(before, after) pairs from the last axis backwards, at most "
+                         f"{2 * x.ndim} of them, e.g. (1, 1) for the last axis or (1, 1, 2, 2) "
+                         "for (left, right, top, bottom)")
+    pairs = list(zip(widths[::2], widths[1::2]))[::-1]
+    return x.pad([(0, 0)] * (x.ndim - len(pairs)) + pairs, mode=mode,
+                 value=0.0 if value is None else value)
+
+
+def _add_bias(out, b):
+    """out + b per channel (axis 1), or out itself without a bias."""
+    return out if b is None else out + b.reshape(1, -1, *(1,) * (out.ndim - 2))
+
+
+def _one_sample(x, ndim, fn):
+    """torch's unbatched input: x with `ndim` dims is one sample, so run fn on x[None] and drop
+    the batch axis again (of every output, for those returning indices too)."""
+    if x.ndim != ndim:
+        return fn(x)
+    out = fn(x.reshape(1, *x.shape))
+    return tuple(o.reshape(o.shape[1:]) for o in out) if isinstance(out, tuple) else \
+        out.reshape(out.shape[1:])
+
+
+def _as_1d(x, op, fn):
+    """A 1-D op on x (N, C, L) (or unbatched (C, L)) as its 2-D op on (N, C, 1, L)."""
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{op}: input has shape {x.shape}; expected (N, C, L) or "
+                         "(C, L), e.g. x.reshape(N, 1, L) for one channel")
+    x = x.reshape(*x.shape[:-1], 1, x.shape[-1])
+    out = fn(x)
+    return tuple(o.reshape(*o.shape[:-2], o.shape[-1]) for o in out) if isinstance(out, tuple) \
+        else out.reshape(*out.shape[:-2], out.shape[-1])
+
+
+def _w(value, height):
+    """A 1-D argument (an int or a 1-tuple) as the 2-D pair (height, value)."""
+    value = value[0] if isinstance(value, (tuple, list)) and len(value) == 1 else value
+    return value if isinstance(value, str) else (height, value)
+
+
+def _kernel_2d(w, op):
+    """A 1-D kernel (Cout, Cin, k) as the 2-D kernel (Cout, Cin, 1, k)."""
+    if w.ndim != 3:
+        raise ValueError(f"{op}: weight has shape {w.shape}; expected (out, in/groups, k)")
+    return w.reshape(w.shape[0], w.shape[1], 1, w.shape[2])

@@ -271,9 +271,14 @@ class Tensor:
         """Merge the axes from start_dim on into one (a reshape)."""
         return self.reshape(*self.shape[:start_dim], -1)
 
-    def pad(self, pad_width, value=0.0):
-        """Constant padding with NumPy's pad_width convention."""
-        return apply(OPS["pad"], self, pad_width=_pad_width(pad_width, self.ndim), value=value)
+    def pad(self, pad_width, mode="constant", value=0.0):
+        """Pad (or crop, with negative widths) in NumPy's convention: pad_width is an int, a
+        (before, after) pair, or one pair per axis from the first; F.pad takes torch's order.
+
+        mode: 'constant' (value), 'reflect', 'replicate' ('edge') or 'circular' ('wrap').
+        """
+        return apply(OPS["pad"], self, pad_width=_pad_width(pad_width, self.shape), mode=mode,
+                     value=value)
 
 
 def _index(index):
@@ -283,8 +288,17 @@ def _index(index):
     return index.data if isinstance(index, Tensor) else index
 
 
-def _pad_width(pad_width, ndim):
-    arr = np.broadcast_to(np.asarray(pad_width, dtype=int), (ndim, 2))
+def _pad_width(pad_width, shape):
+    """np.pad's pad_width forms (int, pair, pair per axis) -> ((before, after), ...) per axis."""
+    arr = np.asarray(pad_width)
+    try:
+        if arr.dtype.kind not in "iu":
+            raise ValueError
+        arr = np.broadcast_to(arr, (len(shape), 2))
+    except ValueError:
+        raise ValueError(f"pad: pad_width={pad_width!r} for input {shape} must be ints: an int, "
+                         f"a (before, after) pair or one pair per axis ({len(shape)} here), e.g. "
+                         "pad_width=1 or ((0, 0), (1, 2))") from None
     return tuple((int(a), int(b)) for a, b in arr)
 
 

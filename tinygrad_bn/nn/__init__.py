@@ -3,7 +3,7 @@ from .module import Module, Parameter
 from .container import Sequential, ModuleList, ModuleDict
 from . import init
 from .linear import Linear
-from .conv import Conv2d
+from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .activation import ReLU, Sigmoid, Tanh, Flatten, Dropout
-from .pooling import MaxPool2d, AvgPool2d
+from .pooling import MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool2d
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, fold_into

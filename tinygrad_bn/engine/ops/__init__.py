@@ -1,7 +1,7 @@
 """Primitives: importing this package fills OPS, the registry of every op users can see."""
 from .base import OPS, Op
 from . import elementwise, reduce, shape, linalg  # noqa: F401  (registers the ops)
-from . import conv  # noqa: F401  (conv2d, max_pool2d, avg_pool2d)
+from . import conv, pool  # noqa: F401  (conv2d, conv_transpose2d, max_pool2d, avg_pool2d)
 from . import batchnorm  # noqa: F401  (the fused batch_norm primitive)
 
 __all__ = ["OPS", "Op", "rules_markdown"]

@@ -1,118 +1,149 @@
-"""Convolution and pooling primitives on (N, C, H, W) arrays, as PyTorch lays them out.
+"""Convolution primitives on (N, C, H, W) arrays, as PyTorch lays them out: conv2d, conv_transpose2d.
 
-Every window is a strided view (`_windows`, no copy); the forward is then one einsum over it.
-The backward scatters window gradients back with `_col2im`: a loop over the kh*kw kernel
-offsets, each one vectorised strided add over all samples, channels and pixels.
-Route measured (one BLAS thread, 3x3 kernels): einsum(optimize=True) vs tensordot vs im2col
-matmul, in ms. N=64, 16->32 channels, 8x8, float64: forward 2.1 / 9.7 / 3.5, dw 2.2 / 3.2 / 8.4,
-dcols 2.1 / 1.6 / 1.3; N=128, 8->16, 16x16, float32: 7.8 / 16 / 16, 8.6 / 14 / 13, 1.8 / 3.3 / 5.5.
+One GEMM per direction around im2col / col2im:
+  im2col  copies every window of the padded input once, into cols (G, C/G*kh*kw, N*Ho*Wo);
+          the forward is w @ cols, and backward reuses the saved cols for dw = g @ cols.T.
+  col2im  is im2col's adjoint: the rows of dcols = w.T @ g go back with one strided add per
+          kernel offset (kh*kw adds in all, none per pixel or sample; overlaps add up).
+conv_transpose2d is conv2d's input gradient run forward, so both primitives share these four.
 """
+from collections import namedtuple
+
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from .base import Op
+from .windows import check_4d, crop_hw, offset_slices, out_size, pad_hw, padding_pairs, pair
+
+ConvArgs = namedtuple("ConvArgs", "stride padding dilation groups")
 
 
-def pair(value, what, op, low=1):
-    """An int or a pair of ints -> (vertical, horizontal); raises a clear error otherwise."""
-    pair_ = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair_) != 2 or any(not isinstance(v, (int, np.integer)) or v < low for v in pair_):
-        raise ValueError(f"{op}: {what}={value!r} must be an int >= {low} or a pair of them, "
-                         f"e.g. {what}=2 or {what}=(2, 1)")
-    return int(pair_[0]), int(pair_[1])
+def conv_args(op, w, stride, padding, dilation, groups):
+    """Normalise the hyper-parameters of a conv -> ConvArgs (pairs, ((top, bottom), (left, right)))."""
+    stride, dilation = pair(stride, "stride", op), pair(dilation, "dilation", op)
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{op}: groups={groups!r} must be an int >= 1")
+    padding = padding_pairs(padding, op, w.shape[2:] if op == "conv2d" else None, dilation, stride)
+    return ConvArgs(stride, padding, dilation, int(groups))
 
 
-def _windows(x, kernel, stride, op):
-    """(N, C, H, W) -> (N, C, Ho, Wo, kh, kw) view: window (i, j) starts at (i*sh, j*sw)."""
-    (kh, kw), (sh, sw) = kernel, stride
-    if x.ndim != 4:
-        raise ValueError(f"{op}: input has shape {x.shape}; expected (N, C, H, W), e.g. "
-                         "x.reshape(N, 1, H, W) for one channel")
-    if x.shape[2] < kh or x.shape[3] < kw:
-        raise ValueError(f"{op}: kernel {kh}x{kw} is larger than the (padded) input "
-                         f"{x.shape[2]}x{x.shape[3]} of {x.shape}; use a smaller kernel or pad")
-    return sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]
+def im2col(xpad, kernel, args):
+    """(N, C, Hp, Wp) -> (cols (G, C/G*kh*kw, N*Ho*Wo), (Ho, Wo)): each window copied once."""
+    n, c, hp, wp = xpad.shape
+    (kh, kw), (sh, sw), (dh, dw) = kernel, args.stride, args.dilation
+    ho, wo = (out_size(size, k, s, d, "conv2d") for size, k, s, d in
+              ((hp, kh, sh, dh), (wp, kw, sw, dw)))
+    sn, sc, sy, sx = xpad.strides
+    view = as_strided(xpad, (c, kh, kw, n, ho, wo), (sc, sy * dh, sx * dw, sn, sy * sh, sx * sw),
+                      writeable=False)
+    return np.ascontiguousarray(view).reshape(args.groups, -1, n * ho * wo), (ho, wo)
 
 
-def _col2im(dcols, shape, stride):
-    """Adjoint of _windows: add each window's gradient (N, C, Ho, Wo, kh, kw) back into `shape`.
-
-    Overlapping windows add up. One strided add per kernel offset, none per pixel or sample.
-    """
-    (sh, sw), (ho, wo) = stride, dcols.shape[2:4]
+def col2im(dcols, shape, kernel, args, out_hw):
+    """Adjoint of im2col: dcols (G, C/G*kh*kw, N*Ho*Wo) -> (N, C, Hp, Wp), overlapping windows adding."""
+    n, c = shape[:2]
+    kh, kw = kernel
+    dcols = dcols.reshape(c, kh, kw, n, *out_hw)
     dx = np.zeros(shape, dtype=dcols.dtype)
-    for i in range(dcols.shape[4]):
-        for j in range(dcols.shape[5]):
-            dx[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] += dcols[..., i, j]
+    dx_cn = dx.transpose(1, 0, 2, 3)                  # a view in dcols' (C, N, H, W) order
+    for i in range(kh):
+        for j in range(kw):
+            dx_cn[(slice(None), slice(None)) + offset_slices(i, j, args.stride, args.dilation,
+                                                             out_hw)] += dcols[:, i, j]
     return dx
 
 
+def channels_first(a, groups):
+    """(N, C, H, W) -> (G, C/G, N*H*W), the GEMM layout of outputs and their gradients."""
+    return a.transpose(1, 0, 2, 3).reshape(groups, a.shape[1] // groups, -1)
+
+
+def conv_out(cols, w, n, out_hw, groups):
+    """w @ cols per group -> (N, Cout, Ho, Wo): the forward GEMM (a view in (Cout, N) memory order)."""
+    out = w.reshape(groups, w.shape[0] // groups, -1) @ cols
+    return out.reshape(w.shape[0], n, *out_hw).transpose(1, 0, 2, 3)
+
+
+def conv_dcols(g_cf, w, groups):
+    """w.T @ g per group -> dcols (G, C/G*kh*kw, N*Ho*Wo), the GEMM before col2im."""
+    return w.reshape(groups, w.shape[0] // groups, -1).transpose(0, 2, 1) @ g_cf
+
+
+def check_channels(op, x, w, groups, x_channels_axis):
+    """x and w fit: x (N, C, H, W) and the weight's channel axes agree with `groups`."""
+    check_4d(x.shape, op)
+    check_4d(w.shape, op, "weight")
+    per_group = w.shape[1] if x_channels_axis == 1 else w.shape[0] // groups
+    if x.shape[1] != w.shape[x_channels_axis] * (groups if x_channels_axis == 1 else 1) or \
+            w.shape[0] % groups or x.shape[1] % groups:
+        layout = ("(Cout, Cin/groups, kh, kw)" if x_channels_axis == 1
+                  else "(Cin, Cout/groups, kh, kw)")
+        raise ValueError(f"{op}: input {x.shape} and weight {w.shape} do not fit with "
+                         f"groups={groups}: the weight is {layout}, so the input needs "
+                         f"{per_group * groups} channels (and both channel counts divisible by "
+                         "groups); check in_channels and groups")
+
+
 class Conv2d(Op):
-    """out[n,o] = sum_c,i,j xpad[n,c, h*s+i, w*s+j] * w[o,c,i,j] (cross-correlation, as torch)."""
+    """out[n,o] = sum_c,i,j xpad[n,c, h*s+i*d, w*s+j*d] * w[o,c,i,j] per group (torch's conv2d)."""
     name = "conv2d"
-    rule = "dx = col2im(g . w) ; dw = g . windows(xpad)"
+    rule = "dx = col2im(w.T @ g) ; dw = g @ cols.T   (cols = im2col(xpad), kept from forward)"
 
     @staticmethod
-    def forward(x, w, stride=1, padding=0):
-        stride, (ph, pw) = pair(stride, "stride", "conv2d"), pair(padding, "padding", "conv2d", 0)
-        if w.ndim != 4 or x.ndim != 4 or x.shape[1] != w.shape[1]:
-            raise ValueError(f"conv2d: input {x.shape} and weight {w.shape} do not fit; expected "
-                             "x (N, Cin, H, W) and w (Cout, Cin, kh, kw) with the same Cin")
-        xpad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else x
-        cols = _windows(xpad, w.shape[2:], stride, "conv2d")
-        out = np.einsum("nchwij,ocij->nohw", cols, w, optimize=True)
-        return out, {"xpad": xpad, "w": w, "stride": stride, "padding": (ph, pw)}
+    def forward(x, w, stride=1, padding=0, dilation=1, groups=1):
+        args = conv_args("conv2d", w, stride, padding, dilation, groups)
+        check_channels("conv2d", x, w, args.groups, 1)
+        xpad = pad_hw(x, args.padding)
+        cols, out_hw = im2col(xpad, w.shape[2:], args)
+        out = conv_out(cols, w, x.shape[0], out_hw, args.groups)
+        return out, {"cols": cols, "w": w, "xpad_shape": xpad.shape, "args": args}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
-        xpad, w, stride, (ph, pw) = saved["xpad"], saved["w"], saved["stride"], saved["padding"]
-        dcols = np.einsum("nohw,ocij->nchwij", g, w, optimize=True)
-        dxpad = _col2im(dcols, xpad.shape, stride)
-        cols = _windows(xpad, w.shape[2:], stride, "conv2d")
-        dw = np.einsum("nohw,nchwij->ocij", g, cols, optimize=True)
-        return dxpad[:, :, ph:xpad.shape[2] - ph, pw:xpad.shape[3] - pw], dw
+        cols, w, args = saved["cols"], saved["w"], saved["args"]
+        g_cf = channels_first(g, args.groups)
+        dx = dw = None
+        if needs_input_grad[0]:            # a network's first conv needs no dx: skip this GEMM
+            dcols = conv_dcols(g_cf, w, args.groups)
+            dx = crop_hw(col2im(dcols, saved["xpad_shape"], w.shape[2:], args, g.shape[2:]),
+                         args.padding)
+        if needs_input_grad[1]:
+            dw = (g_cf @ cols.transpose(0, 2, 1)).reshape(w.shape)
+        return dx, dw
 
 
-def _pool_args(kernel_size, stride, op):
-    kernel = pair(kernel_size, "kernel_size", op)
-    return kernel, kernel if stride is None else pair(stride, "stride", op)
-
-
-class MaxPool2d(Op):
-    """out = max over each kh x kw window; g goes to the first maximum of a window (as torch)."""
-    name = "max_pool2d"
-    rule = "dx = col2im(g at argmax of each window, 0 elsewhere)"
-
-    @staticmethod
-    def forward(x, kernel_size, stride=None):
-        kernel, stride = _pool_args(kernel_size, stride, "max_pool2d")
-        cols = _windows(x, kernel, stride, "max_pool2d")
-        flat = cols.reshape(*cols.shape[:4], -1)         # a copy: (N, C, Ho, Wo, kh*kw)
-        arg = flat.argmax(axis=-1)[..., None]            # first maximum, as torch routes ties
-        out = np.take_along_axis(flat, arg, axis=-1)[..., 0]
-        return out, {"arg": arg, "shape": x.shape, "kernel": kernel, "stride": stride}
+class ConvTranspose2d(Op):
+    """out = conv2d's input gradient for g = x: each x pixel scatters x * w over a window (torch's)."""
+    name = "conv_transpose2d"
+    rule = "dx = conv2d(gpad, w) = w @ im2col(gpad) ; dw = x @ im2col(gpad).T"
 
     @staticmethod
-    def backward(g, saved, needs_input_grad):
-        arg, (kh, kw) = saved["arg"], saved["kernel"]
-        dcols = np.zeros(arg.shape[:4] + (kh * kw,), dtype=g.dtype)
-        np.put_along_axis(dcols, arg, g[..., None], axis=-1)
-        return _col2im(dcols.reshape(*arg.shape[:4], kh, kw), saved["shape"], saved["stride"])
-
-
-class AvgPool2d(Op):
-    """out = mean over each kh x kw window."""
-    name = "avg_pool2d"
-    rule = "dx = col2im(g / (kh*kw) on every cell of each window)"
-
-    @staticmethod
-    def forward(x, kernel_size, stride=None):
-        kernel, stride = _pool_args(kernel_size, stride, "avg_pool2d")
-        out = _windows(x, kernel, stride, "avg_pool2d").mean(axis=(4, 5))
-        return out, {"shape": x.shape, "kernel": kernel, "stride": stride}
+    def forward(x, w, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+        args = conv_args("conv_transpose2d", w, stride, padding, dilation, groups)
+        check_channels("conv_transpose2d", x, w, args.groups, 0)
+        extra = pair(output_padding, "output_padding", "conv_transpose2d", 0)
+        if any(e >= max(s, d) for e, s, d in zip(extra, args.stride, args.dilation)):
+            raise ValueError(f"conv_transpose2d: output_padding={output_padding!r} must be "
+                             f"smaller than stride {args.stride} or dilation {args.dilation} "
+                             "(per axis), as in torch")
+        full = tuple((n - 1) * s + d * (k - 1) + 1 + e for n, s, d, k, e in
+                     zip(x.shape[2:], args.stride, args.dilation, w.shape[2:], extra))
+        shape = (x.shape[0], w.shape[1] * args.groups) + full
+        if any(f <= sum(p) for f, p in zip(full, args.padding)):
+            raise ValueError(f"conv_transpose2d: padding {args.padding} crops the whole "
+                             f"{full[0]}x{full[1]} output of input {x.shape} and weight "
+                             f"{w.shape}; use less padding")
+        dcols = conv_dcols(channels_first(x, args.groups), w, args.groups)
+        out = crop_hw(col2im(dcols, shape, w.shape[2:], args, x.shape[2:]), args.padding)
+        used = tuple(f - e for f, e in zip(full, extra))   # padded rows/cols x's windows touch
+        return out, {"x": x, "w": w, "args": args, "used": used}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
-        (kh, kw) = saved["kernel"]
-        dcols = np.broadcast_to((g / (kh * kw))[..., None, None], g.shape + (kh, kw))
-        return _col2im(dcols, saved["shape"], saved["stride"])
+        x, w, args, (uh, uw) = saved["x"], saved["w"], saved["args"], saved["used"]
+        cols, _ = im2col(pad_hw(g, args.padding)[:, :, :uh, :uw], w.shape[2:], args)
+        dx = conv_out(cols, w, x.shape[0], x.shape[2:], args.groups) if needs_input_grad[0] else None
+        dw = None
+        if needs_input_grad[1]:
+            dw = (channels_first(x, args.groups) @ cols.transpose(0, 2, 1)).reshape(w.shape)
+        return dx, dw

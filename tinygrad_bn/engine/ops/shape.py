@@ -140,19 +140,75 @@ class Stack(Op):
         return tuple(np.take(g, i, axis=saved["axis"]) for i in range(saved["n"]))
 
 
+PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "edge": "edge",
+             "circular": "wrap", "wrap": "wrap"}     # torch's names and NumPy's -> np.pad's
+
+
 class Pad(Op):
-    """out = x padded with a constant; pad_width as in np.pad, ((before, after), ...)."""
+    """out = x padded by pad_width ((before, after) per axis, as np.pad); negative widths crop.
+
+    mode (torch's names, NumPy's also work): 'constant' (value), 'reflect' (mirror, edge not
+    repeated), 'replicate' (repeat the edge; NumPy 'edge'), 'circular' (wrap around; 'wrap').
+    A side with a negative width is cropped before the other sides are padded, as torch does.
+    """
     name = "pad"
-    rule = "dx = g[before:-after] on every axis"
+    rule = "dx = g's interior, plus each padded cell's g added back onto the cell it copied"
 
     @staticmethod
-    def forward(x, pad_width, value=0.0):
-        if any(b < 0 or a < 0 for b, a in pad_width):
-            raise ValueError(f"pad: pad_width {pad_width} for input {x.shape} has a "
-                             "negative size; slice instead, e.g. x[1:]")
-        out = np.pad(x, pad_width, mode="constant", constant_values=value)
-        return out, {"pad_width": pad_width}
+    def forward(x, pad_width, mode="constant", value=0.0):
+        crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for n, (b, a) in zip(x.shape, pad_width))
+        grow = tuple((max(b, 0), max(a, 0)) for b, a in pad_width)
+        mode = _check_pad(x.shape, pad_width, mode, crop, grow)
+        kwargs = {"constant_values": value} if mode == "constant" else {}
+        out = np.pad(x[crop], grow, mode=mode, **kwargs)
+        return out, {"shape": x.shape, "crop": crop, "grow": grow, "mode": mode}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
-        return g[tuple(slice(b, g.shape[i] - a) for i, (b, a) in enumerate(saved["pad_width"]))]
+        for axis, (before, after) in enumerate(saved["grow"]):
+            if before or after:
+                g = _fold_pad(g, axis, before, after, saved["mode"])
+        if g.shape == saved["shape"]:
+            return g
+        dx = np.zeros(saved["shape"], dtype=g.dtype)      # cropped cells get no gradient
+        dx[saved["crop"]] = g
+        return dx
+
+
+def _fold_pad(g, axis, before, after, mode):
+    """Adjoint of np.pad along one axis: each padded cell's gradient goes to the cell it copied."""
+    g = np.moveaxis(g, axis, 0)
+    n = g.shape[0] - before - after
+    dx, head, tail = g[before:before + n], g[:before], g[before + n:]
+    if mode != "constant":
+        dx = dx.copy()
+    if mode == "edge":
+        dx[0] += head.sum(axis=0)
+        dx[-1] += tail.sum(axis=0)
+    elif mode == "reflect":
+        dx[1:before + 1] += head[::-1]
+        dx[n - 1 - after:n - 1] += tail[::-1]
+    elif mode == "wrap":
+        dx[n - before:] += head
+        dx[:after] += tail
+    return np.moveaxis(dx, 0, axis)
+
+
+def _check_pad(shape, pad_width, mode, crop, grow):
+    """Widths fit the input and the mode -> np.pad's name of the mode; clear errors otherwise."""
+    if mode not in PAD_MODES:
+        raise ValueError(f"pad: mode={mode!r}; use 'constant', 'reflect', 'replicate' or "
+                         "'circular'")
+    if len(pad_width) != len(shape):
+        raise ValueError(f"pad: pad_width {pad_width} has {len(pad_width)} pairs for input "
+                         f"{shape}; give one (before, after) pair per axis")
+    for axis, (n, cut, (before, after)) in enumerate(zip(shape, crop, grow)):
+        kept = cut.stop - cut.start
+        limit = {"reflect": kept - 1, "wrap": kept, "edge": kept and np.inf}.get(PAD_MODES[mode],
+                                                                              np.inf)
+        if kept < 0 or max(before, after) > limit:
+            raise ValueError(f"pad: pad_width {pad_width} does not fit axis {axis} (size {n}) "
+                             f"of input {shape} in mode {mode!r}: crops must leave >= 0 values "
+                             "and reflect pads < size, circular pads <= size, replicate needs "
+                             "a value to copy; pad less or use mode='constant'")
+    return PAD_MODES[mode]

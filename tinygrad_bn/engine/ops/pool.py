@@ -1,0 +1,145 @@
+"""Pooling primitives on (N, C, H, W) arrays with torch's arguments: max_pool2d and avg_pool2d.
+
+Both loop over the kh*kw kernel offsets, each one strided slice of the padded input covering
+every window (see windows.py): max keeps a running maximum and which offset gave it, avg a sum.
+"""
+from collections import namedtuple
+
+import numpy as np
+
+from .base import Op
+from .windows import check_4d, crop_hw, offset_slices, pad_hw, pair
+
+PoolArgs = namedtuple("PoolArgs", "kernel stride dilation pads out_hw")
+
+
+def pool_args(op, shape, kernel_size, stride, padding, dilation, ceil_mode):
+    """Check torch's pooling arguments against input `shape` -> PoolArgs.
+
+    pads are ((top, bottom), (left, right)); bottom/right include the extra rows that
+    ceil_mode's last, partial window reaches past the padding (they never win a max, count 0).
+    """
+    check_4d(shape, op)
+    kernel = pair(kernel_size, "kernel_size", op)
+    stride = kernel if stride is None or stride == () else pair(stride, "stride", op)
+    padding, dilation = pair(padding, "padding", op, 0), pair(dilation, "dilation", op)
+    pads, out_hw = [], []
+    for size, k, s, p, d in zip(shape[2:], kernel, stride, padding, dilation):
+        span = d * (k - 1) + 1
+        if p > span // 2:
+            raise ValueError(f"{op}: padding={padding} must be at most half the kernel's span "
+                             f"(kernel_size={kernel}, dilation={dilation}), as in torch; use "
+                             "a smaller padding or pad the input with F.pad")
+        room = size + 2 * p - span
+        n_out = (room + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (n_out - 1) * s >= size + p:    # the last window must start inside
+            n_out -= 1
+        if room < 0 or n_out < 1:
+            raise ValueError(f"{op}: kernel {kernel} (dilation {dilation}) does not fit input "
+                             f"{tuple(shape)} padded by {padding}; use a smaller kernel or pad")
+        pads.append((p, max(p, (n_out - 1) * s + span - size - p)))
+        out_hw.append(n_out)
+    return PoolArgs(kernel, stride, dilation, tuple(pads), tuple(out_hw))
+
+
+def offsets(args):
+    """(k, (row slice, col slice)) for each kernel offset k = i*kw + j, over all windows."""
+    kh, kw = args.kernel
+    for k in range(kh * kw):
+        yield k, (slice(None), slice(None)) + offset_slices(k // kw, k % kw, args.stride,
+                                                            args.dilation, args.out_hw)
+
+
+def max_windows(x, args):
+    """(max of each window, offset k of its first maximum); NaN wins, as in torch's kernel."""
+    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    xpad = pad_hw(x, args.pads, fill)
+    arg = np.zeros(x.shape[:2] + args.out_hw, dtype=np.min_scalar_type(args.kernel[0] * args.kernel[1]))
+    for k, where in offsets(args):
+        if k == 0:
+            out = xpad[where].copy()
+            continue
+        view = xpad[where]
+        better = view > out
+        if x.dtype.kind == "f":
+            better |= np.isnan(view)
+        np.copyto(out, view, where=better)
+        arg[better] = k
+    return out, arg
+
+
+def flat_indices(arg, args, width):
+    """Offsets of the maxima -> torch's return_indices: flat index into H*W of the unpadded input."""
+    (kh, kw), (sh, sw), (dh, dw), ((pt, _), (pl, _)) = (args.kernel, args.stride, args.dilation,
+                                                         args.pads)
+    rows = np.arange(args.out_hw[0])[:, None] * sh - pt + (arg // kw) * dh
+    cols = np.arange(args.out_hw[1])[None, :] * sw - pl + (arg % kw) * dw
+    return (rows * width + cols).astype(np.int64)
+
+
+class MaxPool2d(Op):
+    """out = max over each window (torch's padding, dilation, ceil_mode); g goes to its first max."""
+    name = "max_pool2d"
+    rule = "dx = g at the argmax of each window, 0 elsewhere (added where windows overlap)"
+
+    @staticmethod
+    def forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+        args = pool_args("max_pool2d", x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+        out, arg = max_windows(x, args)
+        return out, {"arg": arg, "shape": x.shape, "args": args}
+
+    @staticmethod
+    def backward(g, saved, needs_input_grad):
+        arg, args = saved["arg"], saved["args"]
+        (pt, pb), (pl, pr) = args.pads
+        n, c, h, w = saved["shape"]
+        dxpad = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=g.dtype)
+        for k, where in offsets(args):
+            dxpad[where] += np.where(arg == k, g, 0)
+        return crop_hw(dxpad, args.pads)
+
+
+def avg_divisor(shape, args, count_include_pad, divisor_override):
+    """torch's divisor per output pixel (Ho, Wo): the window clipped to the padded input
+    (count_include_pad) or to the input itself; a number when divisor_override is given."""
+    if divisor_override is not None:
+        if not isinstance(divisor_override, (int, np.integer)) or divisor_override == 0:
+            raise ValueError(f"avg_pool2d: divisor_override={divisor_override!r} must be a "
+                             "non-zero int, or None")
+        return divisor_override
+    counts = []
+    for size, k, s, n_out, (p, _) in zip(shape[2:], args.kernel, args.stride, args.out_hw,
+                                         args.pads):
+        start = np.arange(n_out) * s - p
+        end = np.minimum(start + k, size + p)
+        if not count_include_pad:
+            start, end = np.maximum(start, 0), np.minimum(end, size)
+        counts.append(end - start)
+    return np.outer(*counts)
+
+
+class AvgPool2d(Op):
+    """out = sum over each window / divisor (torch's padding, ceil_mode, count_include_pad)."""
+    name = "avg_pool2d"
+    rule = "dx = g / divisor on every cell of each window (added where windows overlap)"
+
+    @staticmethod
+    def forward(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                divisor_override=None):
+        args = pool_args("avg_pool2d", x.shape, kernel_size, stride, padding, 1, ceil_mode)
+        divisor = np.asarray(avg_divisor(x.shape, args, count_include_pad, divisor_override),
+                             dtype=x.dtype)
+        xpad = pad_hw(x, args.pads)
+        total = sum(xpad[where] for _, where in offsets(args))
+        return total / divisor, {"divisor": divisor, "shape": x.shape, "args": args}
+
+    @staticmethod
+    def backward(g, saved, needs_input_grad):
+        args = saved["args"]
+        (pt, pb), (pl, pr) = args.pads
+        n, c, h, w = saved["shape"]
+        dxpad = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=g.dtype)
+        share = g / saved["divisor"]
+        for _, where in offsets(args):
+            dxpad[where] += share
+        return crop_hw(dxpad, args.pads)
