@@ -337,8 +337,9 @@ def test_float32_stays_float32_through_ops_and_grads():
     assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32
 
 
-def test_lists_and_ints_become_float64():
-    assert Tensor([1, 2]).dtype == np.float64 and Tensor(3).dtype == np.float64
+def test_lists_and_numbers_keep_their_kind():
+    assert Tensor([1, 2]).dtype == np.int64 and Tensor(3).dtype == np.int64
+    assert Tensor([True, False]).dtype == np.bool_ and Tensor([1, 2.5]).dtype == np.float64
     assert Tensor([[1.5]]).dtype == np.float64
     assert Tensor(np.ones(2, dtype=np.float32)).dtype == np.float32
 

@@ -30,6 +30,14 @@ def th():
     return torch
 
 
+def th_float64():
+    """torch.float64, or None before torch is needed (rows are built without importing torch)."""
+    try:
+        return th().float64
+    except ImportError:
+        return None
+
+
 @dataclass
 class Row:
     op: str
@@ -126,6 +134,8 @@ row("clip", "max", M("clip", max=0.1), N(5), np_fn=lambda x: np.clip(x, None, 0.
 row("clip", "ends", M("clip", -0.5, 0.5), A([-1.0, -0.5, 0.0, 0.5, 1.0]),
     np_fn=lambda x: np.clip(x, -0.5, 0.5), torch_fn=M("clamp", -0.5, 0.5), smooth=False)
 COND = np.array([[True], [False], [True]])
+row("cast", "f64", M("astype", np.float64), N(2, 3), torch_fn=M("to", th_float64()),
+    np_fn=lambda x: x.astype(np.float64))
 row("where", "broadcast", lambda a, b: tg.where(COND, a, b), N(3, 4), N(4),
     np_fn=lambda a, b: np.where(COND, a, b),
     torch_fn=lambda a, b: th().where(th().as_tensor(COND), a, b))
@@ -271,6 +281,57 @@ def test_matches_torch(r, torch):
     np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=1e-10, atol=1e-13)
     for i, (x, t) in enumerate(zip(xs, ts)):
         np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-10, atol=1e-13,
+                                   err_msg=f"{r}: gradient of input {i}")
+
+
+def as_int(a):
+    """Row inputs as int64 values (x3, rounded): the int column."""
+    return np.rint(a * 3).astype(np.int64)
+
+
+@pytest.mark.parametrize("r", ROWS, ids=str)
+def test_int_inputs_match_torch_or_numpy(r, torch):
+    """Int inputs: same dtype and values as torch (default float64); where torch refuses ints,
+    we either refuse too or give NumPy's result (mean and var of ints are floats, as np.mean)."""
+    xs = [as_int(a) for a in r.inputs]
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        expected = r.torch_fn(*[torch.tensor(a) for a in xs]).numpy()
+    except (RuntimeError, TypeError) as exc:
+        expected, torch_error = None, exc
+    finally:
+        torch.set_default_dtype(previous)
+    if expected is None:
+        try:
+            out = r.fn(*[Tensor(a) for a in xs])
+        except (TypeError, ValueError):
+            return                                  # refused, as torch refuses
+        expected = np.asarray(r.np_fn(*xs))
+        assert out.dtype == expected.dtype, f"{r}: torch refuses ints ({torch_error})"
+    else:
+        out = r.fn(*[Tensor(a) for a in xs])
+    assert out.dtype == expected.dtype, f"{r}: int inputs gave {out.dtype}, expected {expected.dtype}"
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:add. mixing float32")    # x+array adds a float64 array
+@pytest.mark.parametrize("r", ROWS, ids=str)
+def test_float32_inputs_keep_float32_and_match_torch(r, torch):
+    """float32 inputs: forward in torch's dtype (float32 unless a row mixes in float64), each
+    gradient float32, values as torch's float32 run."""
+    xs = [Tensor(a.astype(np.float32), requires_grad=True) for a in r.inputs]
+    ts = [torch.tensor(a.astype(np.float32), requires_grad=True) for a in r.inputs]
+    t_out = r.torch_fn(*ts)
+    out = r.fn(*xs)
+    assert out.dtype == t_out.detach().numpy().dtype, f"{r}: forward dtype {out.dtype}"
+    v = upstream(out.shape).astype(out.dtype)
+    out.backward(v)
+    t_out.backward(torch.as_tensor(v))
+    np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=2e-5, atol=1e-6)
+    for i, (x, t) in enumerate(zip(xs, ts)):
+        assert x.grad.dtype == np.float32, f"{r}: gradient of input {i} is {x.grad.dtype}"
+        np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=2e-5, atol=1e-6,
                                    err_msg=f"{r}: gradient of input {i}")
 
 

@@ -6,11 +6,11 @@ from .tape import Tape, apply          # before tensor: tape.py imports Tensor a
 from .record import Record
 from .backward import Step, backward, backward_steps, sum_to_shape
 from .graph import Graph, graph_of, records_of
-from .tensor import (Tensor, set_default_dtype, get_default_dtype, where, maximum, minimum,
-                     concatenate, stack)
+from .dtypes import set_default_dtype, get_default_dtype, result_type
+from .tensor import Tensor, where, maximum, minimum, concatenate, stack
 from .ops import OPS, Op
 
 __all__ = ["no_grad", "enable_grad", "detect_anomaly", "is_grad_enabled", "scope", "Tape", "apply",
            "Record", "Step", "backward", "backward_steps", "sum_to_shape", "Graph", "graph_of",
-           "records_of", "Tensor", "set_default_dtype", "get_default_dtype", "where", "maximum",
+           "records_of", "Tensor", "set_default_dtype", "get_default_dtype", "result_type", "where", "maximum",
            "minimum", "concatenate", "stack", "OPS", "Op"]

@@ -126,7 +126,7 @@ def backward_steps(loss, grad=None, retain_graph=False):
                     column.append(None)
                 reduced.append(())
                 continue
-            gi, axes = sum_to_shape(np.asarray(gi, dtype=t.dtype), t.shape, r.op)
+            gi, axes = sum_to_shape(_checked_dtype(gi, t, r, len(grad_inputs)), t.shape, r.op)
             if state.anomaly:
                 anomaly.check_grad(gi, r, f"backward, the gradient for input {len(grad_inputs)} "
                                           f"({t.name or 'unnamed'}, shape {t.shape})")
@@ -148,6 +148,16 @@ def backward_steps(loss, grad=None, retain_graph=False):
         if not retain_graph:
             r.release()
         yield Step(r, g, tuple(grad_inputs), tuple(reduced), tuple(grad_totals), tuple(arrivals))
+
+
+def _checked_dtype(gi, t, record, i):
+    """gi as an array, after checking it has its input's dtype: an op must not change it."""
+    gi = np.asarray(gi)
+    if gi.dtype != t.dtype:
+        raise RuntimeError(f"{record.op}: backward returned a {gi.dtype} gradient for input {i} "
+                           f"({t.dtype} {t.shape}); a gradient keeps its input's dtype: convert "
+                           "in the op's backward, e.g. dx.astype(x.dtype)")
+    return gi
 
 
 def _is_fresh(gi, g, others):

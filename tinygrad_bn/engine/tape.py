@@ -4,14 +4,12 @@ Outside an explicit Tape nothing global grows: a record hangs off its output ten
 as long as something needs it. Inside `with Tape() as tape:` every record is also appended to
 the tape, in execution order, for looking at and stepping through.
 """
-import warnings
-
 import numpy as np
 
 from . import anomaly
 from .backward import backward, backward_steps
 from .graph import Graph
-from .mode import state, user_stacklevel
+from .mode import state
 from .record import Record
 
 
@@ -40,19 +38,7 @@ def apply(op, *inputs, **attrs):
             tape._append(result.record, result)
     if state.anomaly:
         anomaly.check_forward(op.name, arrays, out, result.record)
-    _warn_mixed_floats(op, arrays, out)
     return result
-
-
-def _warn_mixed_floats(op, arrays, out):
-    """Mixing float32 and float64 silently promotes in NumPy; say which dtype results."""
-    if len(arrays) > 1 and out.dtype.kind == "f":
-        for a in arrays:
-            if a.dtype != out.dtype and a.dtype.kind == "f":
-                warnings.warn(f"{op.name}: mixing {a.dtype} {a.shape} with {out.dtype} gives "
-                              f"{out.dtype}; cast one input so both match",
-                              stacklevel=user_stacklevel())
-                return
 
 
 class Tape:

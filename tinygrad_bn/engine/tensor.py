@@ -3,43 +3,15 @@
 Each method runs one primitive through `apply`, the single place where forward results become
 tensors and, while gradients are on, records. Derived operations are one-liners.
 """
+import warnings
+
 import numpy as np
 
 from .backward import backward
+from .dtypes import as_array, get_default_dtype, result_type
+from .mode import user_stacklevel
 from .ops import OPS
 from .tape import apply
-
-_default_dtype = np.dtype(np.float64)
-
-
-def set_default_dtype(dtype):
-    """Set the float dtype given to lists, Python numbers, new parameters and buffers."""
-    global _default_dtype
-    dtype = np.dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"set_default_dtype: {dtype} is not a float dtype; use np.float32 or np.float64")
-    _default_dtype = dtype
-
-
-def get_default_dtype():
-    """The float dtype new tensors from lists, numbers and new parameters get."""
-    return _default_dtype
-
-
-def _as_array(data, dtype=None):
-    """Data -> ndarray: Python lists and numbers become the default float dtype; arrays keep theirs."""
-    if isinstance(data, Tensor):
-        data = data.data
-    if isinstance(data, (np.ndarray, np.generic)):
-        arr = np.asarray(data) if dtype is None else np.asarray(data).astype(dtype, copy=False)
-    else:
-        arr = np.asarray(data, dtype=dtype)
-        if dtype is None and arr.dtype.kind in "iubf":
-            arr = arr.astype(_default_dtype, copy=False)
-    if arr.dtype.kind not in "fbiuc":
-        raise TypeError(f"Tensor: cannot hold an array of dtype {arr.dtype} {arr.shape}; "
-                        "pass numbers, e.g. np.asarray(data, dtype=np.float64)")
-    return arr
 
 
 class Tensor:
@@ -49,7 +21,7 @@ class Tensor:
     __array_ufunc__ = None      # `ndarray + Tensor` defers to Tensor.__radd__ instead of detaching
 
     def __init__(self, data, requires_grad=False, name=None, dtype=None):
-        self.data = _as_array(data, dtype)
+        self.data = as_array(data, dtype)
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(f"Tensor: requires_grad=True needs a float dtype, got "
                             f"{self.data.dtype} {self.data.shape}; pass "
@@ -87,6 +59,14 @@ class Tensor:
         """The data array (shared, not copied)."""
         return self.data
 
+    def astype(self, dtype):
+        """This tensor's values in `dtype` (a copy); to a float dtype it is recorded, so the
+        gradient flows back converted to this tensor's dtype (as x.to(dtype) in PyTorch)."""
+        dtype = np.dtype(dtype)
+        if self.requires_grad and dtype.kind == "f":
+            return apply(OPS["cast"], self, dtype=dtype)
+        return Tensor(self.data.astype(dtype))
+
     def detach(self):
         """A new leaf sharing the data, cut from the graph."""
         return Tensor(self.data, name=self.name)
@@ -114,40 +94,32 @@ class Tensor:
         return f"Tensor({head})"
 
     # --- operators ------------------------------------------------------------------------------
-    def __add__(self, other): return apply(OPS["add"], self, self._lift(other))
-    def __radd__(self, other): return apply(OPS["add"], self._lift(other), self)
-    def __sub__(self, other): return apply(OPS["sub"], self, self._lift(other))
-    def __rsub__(self, other): return apply(OPS["sub"], self._lift(other), self)
-    def __mul__(self, other): return apply(OPS["mul"], self, self._lift(other))
-    def __rmul__(self, other): return apply(OPS["mul"], self._lift(other), self)
-    def __truediv__(self, other): return apply(OPS["div"], self, self._lift(other))
-    def __rtruediv__(self, other): return apply(OPS["div"], self._lift(other), self)
-    def __matmul__(self, other): return apply(OPS["matmul"], self, self._lift(other))
-    def __rmatmul__(self, other): return apply(OPS["matmul"], self._lift(other), self)
+    def __add__(self, other): return apply(OPS["add"], *_operands("add", self, other))
+    def __radd__(self, other): return apply(OPS["add"], *_operands("add", other, self))
+    def __sub__(self, other): return apply(OPS["sub"], *_operands("sub", self, other))
+    def __rsub__(self, other): return apply(OPS["sub"], *_operands("sub", other, self))
+    def __mul__(self, other): return apply(OPS["mul"], *_operands("mul", self, other))
+    def __rmul__(self, other): return apply(OPS["mul"], *_operands("mul", other, self))
+    def __truediv__(self, other): return apply(OPS["div"], *_operands("div", self, other, floating=True))
+    def __rtruediv__(self, other): return apply(OPS["div"], *_operands("div", other, self, floating=True))
+    def __matmul__(self, other): return apply(OPS["matmul"], *_operands("matmul", self, other))
+    def __rmatmul__(self, other): return apply(OPS["matmul"], *_operands("matmul", other, self))
     def __neg__(self): return apply(OPS["neg"], self)
     def __getitem__(self, index): return apply(OPS["getitem"], self, index=_index(index))
-    def __lt__(self, other): return Tensor(self.data < self._lift(other).data)
-    def __le__(self, other): return Tensor(self.data <= self._lift(other).data)
-    def __gt__(self, other): return Tensor(self.data > self._lift(other).data)
-    def __ge__(self, other): return Tensor(self.data >= self._lift(other).data)
+    def __lt__(self, other): return Tensor(self.data < _array(other))
+    def __le__(self, other): return Tensor(self.data <= _array(other))
+    def __gt__(self, other): return Tensor(self.data > _array(other))
+    def __ge__(self, other): return Tensor(self.data >= _array(other))
 
     def __pow__(self, exponent):
         if isinstance(exponent, Tensor):
             raise TypeError("pow: the exponent must be a number, not a Tensor; for a tensor "
                             "exponent e write (x.log() * e).exp()")
-        return apply(OPS["pow"], self, exponent=float(exponent))
+        x, = _operands("pow", self, dtype=result_type(self, exponent, op="pow"))
+        return apply(OPS["pow"], x, exponent=float(exponent))
 
     def __rpow__(self, base):
         return (self * float(np.log(base))).exp()    # base ** x = exp(x * log(base))
-
-    def _lift(self, other):
-        """Wrap a number or array as a constant tensor; Python numbers take self's dtype."""
-        if isinstance(other, Tensor):
-            return other
-        if isinstance(other, (bool, int, float)):
-            return Tensor(np.asarray(other, dtype=self.dtype))
-        arr = np.asarray(other)
-        return Tensor(arr if arr.dtype.kind == "f" else arr.astype(self.dtype))
 
     # --- elementwise ----------------------------------------------------------------------------
     def add(self, other):
@@ -184,19 +156,19 @@ class Tensor:
 
     def sqrt(self):
         """Square root, elementwise (sqrtvar = sqrt(var + eps))."""
-        return apply(OPS["sqrt"], self)
+        return apply(OPS["sqrt"], _floating(self))
 
     def reciprocal(self):
         """1 / x, elementwise (ivar = 1 / sqrtvar)."""
-        return apply(OPS["reciprocal"], self)
+        return apply(OPS["reciprocal"], _floating(self))
 
     def exp(self):
         """e ** x, elementwise."""
-        return apply(OPS["exp"], self)
+        return apply(OPS["exp"], _floating(self))
 
     def log(self):
         """Natural logarithm, elementwise."""
-        return apply(OPS["log"], self)
+        return apply(OPS["log"], _floating(self))
 
     def relu(self):
         """max(x, 0), elementwise; gradient 0 at 0 as in PyTorch."""
@@ -204,11 +176,11 @@ class Tensor:
 
     def tanh(self):
         """Hyperbolic tangent, elementwise."""
-        return apply(OPS["tanh"], self)
+        return apply(OPS["tanh"], _floating(self))
 
     def sigmoid(self):
         """1 / (1 + e ** -x), elementwise, without overflow."""
-        return apply(OPS["sigmoid"], self)
+        return apply(OPS["sigmoid"], _floating(self))
 
     def abs(self):
         """|x|, elementwise; gradient 0 at 0 as in PyTorch."""
@@ -224,7 +196,8 @@ class Tensor:
 
     def clip(self, min=None, max=None):
         """Clamp into [min, max]; gradient 1 inside, ends included (as PyTorch)."""
-        return apply(OPS["clip"], self, min=min, max=max)
+        x, = _operands("clip", self, dtype=result_type(self, min, max, op="clip"))
+        return apply(OPS["clip"], x, min=min, max=max)
 
     # --- reductions -----------------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False):
@@ -233,7 +206,7 @@ class Tensor:
 
     def mean(self, axis=None, keepdims=False):
         """Mean over axis (int, tuple or None for all)."""
-        return apply(OPS["mean"], self, axis=axis, keepdims=keepdims)
+        return apply(OPS["mean"], _floating(self), axis=axis, keepdims=keepdims)
 
     def max(self, axis=None, keepdims=False):
         """Max over axis; tied maxima share the gradient equally (as torch.amax)."""
@@ -245,7 +218,7 @@ class Tensor:
 
     def var(self, axis=None, keepdims=False, ddof=0):
         """Variance with NumPy's default ddof=0 (biased); ddof=1 gives PyTorch's unbiased default."""
-        return apply(OPS["var"], self, axis=axis, keepdims=keepdims, ddof=ddof)
+        return apply(OPS["var"], _floating(self), axis=axis, keepdims=keepdims, ddof=ddof)
 
     # --- shape ----------------------------------------------------------------------------------
     def reshape(self, *shape):
@@ -302,40 +275,65 @@ def _pad_width(pad_width, shape):
     return tuple((int(a), int(b)) for a, b in arr)
 
 
-def _lift_all(tensors):
-    """Numbers and arrays among `tensors` become constants in the dtype of the first Tensor."""
-    if not tensors:
-        return []                      # the op names the problem: it needs at least one tensor
-    like = next((t for t in tensors if isinstance(t, Tensor)), None)
-    if like is None:
-        like = Tensor(tensors[0])
-    return [like._lift(t) for t in tensors]
+def _array(x):
+    """The array behind a tensor, or x itself (numbers stay weak in NumPy's comparisons)."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _floating(x):
+    """x itself if it holds floats, else its values in the default float dtype (as torch.sqrt)."""
+    return x if x.dtype.kind == "f" else Tensor(x.data.astype(get_default_dtype()))
+
+
+def _operands(op, *xs, floating=False, dtype=None):
+    """Tensors, arrays and numbers -> tensors of one dtype, the one `result_type` gives.
+
+    A tensor that needs a gradient is converted by a recorded cast, so its gradient comes back
+    in its own dtype; constants are simply converted.
+    """
+    if not xs:
+        return []                       # the op names the problem: it needs at least one tensor
+    if dtype is None:
+        dtype = result_type(*xs, floating=floating, op=op)
+    return [_converted(op, x, dtype) for x in xs]
+
+
+def _converted(op, x, dtype):
+    """x as a tensor of `dtype`: itself if it already is one, else cast (recorded when needed)."""
+    if not isinstance(x, Tensor):
+        return Tensor(np.asarray(x, dtype=dtype))
+    if x.dtype == dtype:
+        return x
+    if x.dtype.kind == "f" and x.ndim and dtype.itemsize > x.dtype.itemsize:
+        warnings.warn(f"{op}: mixing {x.dtype} {x.shape} with {dtype} gives {dtype}; cast one "
+                      "input so both match", stacklevel=user_stacklevel())
+    if x.requires_grad:
+        return apply(OPS["cast"], x, dtype=dtype)
+    return Tensor(x.data.astype(dtype))
 
 
 def where(cond, a, b):
     """Elementwise `a if cond else b`; cond is a bool array or Tensor and gets no gradient."""
     cond = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
-    a, b = _lift_all([a, b])
+    a, b = _operands("where", a, b)
     return apply(OPS["where"], Tensor(cond.astype(bool, copy=False)), a, b)
 
 
 def maximum(a, b):
     """Elementwise max; at ties each input gets half the gradient (as PyTorch)."""
-    a, b = _lift_all([a, b])
-    return apply(OPS["maximum"], a, b)
+    return apply(OPS["maximum"], *_operands("maximum", a, b))
 
 
 def minimum(a, b):
     """Elementwise min; at ties each input gets half the gradient (as PyTorch)."""
-    a, b = _lift_all([a, b])
-    return apply(OPS["minimum"], a, b)
+    return apply(OPS["minimum"], *_operands("minimum", a, b))
 
 
 def concatenate(tensors, axis=0):
     """Join tensors along an existing axis, as np.concatenate."""
-    return apply(OPS["concatenate"], *_lift_all(list(tensors)), axis=axis)
+    return apply(OPS["concatenate"], *_operands("concatenate", *tensors), axis=axis)
 
 
 def stack(tensors, axis=0):
     """Join tensors along a new axis, as np.stack."""
-    return apply(OPS["stack"], *_lift_all(list(tensors)), axis=axis)
+    return apply(OPS["stack"], *_operands("stack", *tensors), axis=axis)

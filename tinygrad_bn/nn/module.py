@@ -19,6 +19,8 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data, requires_grad=True, name=None, dtype=None):
+        if dtype is None and not isinstance(data, (np.ndarray, Tensor)):
+            dtype = get_default_dtype()          # a parameter is learned: [1, 2] means floats
         super().__init__(data, requires_grad=requires_grad, name=name, dtype=dtype)
 
 

@@ -62,6 +62,20 @@ class Div(Op):
         return g / b, -g * saved["a"] / (b * b)
 
 
+class Cast(Op):
+    """out = x converted to `dtype`. Mixing float32 with float64 casts the float32 side."""
+    name = "cast"
+    rule = "dx = g.astype(x.dtype)"
+
+    @staticmethod
+    def forward(x, dtype):
+        return x.astype(dtype), {"dtype": x.dtype}
+
+    @staticmethod
+    def backward(g, saved, needs_input_grad):
+        return g.astype(saved["dtype"])
+
+
 class Neg(Op):
     """out = -x."""
     name = "neg"
@@ -241,8 +255,8 @@ class _Pick(Op, abstract=True):
     @classmethod
     def backward(cls, g, saved, needs_input_grad):
         a, b = saved["a"], saved["b"]
-        share = cls.wins(a, b) + 0.5 * (a == b)
-        return g * share, g * (1 - share)
+        da = np.where(a == b, g * 0.5, np.where(cls.wins(a, b), g, 0))    # in g's dtype
+        return (da if needs_input_grad[0] else None), (g - da if needs_input_grad[1] else None)
 
 
 class Maximum(_Pick):

@@ -78,7 +78,7 @@ class _Extreme(Op, abstract=True):
         out = cls.reduce(x, axis=axes, keepdims=True)
         hit = x == out
         return (out if keepdims else np.squeeze(out, axes)), {
-            "hit": hit, "count": hit.sum(axis=axes, keepdims=True), "axes": axes,
+            "hit": hit, "count": hit.sum(axis=axes, keepdims=True, dtype=x.dtype), "axes": axes,
             "keepdims": keepdims}
 
     @staticmethod
