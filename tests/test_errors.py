@@ -474,16 +474,23 @@ def mse_shapes():
     F.mse_loss(Tensor(np.ones((4, 1)), requires_grad=True), Tensor(np.ones(4)))
 
 
-@mistake("optimizer.step() before backward, while the graph still saves the weights",
-         "Call loss.backward() (which releases the graph) before optimizer.step().",
-         RuntimeError, "step", "w (3,)", "loss.backward()", module="tinygrad_bn.optim:SGD")
-def step_before_backward():
-    from tinygrad_bn import optim
-    w = Tensor(np.ones(3), requires_grad=True, name="w")
-    loss = (w * w).sum()
-    assert loss.requires_grad
-    w.grad = np.ones(3)
-    optim.SGD([w], lr=0.1).step()
+@mistake("A fractional num_batches_tracked in a state_dict (nothing is loaded)",
+         "Counts are whole numbers: fix or drop the edited entry; the model is left unchanged.",
+         RuntimeError, "load_state_dict", "num_batches_tracked", "2.5", "int64", "Nothing was loaded",
+         module="tinygrad_bn.nn:BatchNorm1d")
+def load_state_dict_fractional_count():
+    from tinygrad_bn import nn
+    layer = nn.BatchNorm1d(3)
+    layer.load_state_dict(dict(layer.state_dict(), num_batches_tracked=np.array(2.5)))
+
+
+@mistake("A negative or fractional layer size",
+         "Layer sizes are whole numbers >= 0, usually read off the input: x.shape[-1].",
+         ValueError, "Linear(-3, 4)", "in_features=-3", "whole number >= 0",
+         module="tinygrad_bn.nn:Linear")
+def linear_bad_size():
+    from tinygrad_bn import nn
+    nn.Linear(-3, 4)
 
 
 def _checkpoint_mismatch(saved, loaded):

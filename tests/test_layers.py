@@ -130,3 +130,24 @@ def test_flatten_dropout_and_pools_as_modules(torch):
     first = nn.Dropout(0.5)(Tensor(x)).data
     nn.init.manual_seed(3)
     np.testing.assert_array_equal(nn.Dropout(0.5)(Tensor(x)).data, first)
+
+
+@pytest.mark.filterwarnings("ignore:Initializing zero-element tensors")
+def test_linear_with_no_inputs_works_as_torch(torch):
+    ours, theirs = nn.Linear(0, 3), torch.nn.Linear(0, 3).double()
+    assert ours.weight.shape == tuple(theirs.weight.shape) == (3, 0)
+    np.testing.assert_array_equal(ours.bias.data, theirs.bias.detach().numpy())     # both 0
+    x, xt = Tensor(np.zeros((2, 0)), requires_grad=True), torch.zeros(2, 0, requires_grad=True,
+                                                                       dtype=torch.float64)
+    out, out_t = ours(x), theirs(xt)
+    np.testing.assert_array_equal(out.data, out_t.detach().numpy())
+    out.sum().backward(), out_t.sum().backward()
+    np.testing.assert_array_equal(ours.bias.grad, theirs.bias.grad.numpy())
+    assert ours.weight.grad.shape == (3, 0) and x.grad.shape == (2, 0)
+    assert nn.Linear(3, 0)(Tensor(np.ones((2, 3)))).shape == (2, 0)
+
+
+@pytest.mark.parametrize("sizes", [(-1, 3), (2.5, 3), (3, True), ("3", 3)])
+def test_linear_sizes_must_be_whole_numbers(sizes):
+    with pytest.raises(ValueError, match=r"Linear\(.*must be a whole number >= 0"):
+        nn.Linear(*sizes)

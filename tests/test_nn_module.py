@@ -128,3 +128,41 @@ def test_sequential_indexing_and_repr():
 def test_module_without_forward_says_so():
     with pytest.raises(NotImplementedError, match="define forward"):
         nn.Module()(Tensor([1.0]))
+
+
+@pytest.mark.parametrize("count, words", [
+    (np.array(2.5), ["num_batches_tracked", "2.5", "whole numbers"]),
+    (np.array([4]), ["num_batches_tracked (1,) != expected ()"]),
+    (np.array("four"), ["num_batches_tracked", "<U4", "real numbers"]),
+    (np.array(4 + 1j), ["num_batches_tracked", "complex128", "real numbers"]),
+    (np.array(1e300), ["num_batches_tracked", "fit int64"])])
+def test_a_bad_count_loads_nothing_not_even_the_good_weights(count, words):
+    m = model()
+    before = m.state_dict()
+    good = {k: v + 1 if v.dtype.kind == "f" else v for k, v in before.items()}
+    with pytest.raises(RuntimeError) as err:
+        m.load_state_dict(dict(good, **{"1.num_batches_tracked": count}))
+    assert all(w in str(err.value) for w in words + ["Nothing was loaded"]), str(err.value)
+    for k, v in m.state_dict().items():
+        np.testing.assert_array_equal(v, before[k], err_msg=k)
+
+
+def test_whole_float_counts_and_int_weights_convert_as_torch(torch):
+    ours, theirs = nn.BatchNorm1d(2), torch.nn.BatchNorm1d(2).double()
+    state = {"weight": np.array([2, 3]), "bias": np.zeros(2, np.float32),
+             "running_mean": np.zeros(2), "running_var": np.ones(2),
+             "num_batches_tracked": np.array(4.0)}
+    ours.load_state_dict(state)
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+    for k, v in theirs.state_dict().items():
+        assert ours.state_dict()[k].tolist() == v.tolist()
+        assert ours.state_dict()[k].dtype == v.numpy().dtype
+
+
+def test_a_torch_tensor_that_requires_grad_is_reported_not_raised_midway(torch):
+    m = nn.Linear(2, 1)
+    before = m.state_dict()
+    with pytest.raises(RuntimeError, match="weight is not an array"):
+        m.load_state_dict({"weight": torch.ones(1, 2, requires_grad=True),
+                           "bias": np.array([5.0])})
+    assert m.state_dict()["bias"] == before["bias"]

@@ -1,16 +1,22 @@
-"""Optimizers: turn each parameter's .grad into an in-place update, with PyTorch's exact rules.
+"""Optimizers: turn each parameter's .grad into an update, with PyTorch's exact rules.
 
-Steps happen after backward, which releases the graph. While a live record still holds a
-parameter for its backward, the array is read-only and a step raises instead of corrupting it.
+Updates are in place, so arrays shared with the model see them. A graph still alive (an output
+kept without no_grad, a cell that failed before backward) holds the parameter arrays it saved
+read-only; then the step writes a fresh array instead (p.data = p.data - delta), as PyTorch allows
+the step, and a later backward through that old graph still uses the values its forward saw.
 """
+import warnings
+
 import numpy as np
+
+from .engine.mode import user_stacklevel
 
 
 class Optimizer:
     """Holds the parameters and their per-parameter state; subclasses define `_update`."""
 
     def __init__(self, params, lr):
-        self.params = list(params)
+        self.params = _distinct(list(params), type(self).__name__)
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got an empty parameter list; pass "
                              "model.parameters()")
@@ -28,23 +34,46 @@ class Optimizer:
         """Update every parameter that has a gradient; parameters without one are left alone."""
         for p, state in zip(self.params, self.state):
             if p.grad is not None:
-                _subtract_in_place(p, self._update(p.data, p.grad, state))
+                _subtract(p, self._update(p.data, p.grad, state))
 
     def _update(self, param, grad, state):
         """The amount to subtract from `param`, updating `state`."""
         raise NotImplementedError
 
 
-def _subtract_in_place(p, delta):
-    """p.data -= delta, in place, so arrays shared with the model see the step."""
-    try:
+def _distinct(params, optimizer):
+    """params with repeats dropped (first kept), warning that a repeated one is updated once."""
+    seen, out = set(), []
+    for i, p in enumerate(params):
+        if id(p) in seen:
+            warnings.warn(f"{optimizer}: parameter {i} ({p.name or 'unnamed'} {p.shape}) is "
+                          "already in the list (tied weights?); it is updated once per step (torch "
+                          "warns and updates it twice); pass model.parameters(), which lists each "
+                          "parameter once", stacklevel=user_stacklevel())
+            continue
+        seen.add(id(p))
+        out.append(p)
+    return out
+
+
+def _subtract(p, delta):
+    """p.data -= delta: in place, or into a fresh array while a live graph keeps the old one."""
+    if _writable(p.data):
         np.subtract(p.data, delta, out=p.data)
-    except ValueError as exc:
-        if p.data.flags.writeable:
-            raise
-        raise RuntimeError(f"step: parameter {p.name or ''} {p.shape} is still saved by a "
-                           "recorded op that has not run backward yet; call loss.backward() "
-                           "(which releases the graph) before optimizer.step()") from exc
+    else:
+        fresh = p.data.copy()                    # same dtype and rounding as the in-place step
+        np.subtract(fresh, delta, out=fresh)
+        p.data = fresh
+
+
+def _writable(a):
+    """True when writing `a` cannot change an array a recorded op saved (saving makes the owner
+    of the memory read-only, and a view keeps its own flag)."""
+    while isinstance(a, np.ndarray):
+        if not a.flags.writeable:
+            return False
+        a = a.base
+    return True
 
 
 class SGD(Optimizer):

@@ -58,8 +58,10 @@ def kaiming_uniform_(tensor, a=0.0, nonlinearity="leaky_relu", generator=None):
     """Fill with U(-bound, bound), bound = gain * sqrt(3 / fan_in) (He et al.), in place.
 
     Keeps the activations' variance constant through layers; gain depends on the nonlinearity
-    (leaky_relu with slope a: sqrt(2 / (1 + a**2))).
+    (leaky_relu with slope a: sqrt(2 / (1 + a**2))). An empty tensor is left as is (torch too).
     """
+    if tensor.data.size == 0:
+        return tensor
     if nonlinearity == "leaky_relu":
         gain = math.sqrt(2.0 / (1 + a * a))
     elif nonlinearity in _GAINS:
@@ -74,6 +76,7 @@ def kaiming_uniform_(tensor, a=0.0, nonlinearity="leaky_relu", generator=None):
 def default_(weight, bias=None, generator=None):
     """PyTorch's default init of Linear and Conv2d (see the module docstring)."""
     kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
-    if bias is not None:
-        bound = 1 / math.sqrt(fan_in(weight.shape))
+    if bias is not None:                 # no inputs (fan_in 0): bias 0, as torch
+        n = fan_in(weight.shape)
+        bound = 1 / math.sqrt(n) if n else 0.0
         uniform_(bias, -bound, bound, generator)

@@ -1,12 +1,21 @@
 """Linear: the fully connected layer, with PyTorch's parameter shapes, order and default init."""
+import numpy as np
+
 from . import init
 from .module import Module, Parameter, new_array
 
 
 class Linear(Module):
-    """out = x @ weight.T + bias; weight (out_features, in_features), as torch, so weights copy."""
+    """out = x @ weight.T + bias; weight (out_features, in_features), as torch, so weights copy.
+
+    in_features=0 is allowed, as in torch: the output is the bias (0 at init).
+    """
 
     def __init__(self, in_features, out_features, bias=True, generator=None):
+        for name, n in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+                raise ValueError(f"Linear({in_features!r}, {out_features!r}): {name}={n!r} must "
+                                 "be a whole number >= 0, e.g. Linear(x.shape[-1], 10)")
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(new_array((out_features, in_features)))
         self.bias = Parameter(new_array(out_features)) if bias else None
