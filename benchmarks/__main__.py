@@ -1,4 +1,5 @@
-"""`python -m benchmarks [--quick] [--threads N] [--json FILE]`: every ratio of issue 7 in one table.
+"""`python -m benchmarks [--quick] [--threads N] [--json FILE]`: the five workloads of issue 15
+first (per-op, fused BN, composed/fused BN, MLP step, CNN step), then every ratio in one table.
 
 Thread counts are set before NumPy and torch load, so BLAS, OpenMP and torch use the same number.
 """
@@ -85,6 +86,17 @@ def table(rows):
     return "\n".join(out)
 
 
+def headlines(rows):
+    """The five workloads of issue 15 as `workload | ratio | target | met` lines, in table order."""
+    picked = [r for r in rows if r.get("headline")]
+    lines = [("workload", "ours", "against", "reference", "ratio", "target", "met")] + [
+        (r["headline"], _fmt(r["ours"], r["unit"]), r["ref_name"], _fmt(r["ref"], r["unit"]),
+         "n/a" if r["ratio"] is None else f"{r['ratio']:.2f}", f"<= {r['target']:g}",
+         {True: "yes", False: "NO", None: ""}[r["met"]]) for r in picked]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return "\n".join(" | ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in lines)
+
+
 def main(argv=None):
     """Run every benchmark module, print the header and the table; returns the rows."""
     args = parse(argv)
@@ -97,6 +109,7 @@ def main(argv=None):
     print(f"tinygrad_bn benchmarks, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
           f"{'quick' if args.quick else 'full'} run; times are medians of repeats")
     print("\n".join(machine()) + "\n")
+    print(headlines(rows) + "\n")
     print(table(rows))
     print(f"\n{sum(r['met'] is True for r in rows)} of {sum(r['met'] is not None for r in rows)} "
           f"targets met; ran in {time.perf_counter() - start:.0f} s")

@@ -6,11 +6,12 @@ import numpy as np
 
 import tinygrad_bn as tg
 from tinygrad_bn import functional as F
-from benchmarks.timing import load_torch, median_times, row
+from benchmarks.timing import check_close, load_torch, median_times, row
 
 SHAPES = [(256, 1024), (4096, 256), (64, 32, 16, 16)]
 QUICK_SHAPES = [(16, 8), (4, 3, 5, 5)]
 EPS = 1e-5
+TOLERANCE = {"float32": (1e-3, 1e-4), "float64": (1e-9, 1e-11)}   # rtol, atol of the checks
 
 
 def inputs(shape, dtype, seed=0):
@@ -26,7 +27,9 @@ def ours(x, gamma, beta, g, fused):
 
     def step():
         x.grad = gamma.grad = beta.grad = None
-        F.batch_norm(x, gamma, beta, fused=fused).backward(g)
+        out = F.batch_norm(x, gamma, beta, fused=fused)
+        out.backward(g)
+        return out.data, x.grad, gamma.grad, beta.grad
     return step
 
 
@@ -36,7 +39,9 @@ def torch_step(torch, x, gamma, beta, g):
 
     def step():
         x.grad = gamma.grad = beta.grad = None
-        torch.nn.functional.batch_norm(x, None, None, gamma, beta, training=True, eps=EPS).backward(g)
+        out = torch.nn.functional.batch_norm(x, None, None, gamma, beta, training=True, eps=EPS)
+        out.backward(g)
+        return out.detach().numpy(), x.grad.numpy(), gamma.grad.numpy(), beta.grad.numpy()
     return step
 
 
@@ -62,7 +67,7 @@ def numpy_step(x, gamma, beta, g):
         dx += dbeta / n
         np.subtract(g, dx, out=dx)
         dx *= gamma * ivar
-        return out, dx, dgamma, dbeta
+        return out, dx, dgamma.reshape(-1), dbeta.reshape(-1)
     return step
 
 
@@ -77,10 +82,16 @@ def main(quick=False):
                    "numpy": numpy_step(*arrays)}
             if torch:
                 fns["torch"] = torch_step(torch, *arrays)
-            t, name = median_times(fns, quick), np.dtype(dtype).name
-            rows.append(row("bn fwd+bwd", f"{case} fused", name, t["fused"], t.get("torch"), "torch", 1.3))
+            name = np.dtype(dtype).name
+            for contender in list(fns)[1:]:
+                check_close(f"{case} {name}: fused vs {contender}", fns["fused"](), fns[contender](),
+                            *TOLERANCE[name])
+            t = median_times(fns, quick)
+            headline = shape == SHAPES[0] and name == "float32"
+            rows.append(row("bn fwd+bwd", f"{case} fused", name, t["fused"], t.get("torch"), "torch",
+                            1.3, headline="BN-1d fused" if headline else None))
             rows.append(row("bn fwd+bwd", f"{case} composed", name, t["composed"], t["fused"],
-                            "ours fused", 3.0))
+                            "ours fused", 3.0, headline="BN-1d composed / fused" if headline else None))
             rows.append(row("bn fwd+bwd", f"{case} fused", name, t["fused"], t["numpy"],
                             "plain NumPy", 1.15))
     return rows

@@ -7,7 +7,7 @@ import numpy as np
 
 import tinygrad_bn as tg
 from tinygrad_bn import functional as F, nn, optim
-from benchmarks.timing import load_torch, median_times, row
+from benchmarks.timing import check_close, load_torch, median_times, row
 
 LR, MOMENTUM = 0.01, 0.9
 
@@ -28,6 +28,8 @@ CASES = {  # name: (model kind, input shape)
     "CNN on (128,1,8,8)": ("cnn", (128, 1, 8, 8)),
     "CNN on (64,1,28,28)": ("cnn", (64, 1, 28, 28)),
 }
+HEADLINE_SHAPES = {"mlp": (128, 64), "cnn": (128, 1, 8, 8)}   # the two steps of issue 15's table
+TOLERANCE = {"float32": (1e-4, 1e-5), "float64": (1e-10, 1e-12)}   # rtol, atol of the checks
 QUICK_CASES = {"MLP quick": ("mlp", (8, 64)), "CNN quick": ("cnn", (4, 1, 8, 8))}
 
 
@@ -44,8 +46,10 @@ def ours(kind, x, y):
 
     def step():
         opt.zero_grad()
-        F.cross_entropy(model(x), y).backward()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
         opt.step()
+        return [loss.data] + [p.data for p in model.parameters()]
     return step, model
 
 
@@ -57,8 +61,10 @@ def torch_step(torch, kind, x, y, state):
 
     def step():
         opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(x), y).backward()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
         opt.step()
+        return [loss.detach().numpy()] + [p.detach().numpy() for p in model.parameters()]
     return step
 
 
@@ -73,7 +79,12 @@ def main(quick=False):
             fns = {"ours": step}
             if torch:
                 fns["torch"] = torch_step(torch, kind, x, y, model.state_dict())
+                for _ in range(2):           # two steps: the second starts from updated weights
+                    check_close(f"{case} {x.dtype.name}: loss and parameters after a step",
+                                fns["ours"](), fns["torch"](), *TOLERANCE[x.dtype.name])
             t = median_times(fns, quick)
+            headline = shape == HEADLINE_SHAPES[kind] and x.dtype == np.float32
             rows.append(row("train step", case, x.dtype.name, t["ours"], t.get("torch"), "torch",
-                            0.8 if kind == "mlp" else 1.3))
+                            0.8 if kind == "mlp" else 1.3,
+                            headline=f"{kind.upper()} step" if headline else None))
     return rows

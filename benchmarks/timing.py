@@ -53,12 +53,29 @@ def load_torch():
     return torch
 
 
-def row(bench, case, dtype, ours, ref, ref_name, target=None, unit="s"):
+def check_close(what, ours, theirs, rtol, atol=0.0):
+    """Raise unless every array of `ours` matches `theirs` (same order): a benchmark times only
+    what it has first checked against the reference, so a speed-up can never change a result."""
+    import numpy as np
+    ours, theirs = list(ours), list(theirs)
+    if len(ours) != len(theirs):
+        raise AssertionError(f"{what}: {len(ours)} results against {len(theirs)} of the reference")
+    for k, (a, b) in enumerate(zip(ours, theirs)):
+        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        if a.shape != b.shape or not np.allclose(a, b, rtol=rtol, atol=atol):
+            worst = np.max(np.abs(a - b)) if a.shape == b.shape else "shapes differ"
+            raise AssertionError(f"{what}: result {k} {a.shape} differs from the reference "
+                                 f"{b.shape} (max abs diff {worst}); not timing a wrong result")
+
+
+def row(bench, case, dtype, ours, ref, ref_name, target=None, unit="s", headline=None):
     """One table row: `ours` against `ref` as a ratio (None when either figure is missing).
 
     target: the largest ratio the issue accepts, or None for a figure without a target.
+    headline: the row's name in the summary of the five workloads of issue 15, or None.
     """
     ratio = ours / ref if ours is not None and ref else None
     met = None if ratio is None or target is None else ratio <= target
     return {"bench": bench, "case": case, "dtype": dtype, "ours": ours, "ref": ref,
-            "ref_name": ref_name, "ratio": ratio, "target": target, "met": met, "unit": unit}
+            "ref_name": ref_name, "ratio": ratio, "target": target, "met": met, "unit": unit,
+            "headline": headline}

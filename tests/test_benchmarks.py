@@ -38,3 +38,21 @@ def test_cli_has_a_bench_command():
     from tinygrad_bn.cli import build_parser
     args = build_parser().parse_args(["bench", "--quick", "--threads", "1"])
     assert args.quick and args.threads == 1
+
+
+def test_headlines_list_the_rows_named_for_the_issue_table_only():
+    from benchmarks.timing import row
+    rows = [row("op overhead", "chain", "float32", 5e-6, 1e-5, "torch", 0.5, headline="per-op fwd+bwd"),
+            row("op overhead", "chain", "float64", 5e-6, 1e-5, "torch", 0.5)]
+    lines = bench_cli.headlines(rows).splitlines()
+    assert len(lines) == 2 and lines[1].startswith("per-op fwd+bwd") and "0.50" in lines[1]
+
+
+def test_a_benchmark_refuses_to_time_a_result_that_differs_from_the_reference():
+    import numpy as np
+    from benchmarks.timing import check_close
+    check_close("same", [np.ones(3)], [np.ones(3) + 1e-9], rtol=1e-6)
+    with pytest.raises(AssertionError, match="differs from the reference"):
+        check_close("off", [np.ones(3)], [np.ones(3) * 1.01], rtol=1e-6)
+    with pytest.raises(AssertionError, match="differs from the reference"):
+        check_close("shape", [np.ones(3)], [np.ones((3, 1))], rtol=1e-6)
