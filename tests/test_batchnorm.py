@@ -75,8 +75,10 @@ def test_fused_is_one_record_saving_less(shape, affine):
     with Tape() as composed:
         F.batch_norm(x, gamma, beta)
     assert [r.op for r in fused] == ["batch_norm"]
-    assert sorted(fused[0].saved) == sorted(["xhat", "ivar", "axes"] + ["gamma"] * affine)
-    assert fused.nbytes < composed.nbytes
+    assert sorted(fused[0].saved) == sorted(["xmu", "var", "eps", "axes", "mean"] + ["gamma"] * affine)
+    full_size = [a for r in composed for a in r.saved.values() if np.shape(a) == shape]
+    assert len({id(a) for a in full_size}) == 1 + affine      # xmu, and xhat for gamma * xhat
+    assert fused.nbytes < composed.nbytes if affine else fused.nbytes == composed.nbytes
 
 
 # --- composed vs fused --------------------------------------------------------------------------
@@ -383,3 +385,20 @@ def test_bias_right_before_bn_gets_zero_gradient(fused):
         out = bn(layer(Tensor(rng.standard_normal(shape))))
         out.backward(rng.standard_normal(out.shape))
         assert np.abs(layer.bias.grad).max() < 1e-12 * np.abs(layer.weight.grad).max()
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (2, 3, 2, 2)])
+def test_fused_running_statistics_are_the_primitives_recorded_or_not(shape):
+    data = np.random.default_rng(9).standard_normal(shape) * 3 + 1
+    axes = (0,) if len(shape) == 2 else (0, 2, 3)
+    n = data.size // shape[1]
+    expected_mean = 0.9 * 0 + 0.1 * data.mean(axis=axes)
+    expected_var = 0.9 * 1 + 0.1 * data.var(axis=axes) * n / (n - 1)
+    for recorded in (True, False):
+        rm, rv = np.zeros(shape[1]), np.ones(shape[1])
+        x, gamma, beta = leaves(data, shape[1])
+        with tg.enable_grad() if recorded else tg.no_grad():
+            out = F.batch_norm(x, gamma, beta, rm, rv, fused=True)
+        assert (out.record is not None) == recorded
+        close(rm, expected_mean, 1e-13)
+        close(rv, expected_var, 1e-13)

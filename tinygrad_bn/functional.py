@@ -39,8 +39,8 @@ def batch_norm(x=None, gamma=None, beta=None, running_mean=None, running_var=Non
         if fused:
             out = apply(OPS["batch_norm"], x, *_fused_affine(x, gamma, beta),
                         axes=axes, eps=eps).named("out")
-            if running_mean is not None:    # the primitive saves only what backward needs,
-                stats = (x.data.mean(axis=axes), x.data.var(axis=axes))   # so recompute these
+            if running_mean is not None:    # the batch statistics the primitive computed
+                stats = _fused_stats(out, x, axes)
         else:
             out, mu, var = _bn_composed(x, gamma, beta, axes, shape, eps)
             stats = (mu.data, var.data)
@@ -64,6 +64,14 @@ def _fused_affine(x, gamma, beta):
     c = x.shape[1]
     return (Tensor(np.ones(c, x.dtype)) if gamma is None else gamma,
             Tensor(np.zeros(c, x.dtype)) if beta is None else beta)
+
+
+def _fused_stats(out, x, axes):
+    """(mean, biased var) of the batch from the fused record; computed again only when nothing
+    was recorded (no_grad), since the record is where the primitive hands them over."""
+    if out.record is not None:
+        return out.record.saved["mean"], out.record.saved["var"]
+    return x.data.mean(axis=axes), x.data.var(axis=axes)
 
 
 def _bn_composed(x, gamma, beta, axes, shape, eps, running=None):

@@ -1,24 +1,40 @@
 """The fused batch_norm primitive: BN on batch statistics as ONE record, closed-form backward.
 
 It must agree with the ten-record composed graph (functional.batch_norm, fused=False) to rounding.
+Written for few passes over x: per-channel sums go through BLAS (ones @ x), the per-channel sums
+of products are one einsum each, and every full-size array is written in place once it exists.
 """
 import numpy as np
 
+from ..blas import small_product
 from .base import Op
 
 
-def _per_channel_dot(a, b, axes):
-    """sum(a * b) over `axes`, keepdims: one einsum pass, no temporary the size of a."""
-    letters = "abcdefgh"[:a.ndim]
-    kept = "".join(c for i, c in enumerate(letters) if i not in axes)
-    dot = np.einsum(f"{letters},{letters}->{kept}", a, b)
-    return dot.reshape([1 if i in axes else n for i, n in enumerate(a.shape)])
+def _channels(a):
+    """a (N, C, ...) as a 3-D view (N, C, L): every BN layout reduces over axes 0 and 2."""
+    return a.reshape(a.shape[0], a.shape[1], -1)
+
+
+def _channel_sum(a):
+    """sum(a) over every axis but 1 -> (C,), as matrix-vector products (BLAS, no temporary)."""
+    n, c = a.shape[:2]
+    with small_product(a.size):
+        rows = np.ones(n, a.dtype) @ a.reshape(n, -1)      # (C * L,): the batch axis summed
+        return rows if a.ndim == 2 else rows.reshape(c, -1) @ np.ones(rows.size // c, a.dtype)
+
+
+def _channel_dot(a, b):
+    """sum(a * b) over every axis but 1 -> (C,): one einsum pass, no temporary the size of a."""
+    if a.ndim == 2:
+        return np.einsum("nc,nc->c", a, b)
+    return np.einsum("ncl,ncl->c", _channels(a), _channels(b))
 
 
 class BatchNorm(Op):
-    """out = gamma * (x - mean(x)) / sqrt(var(x) + eps) + beta, statistics per channel over `axes`.
+    """out = gamma * (x - mean(x)) / sqrt(var(x) + eps) + beta, statistics per channel (axis 1).
 
-    Saves only xhat, ivar and gamma; `dxhat = g * gamma` in the rule.
+    Saves xmu = x - mean (xhat = xmu * ivar is never stored: one pass fewer), the batch (biased)
+    var, eps and gamma, and the batch mean: the running statistics take mean and var from here.
     """
     name = "batch_norm"
     rule = ("dx = ivar/N * (N*dxhat - sum(dxhat) - xhat*sum(dxhat*xhat)) ; "
@@ -26,30 +42,50 @@ class BatchNorm(Op):
 
     @staticmethod
     def forward(x, gamma=None, beta=None, axes=(0,), eps=1e-5):
+        if axes != (0,) + tuple(range(2, x.ndim)):
+            raise ValueError(f"batch_norm: axes={axes} for input {x.shape}; the fused primitive "
+                             "normalizes per channel (axis 1) over every other axis, "
+                             f"axes={(0,) + tuple(range(2, x.ndim))}")
         n = x.size // x.shape[1]
-        xhat = np.subtract(x, x.mean(axis=axes, keepdims=True))   # xmu; becomes xhat in place
-        ivar = 1.0 / np.sqrt(_per_channel_dot(xhat, xhat, axes) / n + eps)   # var without sq
-        xhat *= ivar
-        saved = {"xhat": xhat, "ivar": ivar, "axes": axes}
-        if gamma is None:                             # affine=False: out is xhat (a copy, so the
-            return xhat.copy(), saved                 # saved, read-only xhat is not handed out)
-        saved["gamma"] = gamma = gamma.reshape(ivar.shape)
-        out = np.multiply(xhat, gamma)
-        out += beta.reshape(ivar.shape)
+        mean = _channel_sum(x) / n
+        xmu = np.subtract(x, _per_channel(mean, x.ndim))
+        var = _channel_dot(xmu, xmu) / n
+        saved = {"xmu": xmu, "var": var, "eps": eps, "axes": axes, "mean": mean}
+        ivar = _ivar(saved, x.ndim)
+        if gamma is None:                                      # affine=False: out is xhat
+            return np.multiply(xmu, ivar), saved
+        saved["gamma"] = gamma = _per_channel(gamma, x.ndim)
+        out = np.multiply(xmu, gamma * ivar)                   # gamma * xhat in one pass
+        out += _per_channel(beta, x.ndim)
         return out, saved
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
-        xhat, ivar, axes = saved["xhat"], saved["ivar"], saved["axes"]
-        n = g.size // ivar.size
-        dbeta = g.sum(axis=axes, keepdims=True)      # = sum(dxhat) / gamma
-        dgamma = _per_channel_dot(g, xhat, axes)      # = sum(dxhat*xhat) / gamma
+        xmu, gamma = saved["xmu"], saved.get("gamma")
+        ivar, n = _ivar(saved, g.ndim), g.size // g.shape[1]
+        dbeta = _channel_sum(g)                                # = sum(dxhat) / gamma
+        dgamma = _channel_dot(g, xmu)
+        dgamma *= ivar.reshape(-1)                             # = sum(g*xhat) = sum(dxhat*xhat) / gamma
+        if not needs_input_grad[0]:
+            return None if gamma is None else (None, dgamma, dbeta)
         # dx = gamma*ivar * (g - (dbeta + xhat*dgamma)/N): the rule with dxhat = g*gamma, in place.
-        dx = np.multiply(xhat, dgamma / n)
-        dx += dbeta / n
+        scale = ivar if gamma is None else gamma * ivar
+        k = _per_channel(dgamma / n, g.ndim)
+        k *= ivar                                              # xhat * dgamma = xmu * (ivar * dgamma)
+        dx = np.multiply(xmu, k)
+        dx += _per_channel(dbeta / n, g.ndim)
         np.subtract(g, dx, out=dx)
-        gamma = saved.get("gamma")
-        dx *= ivar if gamma is None else gamma * ivar
+        dx *= scale
         if gamma is None:
             return dx
-        return dx, dgamma.reshape(-1), dbeta.reshape(-1)
+        return dx, dgamma, dbeta
+
+
+def _per_channel(v, ndim):
+    """A (C,) vector shaped (1, C, 1, ...) to broadcast against an ndim-dimensional BN input."""
+    return v.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def _ivar(saved, ndim):
+    """ivar = 1 / sqrt(var + eps) per channel (eps inside the sqrt: var = 0 stays finite)."""
+    return _per_channel(1.0 / np.sqrt(saved["var"] + saved["eps"]), ndim)

@@ -1,6 +1,7 @@
 """Matrix product with NumPy's rules: 1-D, 2-D and batched (broadcast batch axes)."""
 import numpy as np
 
+from ..blas import small_product
 from .base import Op
 
 
@@ -14,6 +15,11 @@ def _check(a, b):
         raise ValueError(f"matmul: {a.shape} @ {b.shape}: inner dims {k_a} != {k_b}{hint}")
 
 
+def _macs(a, b):
+    """Multiply-adds of a @ b (m*k*n per matrix pair), for the BLAS thread policy."""
+    return a.size * b.size // max(a.shape[-1], 1)
+
+
 class MatMul(Op):
     """out = a @ b. The backward promotes 1-D sides to matrices and drops the added axis after."""
     name = "matmul"
@@ -22,7 +28,8 @@ class MatMul(Op):
     @staticmethod
     def forward(a, b):
         _check(a, b)
-        return a @ b, {"a": a, "b": b}
+        with small_product(_macs(a, b)):
+            return a @ b, {"a": a, "b": b}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
@@ -34,8 +41,9 @@ class MatMul(Op):
             g2 = np.expand_dims(g2, -2 if b.ndim > 1 else 0)
         if b.ndim == 1:
             g2 = np.expand_dims(g2, -1)
-        da = g2 @ np.swapaxes(b2, -1, -2)
-        db = np.swapaxes(a2, -1, -2) @ g2
+        with small_product(_macs(a, b)):
+            da = g2 @ np.swapaxes(b2, -1, -2)
+            db = np.swapaxes(a2, -1, -2) @ g2
         if a.ndim == 1:
             da = da[..., 0, :]
         if b.ndim == 1:
