@@ -7,7 +7,8 @@ from tinygrad_bn import functional, nn, optim, viz
 
 SECTIONS = [("tinygrad_bn", tg), ("tinygrad_bn.functional", functional), ("tinygrad_bn.nn", nn),
             ("tinygrad_bn.nn.init", nn.init), ("tinygrad_bn.optim", optim),
-            ("tinygrad_bn.data", tg.data), ("tinygrad_bn.viz", viz)]
+            ("tinygrad_bn.data", tg.data), ("tinygrad_bn.interop", tg.interop),
+            ("tinygrad_bn.viz", viz)]
 DOC = Path(__file__).resolve().parents[1] / "docs" / "api.md"
 
 

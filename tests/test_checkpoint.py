@@ -291,7 +291,8 @@ def test_random_damage_raises_checkpoint_error_or_loads_exactly(good_bytes, tmp_
         raw = good_bytes[:data.draw(st.integers(0, len(good_bytes) - 1))]
     elif kind == "flip":
         i = data.draw(st.integers(0, len(good_bytes) - 1))
-        raw = good_bytes[:i] + bytes([good_bytes[i] ^ data.draw(st.integers(1, 255))]) + good_bytes[i + 1:]
+        flipped = good_bytes[i] ^ data.draw(st.integers(1, 255))
+        raw = good_bytes[:i] + bytes([flipped]) + good_bytes[i + 1:]
     else:
         raw = data.draw(st.binary(max_size=600))
     path = tmp_path_factory.mktemp("damaged") / "model.safetensors"

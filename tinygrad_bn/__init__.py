@@ -11,6 +11,7 @@ from .engine import (Tape, Record, Step, no_grad, enable_grad, detect_anomaly, i
 from . import functional, nn, optim, data
 from .gradcheck import gradcheck
 from .checkpoint import save, load, CheckpointError
+from . import interop           # to_torch / from_torch; imports torch only when called
 from .teach import viz, explain, compare_bn, check_by_hand  # teach/ reads graphs; nothing below imports it
 from .teach import compare as _compare, conventions, reference, sample_graphs
 
@@ -24,5 +25,5 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "Tape", "Record", "Step", "no_grad", "enable_grad", "detect_anomaly",
            "is_grad_enabled", "scope", "set_default_dtype", "get_default_dtype", "where",
            "maximum", "minimum", "concatenate", "stack", "OPS", "functional", "nn", "optim",
-           "data", "gradcheck", "save", "load", "CheckpointError", "compare_bn", "explain", "viz",
-           "check_by_hand"]
+           "data", "gradcheck", "save", "load", "CheckpointError", "interop", "compare_bn",
+           "explain", "viz", "check_by_hand"]

@@ -117,8 +117,8 @@ def _read_header(f, head, size, path):
 
 
 def _tensor_specs(header, data_bytes, path):
-    """(name -> Spec for each tensor, __metadata__) of the header; refuses bad JSON, dtypes, shapes and offsets
-    (holes, overlaps, sizes that disagree with dtype * shape, data past the end of the file)."""
+    """(name -> Spec for each tensor, __metadata__) of the header; refuses bad JSON, dtypes,
+    shapes and offsets (holes, overlaps, sizes other than dtype * shape, data past the end)."""
     def fail(why):
         raise CheckpointError(f"load: {path!r} has a corrupt safetensors header: {why}. {FIX}")
     try:
