@@ -17,7 +17,7 @@ import pytest
 from tinygrad_bn import viz
 from tinygrad_bn.teach.sample_graphs import example_loss
 from tinygrad_bn.engine.graph import graph_of
-from tinygrad_bn.teach.explain import fmt
+from tinygrad_bn.teach.numbers import fmt
 from tinygrad_bn.teach.walk import replay
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"

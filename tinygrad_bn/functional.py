@@ -180,8 +180,9 @@ def cross_entropy(logits, labels, reduction="mean"):
     logits (N, K) are raw scores; labels (N,) are integer classes in [0, K), an array or Tensor.
     """
     labels = _class_labels(logits, labels)
-    logp = log_softmax(logits, axis=1)
-    return _reduce(-logp[np.arange(len(labels)), labels], reduction, "cross_entropy")
+    with scope("cross_entropy"):            # one box in collapsed pictures, like a layer
+        logp = log_softmax(logits, axis=1)
+        return _reduce(-logp[np.arange(len(labels)), labels], reduction, "cross_entropy")
 
 
 def _class_labels(logits, labels):
@@ -213,7 +214,8 @@ def mse_loss(a, b, reduction="mean"):
     if a.shape != b_shape:
         raise ValueError(f"mse_loss: input {a.shape} and target {b_shape} differ; reshape the "
                          f"target to {a.shape} (e.g. y.reshape(-1, 1) for one output column)")
-    return _reduce((a - b).square(), reduction, "mse_loss")
+    with scope("mse_loss"):                 # one box in collapsed pictures, like a layer
+        return _reduce((a - b).square(), reduction, "mse_loss")
 
 
 def _reduce(loss, reduction, op):

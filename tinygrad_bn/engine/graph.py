@@ -74,11 +74,13 @@ class Graph:
         return "\n".join(lines)
 
 
-def graph_of(obj):
-    """Graph of a Tape (anything with `.records`) or of a Tensor (every record it depends on)."""
+def graph_of(obj, cls=Graph):
+    """Graph of a Tape (anything with `.records`) or of a Tensor (every record it depends on).
+
+    cls: Graph or a subclass (the teaching views use one that also names parameters)."""
     if hasattr(obj, "records"):
-        return Graph(obj.records)
-    return Graph(records_of(obj), roots=(obj,))
+        return cls(obj.records)
+    return cls(records_of(obj), roots=(obj,))
 
 
 def attrs_text(attrs, width=28):

@@ -69,14 +69,25 @@ class detect_anomaly(contextlib.ContextDecorator):
 _scope_counter = itertools.count()
 
 
+class ScopeTag(str):
+    """A scope's name `name#k`, plus `owner`: the object that opened it (a Module), or None."""
+
+    owner = None
+
+
 @contextlib.contextmanager
-def scope(name):
+def scope(name, owner=None):
     """Tag the records made inside with `name#k` (k unique), so a graph can draw them as one box.
 
     Composites such as functional.batch_norm run in a scope; viz.to_dot(collapse=...) uses it.
+    Module.__call__ passes itself as `owner`, so pictures name layers and parameters by their
+    path in the model without any naming by the user.
     """
     prev = state.scope
-    state.scope = prev + (f"{name}#{next(_scope_counter)}",)
+    tag = ScopeTag(f"{name}#{next(_scope_counter)}")
+    if owner is not None:
+        tag.owner = owner
+    state.scope = prev + (tag,)
     try:
         yield
     finally:

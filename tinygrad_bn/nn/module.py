@@ -40,11 +40,9 @@ class Module:
     training = True
 
     def __call__(self, *args, **kwargs):
-        """forward(); a layer (a module without children) runs in a scope named after its class,
-        so viz.to_dot(collapse=True) draws any model one box per layer."""
-        if self._child_items():
-            return self.forward(*args, **kwargs)
-        with scope(type(self).__name__.lower()):
+        """forward(), in a scope named after the class that knows this module: viz.to_dot then
+        names parameters by their path (`0.weight`) and draws each layer as one box."""
+        with scope(type(self).__name__.lower(), owner=self):
             return self.forward(*args, **kwargs)
 
     def forward(self, *args, **kwargs):

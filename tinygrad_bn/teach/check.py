@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..engine.graph import graph_of
+from .names import named_graph
 from .walk import gradients
 
 
@@ -48,7 +48,7 @@ def check_by_hand(loss_or_tape, grads, rtol=1e-5, atol=1e-8):
     Works before or after backward: the engine's gradients are replayed when the graph is still
     there, else read from .grad. `close` is np.allclose(rtol, atol), as in makemore's cmp.
     """
-    g = graph_of(loss_or_tape)
+    g = named_graph(loss_or_tape)
     named = {g.label(t): t for t in g.tensors}
     exact_grads = gradients(g)
     rows = []

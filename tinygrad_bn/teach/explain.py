@@ -1,26 +1,9 @@
 """A plain-text walk of a small graph: each forward record with its values, then each backward
-step with its rule, the gradients it sends and every fan-in sum. Also `fmt`, shared by viz."""
-import numpy as np
-
-from ..engine.graph import attrs_text, graph_of
+step with its rule, the gradients it sends and every fan-in sum."""
+from ..engine.graph import attrs_text
+from .names import named_graph
+from .numbers import fmt
 from .walk import replay
-
-
-def fmt(arr, max_elems=6):
-    """Lines showing an array: every value when it has at most max_elems, else mean/min/max."""
-    arr = np.asarray(arr)
-    if arr.size == 1:
-        return [_num(arr.item())]
-    if arr.size <= max_elems:
-        text = np.array2string(arr, precision=4, separator=", ", suppress_small=True,
-                               floatmode="maxprec")
-        return text.splitlines()
-    return [f"mean {_num(arr.mean())}  min {_num(arr.min())}  max {_num(arr.max())}"]
-
-
-def _num(v):
-    """4 significant digits; rounding noise such as a mean of 1e-17 reads as 0."""
-    return "0" if abs(v) < 1e-12 else f"{v:.4g}"
 
 
 def explain(tensor, max_elems=12):
@@ -28,7 +11,7 @@ def explain(tensor, max_elems=12):
 
     Text only, for a terminal or a doctest; `viz` draws the same walk. Needs a small graph.
     """
-    g = graph_of(tensor)
+    g = named_graph(tensor)
     lines, shown = [f"forward: {len(g.records)} records, in execution order"], set()
     for r in g.records:
         args = ", ".join([g.label(t) for t in r.inputs] + attrs_text(r.attrs))
@@ -46,10 +29,15 @@ def explain(tensor, max_elems=12):
         r = step.record
         lines.append(f"  step {k}: {g.rid(r)} {r.op}    rule: {r.rule}")
         lines += _value_lines("g = d" + g.label(r.output), step.grad_output, max_elems)
-        for t, gi, axes in zip(r.inputs, step.grad_inputs, step.reduced_axes):
-            if gi is not None:
-                note = f"  (summed over axes {axes})" if axes else ""
-                lines += _value_lines(f"-> d{g.label(t)}{note}", gi, max_elems)
+        for t, gi, axes, (k, n), fan_in in zip(r.inputs, step.grad_inputs, step.reduced_axes,
+                                               frame.paths, frame.sums):
+            if gi is None:
+                continue
+            note = (f"  (summed over axes {axes})" if axes else "") + (
+                f"  (path {k} of {n})" if n > 1 else "")
+            lines += _value_lines(f"-> d{g.label(t)}{note}", gi, max_elems)
+            if fan_in is not None:
+                lines.append(f"      fan-in: {fan_in.equation()}  ({fan_in.status()})")
     return "\n".join(lines)
 
 

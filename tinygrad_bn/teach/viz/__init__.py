@@ -3,10 +3,10 @@
 
 In Jupyter, `tg.viz.to_dot(loss)` as the last line of a cell displays the graph as SVG.
 """
-from .dot import HIGHLIGHT, KIND_TEXT, STYLES, legend, to_dot
-from .frames import backward_frames
+from .dot import HIGHLIGHT, KIND_TEXT, STYLES, Drawing, legend, to_dot
+from .frames import backward_frames, backward_drawings, forward_drawings
 from .render import FORMATS, GraphvizError, render, run_dot
-from .stepper import stepper_html
+from .stepper import Stepper, stepper_html
 
-__all__ = ["to_dot", "legend", "render", "run_dot", "GraphvizError", "FORMATS", "backward_frames",
-           "stepper_html", "STYLES", "HIGHLIGHT", "KIND_TEXT"]
+__all__ = ["to_dot", "Drawing", "legend", "render", "run_dot", "GraphvizError", "FORMATS", "backward_frames",
+           "backward_drawings", "forward_drawings", "Stepper", "stepper_html", "STYLES", "HIGHLIGHT", "KIND_TEXT"]

@@ -3,9 +3,17 @@ gradients, collapsed scopes and a highlighted record. In Jupyter a Digraph shows
 """
 import graphviz
 
-from ...engine.graph import attrs_text, graph_of
+from ...engine.graph import attrs_text
 from ...nn import Parameter
-from ..explain import fmt
+from ..names import SYMBOLS, named_graph
+from ..numbers import fmt
+from .slide import OP_SYMBOLS, SLIDE_LOOK, slide_label, snake_rows
+
+STYLE_NAMES = (None, "slide")
+LOOK = {"graph": {"fontname": "Helvetica", "fontsize": "12", "nodesep": "0.25", "ranksep": "0.35"},
+        "node": {"fontname": "Courier", "fontsize": "10", "margin": "0.08,0.04"},
+        "edge": {"fontname": "Helvetica", "fontsize": "9", "color": "#555555"}}
+PARTIAL = {"color": "#e67e22", "penwidth": "2", "style": "rounded,filled,dashed"}
 
 PARAM_NAMES = {"gamma", "beta", "weight", "bias"}
 _BOX = {"shape": "box", "style": "rounded,filled"}
@@ -27,25 +35,33 @@ KIND_TEXT = {"input": "input (leaf, requires grad)", "param": "parameter (nn.Par
 
 
 def to_dot(tensor_or_tape, show_values=False, show_grads=False, show_rules=False, collapse=None,
-           rankdir="LR", max_elems=6, expand=False):
+           rankdir="LR", max_elems=6, expand=False, style=None):
     """The graph of a tensor's past (or a tape) as a graphviz.Digraph, with stable node ids.
 
-    collapse=True (every scope) or a scope name such as "batch_norm" draws each scope as one box;
-    with expand=True those scopes become labelled clusters that still show every record.
+    collapse=True draws each layer (and loss) as one box, a scope name such as "batch_norm" only
+    those; expand=True makes them labelled clusters that still show every record.
+    style="slide": textbook symbols (μ, σ², x̂, ...), few digits, big fonts, sized for a 16:9 slide.
     """
-    return _Drawing(graph_of(tensor_or_tape), show_values, show_grads, show_rules, collapse,
-                    rankdir, max_elems, expand).draw()
+    if style not in STYLE_NAMES:
+        raise ValueError(f"to_dot: style={style!r}; use one of {STYLE_NAMES}")
+    return Drawing(named_graph(tensor_or_tape), show_values=show_values, show_grads=show_grads,
+                   show_rules=show_rules, collapse=collapse, rankdir=rankdir, max_elems=max_elems,
+                   expand=expand, style=style).draw()
 
 
-class _Drawing:
-    """One conversion of a Graph to DOT; `grads` and `highlight` serve the backward frames."""
+class Drawing:
+    """One conversion of a NamedGraph to DOT. The frames also pass `grads` known so far,
+    `arrived` (id -> (k, n) paths), `values` shown so far (None: all), a `highlight` and a caption."""
 
-    def __init__(self, g, show_values, show_grads, show_rules, collapse, rankdir, max_elems,
-                 expand, grads=None, highlight=None, caption=None):
-        self.g, self.values, self.rules, self.max_elems = g, show_values, show_rules, max_elems
+    def __init__(self, g, show_values=False, show_grads=False, show_rules=False, collapse=None,
+                 rankdir="LR", max_elems=6, expand=False, style=None, grads=None, arrived=None,
+                 values=None, highlight=None, caption=None):
+        self.g, self.show_values, self.rules, self.max_elems = g, show_values, show_rules, max_elems
         self.grads = grads if grads is not None else (
             {id(t): t.grad for t in g.tensors if t.grad is not None} if show_grads else {})
+        self.arrived, self.known_values = arrived or {}, values
         self.highlight, self.caption, self.rankdir = highlight, caption, rankdir
+        self.slide = style == "slide"
         self.group = {id(r): _scope_of(r, collapse) for r in g.records}
         self.cluster = {s: f"c{k}" for k, s in enumerate(dict.fromkeys(
             s for s in self.group.values() if s))}
@@ -54,8 +70,9 @@ class _Drawing:
         self.hidden = {} if expand or not collapse else self._inside()
 
     def _inside(self):
-        """Tensors a collapsed box hides -> its scope: results used only inside it, and
-        constants (such as eps) that only it reads."""
+        """Tensors a collapsed box hides -> its scope: results used only inside it, and constants
+        only it reads that are one number (eps) or one per row (softmax's max shift); data such
+        as x stays visible."""
         users = {}
         for r in self.g.records:
             for t in r.inputs:
@@ -63,16 +80,17 @@ class _Drawing:
         for t in self.g.outputs:
             users.setdefault(id(t), set()).add(None)
         for t in self.g.tensors:
-            if t.record is None and not t.requires_grad and len(users.get(id(t), ())) == 1:
+            if (t.record is None and not t.requires_grad and len(users.get(id(t), ())) == 1
+                    and (t.size == 1 or (t.name is None and t.ndim > 1 and t.shape[-1] == 1))):
                 self.owner.setdefault(id(t), next(iter(users[id(t)])))
         return {tid: s for tid, s in self.owner.items()
                 if s is not None and users.get(tid, {s}) == {s}}
 
     def draw(self):
-        dot = graphviz.Digraph("tinygrad_bn", graph_attr={"rankdir": self.rankdir, "fontname":
-                               "Helvetica", "fontsize": "12", "nodesep": "0.25", "ranksep": "0.35"},
-                               node_attr={"fontname": "Courier", "fontsize": "10", "margin": "0.08,0.04"},
-                               edge_attr={"fontname": "Helvetica", "fontsize": "9", "color": "#555555"})
+        """The Digraph: data nodes (boxes), op nodes (ellipses) or layer boxes, and the edges."""
+        look = SLIDE_LOOK if self.slide else LOOK
+        dot = graphviz.Digraph("tinygrad_bn", graph_attr={"rankdir": "TB" if self.slide else self.rankdir, **look["graph"]},
+                               node_attr=look["node"], edge_attr=look["edge"])
         if self.caption:
             dot.attr(label=self.caption, labelloc="t", labeljust="l", fontsize="16")
         clusters = {s: graphviz.Digraph(f"cluster_{c}", graph_attr={
@@ -85,6 +103,8 @@ class _Drawing:
         self._draw_ops(dot, clusters)
         for sub in clusters.values():
             dot.subgraph(sub)
+        if self.slide and not self.cluster:
+            dot.body += snake_rows(self.g)
         return dot
 
     def _draw_ops(self, dot, clusters):
@@ -94,7 +114,8 @@ class _Drawing:
             if node not in drawn:
                 drawn.add(node)
                 hot = self.highlight is not None and node == self._node(self.highlight)
-                attrs = {**STYLES["group" if node.startswith("c") else "op"], **(HIGHLIGHT if hot else {})}
+                attrs = {**STYLES["group" if node.startswith("c") else "op"],
+                         **({**HIGHLIGHT, "id": "current"} if hot else {})}
                 label = self._group_label(s) if node.startswith("c") else self._op_label(r)
                 clusters.get(s, dot).body.append(_stmt(node, label=label, **attrs))
             for i, t in enumerate(r.inputs):
@@ -102,9 +123,13 @@ class _Drawing:
                 pos = f"{i}: " if len(r.inputs) > 1 and node.startswith("r") else ""
                 if src != node and (src, node, pos) not in edges:
                     edges.add((src, node, pos))
-                    dot.body.append(_stmt(f"{src} -> {node}", label=pos + _shape(t)))
+                    dot.body.append(_stmt(f"{src} -> {node}", label=self._edge_label(pos, t)))
             if id(r.output) not in self.hidden:
-                dot.body.append(_stmt(f"{node} -> {self.g.tid(r.output)}", label=_shape(r.output)))
+                dot.body.append(_stmt(f"{node} -> {self.g.tid(r.output)}",
+                                      label=self._edge_label("", r.output)))
+
+    def _edge_label(self, pos, t):
+        return "" if self.slide else pos + _shape(t)
 
     def _node(self, r):
         s = self.group[id(r)]
@@ -112,28 +137,45 @@ class _Drawing:
 
     def _group_label(self, s):
         n = sum(1 for v in self.group.values() if v == s)
-        return _esc(f"{s.split('#')[0]} ({n} op{'s' if n > 1 else ''})")
+        return _esc(self.g.scope_label(s)) + f"\\n{n} op{'s' if n > 1 else ''}"
 
     def _op_label(self, r):
+        if self.slide:
+            return _esc(f"{self.g.rid(r)}  {OP_SYMBOLS.get(r.op, r.op)}")
         lines = [f"{self.g.rid(r)}: {r.op}"] + attrs_text(r.attrs)
         if self.rules:
             lines += [clause.strip() for clause in r.rule.split(";")]
         return "\\n".join(_esc(line) for line in lines)
 
     def _data_label(self, t):
-        head = f"{_esc(self.g.label(t))}\\n{_shape(t)} {_dtype(t)}\\n"
-        show = self.values or (t.size == 1 and not t.requires_grad)   # constants such as eps
-        body = fmt(t.data, self.max_elems) if show else []
+        name = self.g.label(t)
+        shown = self.known_values is None or id(t) in self.known_values
+        show = shown and (self.show_values or (t.size == 1 and not t.requires_grad))
         grad = self.grads.get(id(t))
+        if self.slide:
+            return slide_label(SYMBOLS.get(name, name), t.data if show else None, grad,
+                               self._arrival(t))
+        head = f"{_esc(name)}\\n{_shape(t)} {_dtype(t)}\\n"
+        body = fmt(t.data, self.max_elems) if show else []
         if grad is not None:
-            body += [f"d{self.g.label(t)}:"] + fmt(grad, self.max_elems)
+            body += [f"d{name}:{self._arrival(t)}"] + fmt(grad, self.max_elems)
         return head + "".join(_esc(line) + "\\l" for line in body)
+
+    def _arrival(self, t):
+        """' (1 of 2 paths)' while a fan-in sum is partial, ' (2 of 2 paths: complete)' after."""
+        k, n = self.arrived.get(id(t), (0, 1))
+        if n < 2:
+            return ""
+        return f" ({k} of {n} paths{': complete' if k == n else ''})"
 
     def _data_style(self, t):
         style = dict(STYLES[self._kind(t)])
         if self.highlight is not None and any(t is u for u in (self.highlight.output,
                                                               *self.highlight.inputs)):
             style.update(color=HIGHLIGHT["color"], penwidth="2")
+        k, n = self.arrived.get(id(t), (0, 1))
+        if 0 < k < n:
+            style.update(PARTIAL)
         return style
 
     def _kind(self, t):
@@ -143,21 +185,30 @@ class _Drawing:
             return "data"
         if not t.requires_grad:
             return "const"
-        return "param" if isinstance(t, Parameter) or t.name in PARAM_NAMES else "input"
+        return "param" if isinstance(t, Parameter) or id(t) in self.g.param_names or \
+            t.name in PARAM_NAMES else "input"
 
 
 def _scope_of(record, collapse):
-    """The outermost scope of `record` that `collapse` groups (True, a name or names), or None."""
+    """The outermost scope of `record` that `collapse` groups, or None. collapse=True groups
+    layers (modules without children), losses and functional scopes, never containers."""
     if not collapse:
         return None
     names = None if collapse is True else ({collapse} if isinstance(collapse, str) else set(collapse))
-    return next((s for s in record.scope if names is None or s.split("#")[0] in names), None)
+    for tag in record.scope:
+        owner = getattr(tag, "owner", None)
+        if names is None and (owner is None or not owner.named_children()):
+            return tag
+        if names is not None and tag.split("#")[0] in names:
+            return tag
+    return None
 
 
 def _stmt(head, **attrs):
     """One DOT statement, written directly: graphviz's own quoting is too slow for 100,000 nodes.
-    Labels arrive escaped (_esc) with their \\n and \\l line ends."""
-    return "\t" + head + " [" + " ".join(f'{k}="{v}"' for k, v in attrs.items()) + "]\n"
+    Labels arrive escaped (_esc) with their \\n and \\l line ends, or as HTML labels <...>."""
+    return "\t" + head + " [" + " ".join(
+        f"{k}={v}" if v.startswith("<") else f'{k}="{v}"' for k, v in attrs.items()) + "]\n"
 
 
 def _esc(text):

@@ -1,31 +1,54 @@
-"""One picture per backward step: the current record highlighted, the gradients known so far."""
+"""Pictures one step at a time: forward (values appear record by record) and backward (the
+current record highlighted, the gradients and fan-in sums known so far)."""
 from pathlib import Path
 
-from ...engine.graph import graph_of
+from ..names import named_graph
+from ..rules import filled_rule
 from ..walk import replay
-from .dot import _Drawing
+from .dot import Drawing, _esc
 from .render import render
 
+DRAW_OPTIONS = ("show_values", "collapse", "rankdir", "max_elems", "expand", "style")
 
-def _frames(loss, show_values=False, **opts):
-    """(Frame, Digraph) per backward step: current record highlighted, gradients known so far."""
-    g, frames = graph_of(loss), replay(loss)
+
+def forward_drawings(g, **opts):
+    """(record, Digraph) per forward record of NamedGraph g: values so far, this record highlighted."""
+    leaves = {id(t) for t in g.tensors if t.record is None}
+    for k, r in enumerate(g.records, 1):
+        known = leaves | {id(q.output) for q in g.records[:k]}
+        args = ", ".join(g.arg(t) for t in r.inputs)
+        caption = _esc(f"forward step {k}/{len(g.records)}: {g.rid(r)}: {g.label(r.output)} = "
+                       f"{r.op}({args})") + "\\l"
+        yield r, _drawing(g, opts, values=known, highlight=r, caption=caption, show_values=True)
+
+
+def backward_drawings(g, frames, **opts):
+    """(Frame, Digraph) per backward step: this record highlighted, gradients known so far,
+    and the caption: upstream g, the rule with the graph's names, every fan-in sum."""
     for k, frame in enumerate(frames, 1):
         r = frame.step.record
-        caption = (f"backward step {k}/{len(frames)}: {g.rid(r)} {r.op}, upstream "
-                   f"g = d{g.label(r.output)}\\lrule: {r.rule}\\l")
-        drawing = _Drawing(g, show_values, True, False, opts.get("collapse"), opts.get("rankdir", "TB"),
-                           opts.get("max_elems", 6), opts.get("expand", False), grads=frame.known,
-                           highlight=r, caption=caption)
-        yield frame, drawing.draw()
+        lines = [f"backward step {k}/{len(frames)}: {g.rid(r)} {r.op}, upstream g = d{g.label(r.output)}",
+                 f"rule: {filled_rule(g, r)}"]
+        lines += [f"fan-in: {s.equation()} ({s.status()})" for s in frame.sums if s is not None]
+        caption = "".join(_esc(line) + "\\l" for line in lines)
+        yield frame, _drawing(g, opts, grads=frame.known, arrived=frame.arrived, highlight=r,
+                              caption=caption)
 
 
-def backward_frames(loss, out_dir, format="png", **opts):
+def _drawing(g, opts, **frame):
+    settings = {"rankdir": "TB", **{k: v for k, v in opts.items() if k in DRAW_OPTIONS}, **frame}
+    return Drawing(g, show_grads=True, **settings).draw()
+
+
+def backward_frames(loss, out_dir, format="png", forward=False, **opts):
     """One picture per backward step of `loss` in out_dir (step_001.png, ...); returns the paths.
 
-    Runs backward with retain_graph=True and restores every .grad, so the caller's graph and
-    gradients are untouched. opts: show_values, collapse, rankdir, max_elems, expand.
+    forward=True first draws one per forward record (forward_001.png, ...). Runs backward with
+    retain_graph=True and restores every .grad: the caller's graph and gradients are untouched.
+    opts: show_values, collapse, rankdir, max_elems, expand, style.
     """
-    out_dir = Path(out_dir)
-    return [render(dot, out_dir / f"step_{k:03d}.{format}", format)
-            for k, (_, dot) in enumerate(_frames(loss, **opts), 1)]
+    out_dir, g = Path(out_dir), named_graph(loss)
+    paths = [render(dot, out_dir / f"forward_{k:03d}.{format}", format)
+             for k, (_, dot) in enumerate(forward_drawings(g, **opts), 1)] if forward else []
+    return paths + [render(dot, out_dir / f"step_{k:03d}.{format}", format)
+                    for k, (_, dot) in enumerate(backward_drawings(g, replay(loss), **opts), 1)]
