@@ -116,9 +116,8 @@ def browser(tmp_path):
         proc.wait(timeout=10)
 
 
-def test_stepper_steps_to_the_end_in_chromium_without_network(browser, tmp_path):
-    loss = example_loss("bn")
-    path = viz.stepper_html(loss, tmp_path / "bn.html")
+def _open(browser, path):
+    """Load the page; returns its file URL once the first step is shown."""
     url = path.resolve().as_uri()
     browser.call("Network.enable")
     browser.call("Page.enable")
@@ -128,8 +127,25 @@ def test_stepper_steps_to_the_end_in_chromium_without_network(browser, tmp_path)
             "!!document.getElementById('counter').textContent"):
         assert time.time() < deadline, "the stepper page did not load"
         time.sleep(0.1)
-    n = len(replay(loss))
+    return url
+
+
+def _panel(browser):
+    return browser.evaluate("document.getElementById('panel').innerText")
+
+
+def _shot(browser, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = browser.call("Page.captureScreenshot", format="png")["data"]
+    (ARTIFACTS / name).write_bytes(base64.b64decode(shot))
+
+
+def test_stepper_steps_to_the_end_in_chromium_without_network(browser, tmp_path):
+    loss = example_loss("bn")
+    url = _open(browser, viz.stepper_html(loss, tmp_path / "bn.html"))
+    n = len(graph_of(loss).records) + len(replay(loss))          # forward steps, then backward
     assert browser.evaluate("document.getElementById('counter').textContent") == f"step 1 / {n}"
+    assert "r0: mu = mean(x)" in _panel(browser) and "value mu" in _panel(browser)
     browser.call("Input.dispatchKeyEvent", type="keyDown", key="ArrowRight", code="ArrowRight")
     assert browser.evaluate("document.getElementById('counter').textContent") == f"step 2 / {n}"
     presses = 1
@@ -137,17 +153,65 @@ def test_stepper_steps_to_the_end_in_chromium_without_network(browser, tmp_path)
         browser.evaluate("document.getElementById('next').click()")
         presses += 1
     assert presses == n - 1
-    panel = browser.evaluate("document.getElementById('panel').innerText")
+    panel = _panel(browser)
     last_step = replay(loss)[-1].step
     x = graph_of(loss).tensors[0]
     dx = last_step.grad_inputs[last_step.record.inputs.index(x)]
-    assert "result dx" in panel and "\n".join(fmt(dx, 64)) in panel
+    assert "result dx (path 2 of 2)" in panel and "\n".join(fmt(dx, 64)) in panel
     loss.backward()
     assert "dx so far (leaf, summed)\n" + "\n".join(fmt(x.grad, 64)) in panel
     assert browser.evaluate("document.querySelectorAll('#graph svg').length") == 1
-    shot = browser.call("Page.captureScreenshot", format="png")["data"]
-    ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "stepper_last_step.png").write_bytes(base64.b64decode(shot))
+    _shot(browser, "stepper_last_step.png")
     requests = [e["params"]["request"]["url"] for e in browser.events
                 if e.get("method") == "Network.requestWillBeSent"]
     assert requests == [url], requests
+
+
+def test_stepper_shows_the_xmu_fan_in_sum_and_scrolls_to_it(browser, tmp_path):
+    """Backward step 10 (r2 square) adds the second path into dxmu: the panel writes the sum out,
+    the node says complete, and the highlighted op is scrolled into the visible graph area."""
+    loss = example_loss("bn")
+    _open(browser, viz.Stepper(loss, style=None).save(tmp_path / "bn.html"))
+    browser.evaluate("document.getElementById('backward').click()")
+    assert browser.evaluate("document.getElementById('kind').textContent") == "backward"
+    for _ in range(9):
+        browser.evaluate("document.getElementById('next').click()")
+    panel = _panel(browser)
+    assert "r2 square" in panel and "rule with this graph's names\ndxmu = dsq * 2 * xmu" in panel
+    assert "dxmu = -0.2245 (via r7 mul) + 0.0158 (via r2 square) = -0.2087" in panel
+    assert "2 of 2 paths arrived: complete" in panel
+    svg = browser.evaluate("document.querySelector('#graph svg').outerHTML")
+    assert "dxmu: (2 of 2 paths: complete)" in svg
+    box, hot = (browser.evaluate(f"JSON.stringify({q}.getBoundingClientRect())") for q in (
+        "document.getElementById('graph')", "document.getElementById('current')"))
+    box, hot = json.loads(box), json.loads(hot)
+    assert box["top"] <= hot["top"] and hot["bottom"] <= box["bottom"], (box, hot)
+    _shot(browser, "stepper_fanin.png")
+
+
+def test_stepper_of_a_user_function_target(browser, tmp_path, capsys):
+    """`tinygrad-bn stepper file.py:function` on a user's BN MLP: every step, named parameters."""
+    from tinygrad_bn.cli import main
+    user = tmp_path / "my_model.py"
+    user.write_text(USER_MODEL)
+    out = tmp_path / "deep" / "folder" / "mine.html"
+    assert main(["stepper", f"{user}:loss", "--out", str(out)]) == 0
+    _open(browser, out)
+    seen = [_panel(browser)]
+    while not browser.evaluate("document.getElementById('next').disabled"):
+        browser.evaluate("document.getElementById('next').click()")
+        seen.append(_panel(browser))
+    text = "\n".join(seen)
+    assert "d0.weight so far (leaf, summed)" in text and "d1.weight so far" in text
+    assert browser.evaluate("document.getElementById('kind').textContent") == "backward"
+
+
+USER_MODEL = """
+import numpy as np
+from tinygrad_bn import Tensor, nn, functional as F
+
+def loss():
+    rng = np.random.default_rng(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+    return F.cross_entropy(model(Tensor(rng.standard_normal((6, 3)))), rng.integers(0, 2, 6))
+"""

@@ -1,13 +1,69 @@
-"""The `tinygrad-bn` command: one subcommand per thing users come for (run with --help)."""
+"""The `tinygrad-bn` command: one subcommand per thing users come for (run with --help).
+
+Every mistake on the command line is one line on stderr and a non-zero exit, never a traceback.
+"""
 import argparse
+import os
 import sys
 
 import numpy as np
 
 
+class CLIError(Exception):
+    """A bad invocation found before any work: main prints it as one line and exits 2."""
+
+
+def positive_int(text):
+    """argparse type: an integer >= 1 (epochs, batch size, repeats, threads)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return value
+
+
+def positive_float(text):
+    """argparse type: a finite number > 0 (learning rate)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{value} must be a positive number")
+    return value
+
+
+def shape_arg(text):
+    """argparse type: `N,D` or `N,C,H,W`, every size >= 1."""
+    try:
+        shape = tuple(int(n) for n in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not sizes separated by commas, e.g. 64,32 "
+                                         "or 8,3,16,16") from None
+    if len(shape) not in (2, 4) or min(shape) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: give N,D or N,C,H,W with every size >= 1")
+    return shape
+
+
+def writable_folder(path):
+    """Make folder `path` (and its parents) now, so a long run cannot fail at the end saving."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise CLIError(f"--out {path} is a file, not a folder; pick a folder name")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise CLIError(f"--out {path}: cannot create the folder ({exc.strerror})") from None
+    if not os.access(path, os.W_OK):
+        raise CLIError(f"--out {path}: the folder is not writable; pick another")
+    return path
+
+
 def _demo(args):
     """BN step by step, its graph and HTML stepper, composed vs fused, a BN MLP on digits (into out/)."""
     from .demo import main as demo
+    writable_folder(args.out)
     demo(out_dir=args.out, epochs=args.epochs, seed=args.seed)
     return 0
 
@@ -35,6 +91,7 @@ def _train(args):
     from .checkpoint import save
     from .data import load_digits
     from .train import DEFAULTS, MODELS, fit, plot_history
+    writable_folder(args.out)
     hyper = {k: v if getattr(args, k) is None else getattr(args, k)
              for k, v in DEFAULTS[args.model].items()}
     data = load_digits(seed=0, flat=args.model == "mlp")     # one fixed split: seeds compare fairly
@@ -62,9 +119,9 @@ def _add_train(sub):
                        help="scikit-learn's bundled 8x8 digits (no download)")
     train.add_argument("--bn", action=argparse.BooleanOptionalAction, default=True,
                        help="BatchNorm after each hidden Linear/Conv2d (default: on)")
-    train.add_argument("--epochs", type=int, help="default: per model, see train.DEFAULTS")
-    train.add_argument("--lr", type=float, help="learning rate (default: per model)")
-    train.add_argument("--batch-size", type=int, help="default: per model")
+    train.add_argument("--epochs", type=positive_int, help="default: per model, see train.DEFAULTS")
+    train.add_argument("--lr", type=positive_float, help="learning rate (default: per model)")
+    train.add_argument("--batch-size", type=positive_int, help="default: per model")
     train.add_argument("--optimizer", choices=["sgd", "adam"], help="default: per model")
     train.add_argument("--cosine", action=argparse.BooleanOptionalAction,
                        help="cosine learning-rate decay to 0 (default: on)")
@@ -76,57 +133,92 @@ def _add_train(sub):
 
 
 def _graph(args):
-    """Draw the graph of a small example to an SVG, PNG or PDF file (format from --out's suffix)."""
+    """Draw the graph of TARGET to an SVG, PNG or PDF file (format from --out's suffix).
+
+    TARGET: a built-in example (bn, mlp, cnn; --fused for fused BN) or path/to/file.py:function,
+    a function with no arguments that returns a scalar loss Tensor.
+    """
     from .teach import viz
-    from .teach.sample_graphs import example_loss
-    loss = example_loss(args.example, fused=args.fused)
-    if args.grads:
-        loss.backward()
-    collapse = args.example == "mlp" and not args.no_collapse
-    dot = viz.to_dot(loss, show_values=args.values, show_grads=args.grads, show_rules=args.rules,
-                     collapse=collapse, expand=args.expand, rankdir=args.rankdir, max_elems=8)
-    print(f"wrote {viz.render(dot, args.out or f'out/{args.example}.svg')} (DOT source beside it)")
+    from .teach.targets import load_target
+    out = args.out or f"out/{_stem(args.target)}{'_slide' if args.slide else ''}.svg"
+    _check_picture_path(out)
+    loss = load_target(args.target, fused=args.fused)
+    if args.grads or args.slide:
+        loss.backward(retain_graph=True)
+    collapse = not args.no_collapse and args.target not in ("bn",) and not args.slide
+    dot = viz.to_dot(loss, show_values=args.values or args.slide, show_grads=args.grads or args.slide,
+                     show_rules=args.rules, collapse=collapse, expand=args.expand,
+                     rankdir=args.rankdir, max_elems=8, style="slide" if args.slide else None)
+    print(f"wrote {viz.render(dot, out)} (DOT source beside it)")
     return 0
 
 
 def _stepper(args):
-    """Write ONE self-contained HTML page that steps through backward of the BN example."""
+    """Write ONE self-contained HTML page that steps through TARGET: forward, then backward.
+
+    TARGET as for `graph`: bn, mlp, cnn, or path/to/file.py:function.
+    """
     from .teach import viz
-    from .teach.sample_graphs import example_loss
-    loss = example_loss(args.example, fused=args.fused)
-    path = viz.stepper_html(loss, args.out, title=f"backward through {args.example}, step by step",
-                            show_values=True, max_elems=8)
-    print(f"wrote {path}: open it in a browser, then Next/Previous or the arrow keys")
+    from .teach.targets import load_target
+    out = args.out or f"out/{_stem(args.target)}_stepper.html"
+    _check_file_path(out, (".html", ".htm"))
+    loss = load_target(args.target, fused=args.fused)
+    stepper = viz.Stepper(loss, title=f"{args.target}: forward, then backward, step by step",
+                          forward=not args.backward_only, style="slide" if args.slide else None)
+    print(f"wrote {stepper.save(out)}: open it in a browser, then Next/Previous or the arrow keys")
     return 0
 
 
 def _explain(args):
-    """Print the forward records with their values and each backward step with its rule."""
+    """Print TARGET's forward records with their values, then each backward step with its rule
+    and every fan-in sum. TARGET as for `graph`; without one, the BN example."""
     from .teach.explain import explain
-    from .teach.sample_graphs import example_loss
-    print(explain(example_loss(args.example, fused=args.fused)))
+    from .teach.targets import load_target
+    print(explain(load_target(args.target, fused=args.fused)))
     return 0
 
 
+def _stem(target):
+    """A file name for TARGET's default output: `bn`, or the function's name."""
+    return target.rsplit(":", 1)[-1] if ":" in target else target
+
+
+def _check_picture_path(out):
+    from .teach.viz import FORMATS
+    _check_file_path(out, tuple(f".{f}" for f in FORMATS))
+
+
+def _check_file_path(out, suffixes):
+    """Refuse --out before any work: a folder, or a suffix the command cannot write."""
+    if os.path.isdir(out):
+        raise CLIError(f"--out {out} is a folder; give a file in it, e.g. {os.path.join(out, 'graph' + suffixes[0])}")
+    if os.path.splitext(out)[1].lower() not in suffixes:
+        raise CLIError(f"--out {out}: the file must end in {' or '.join(suffixes)}")
+
+
 def _add_viz(sub):
-    """`tinygrad-bn graph|stepper|explain`: pictures and step-by-step backward (issue 5)."""
+    """`tinygrad-bn graph|stepper|explain TARGET`: pictures and step-by-step backward."""
     graph = sub.add_parser("graph", help="draw a computational graph", description=_graph.__doc__)
-    graph.add_argument("example", choices=["bn", "mlp"])
-    graph.add_argument("--out", help="target file: .svg, .png or .pdf (default: out/<example>.svg)")
+    graph.add_argument("--out", help="target file: .svg, .png or .pdf (default: out/<target>.svg; "
+                                     "missing folders are made)")
     graph.add_argument("--values", action="store_true", help="print values in the data nodes")
     graph.add_argument("--grads", action="store_true", help="run backward and print gradients")
     graph.add_argument("--rules", action="store_true", help="print each op's derivative rule")
-    graph.add_argument("--no-collapse", action="store_true", help="mlp: draw every primitive")
-    graph.add_argument("--expand", action="store_true", help="mlp: layers as boxed clusters")
+    graph.add_argument("--no-collapse", action="store_true", help="models: draw every primitive")
+    graph.add_argument("--expand", action="store_true", help="models: layers as boxed clusters")
     graph.add_argument("--rankdir", choices=["LR", "TB"], default="LR", help="layout direction")
-    stepper = sub.add_parser("stepper", help="HTML page stepping through backward",
+    graph.add_argument("--slide", action="store_true", help="a 16:9 slide: textbook symbols, "
+                                                             "values and gradients, big type")
+    stepper = sub.add_parser("stepper", help="HTML page stepping through forward and backward",
                              description=_stepper.__doc__)
-    stepper.add_argument("example", choices=["bn"])
-    stepper.add_argument("--out", default="out/stepper.html", help="the HTML file to write")
+    stepper.add_argument("--out", help="the HTML file (default: out/<target>_stepper.html)")
+    stepper.add_argument("--backward-only", action="store_true", help="skip the forward steps")
+    stepper.add_argument("--slide", action="store_true", help="pictures in the slide style")
     explain = sub.add_parser("explain", help="forward and backward as text",
                              description=_explain.__doc__)
-    explain.add_argument("example", choices=["bn"])
     for p in (graph, stepper, explain):
+        p.add_argument("target", nargs="?" if p is explain else None, default="bn",
+                       metavar="TARGET", help="bn, mlp, cnn, or path/to/file.py:function")
         p.add_argument("--fused", action="store_true", help="batch norm as one fused primitive")
     graph.set_defaults(run=_graph)
     stepper.set_defaults(run=_stepper)
@@ -136,8 +228,7 @@ def _add_viz(sub):
 def _compare_bn(args):
     """Composed BN (ten records) vs the fused primitive (one): differences, memory, time."""
     from .teach.compare import compare_bn
-    shape = tuple(int(n) for n in args.shape.split(","))
-    print(compare_bn(shape, dtype=np.dtype(args.dtype), seed=args.seed, repeats=args.repeats))
+    print(compare_bn(args.shape, dtype=np.dtype(args.dtype), seed=args.seed, repeats=args.repeats))
     return 0
 
 
@@ -145,10 +236,10 @@ def _add_compare_bn(sub):
     """`tinygrad-bn compare-bn [--shape 64,32] [--dtype float64] [--seed 0]` (issue 4)."""
     p = sub.add_parser("compare-bn", help="composed vs fused batch norm, one table",
                        description=_compare_bn.__doc__)
-    p.add_argument("--shape", default="64,32", help="N,D or N,C,H,W (default 64,32)")
+    p.add_argument("--shape", type=shape_arg, default=(64, 32), help="N,D or N,C,H,W (default 64,32)")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float64")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--repeats", type=int, default=20, help="timing: median of this many runs")
+    p.add_argument("--repeats", type=positive_int, default=20, help="timing: median of this many runs")
     p.set_defaults(run=_compare_bn)
 
 
@@ -174,7 +265,7 @@ def _add_bench(sub):
     bench = sub.add_parser("bench", help="benchmarks against PyTorch and NumPy",
                            description=_bench.__doc__)
     bench.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
-    bench.add_argument("--threads", type=int,
+    bench.add_argument("--threads", type=positive_int,
                        help="threads for BLAS, OpenMP and torch alike (default: all cores)")
     bench.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     bench.set_defaults(run=_bench)
@@ -182,11 +273,11 @@ def _add_bench(sub):
 
 def build_parser():
     """The argparse tree: `tinygrad-bn <command> --help` documents each command."""
-    parser = argparse.ArgumentParser(prog="tinygrad-bn", description=__doc__)
+    parser = _Parser(prog="tinygrad-bn", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     demo = sub.add_parser("demo", help="the main demo", description=_demo.__doc__)
     demo.add_argument("--out", default="out", help="folder for the files the demo writes")
-    demo.add_argument("--epochs", type=int, default=15, help="epochs of the MLP training")
+    demo.add_argument("--epochs", type=positive_int, default=15, help="epochs of the MLP training")
     demo.add_argument("--seed", type=int, default=0)
     demo.set_defaults(run=_demo)
     rules = sub.add_parser("rules", help="print the derivatives table", description=_rules.__doc__)
@@ -198,10 +289,34 @@ def build_parser():
     return parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (no usage block): `tinygrad-bn graph: error: ...`."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def main(argv=None):
-    """Entry point of the console script."""
+    """Entry point of the console script: any failure is one line on stderr, exit 1 or 2."""
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except CLIError as exc:
+        return _fail(args, exc, 2)
+    except KeyboardInterrupt:
+        print("tinygrad-bn: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:        # the user's own code or a broken install: still one line
+        return _fail(args, exc, 1)
+
+
+def _fail(args, exc, code):
+    from .teach.targets import TargetError
+    from .teach.viz import GraphvizError
+    known = (CLIError, TargetError, GraphvizError, ValueError, OSError)
+    text = str(exc) if isinstance(exc, known) else f"{type(exc).__name__}: {exc}"
+    print(f"tinygrad-bn {args.command}: error: {' '.join(text.split())}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

@@ -1,0 +1,65 @@
+"""What the graph, stepper and explain commands draw: a built-in example (bn, mlp, cnn) or the
+user's own `path/to/file.py:function`, a function with no arguments returning a scalar loss."""
+import importlib.util
+import inspect
+from pathlib import Path
+
+from ..engine import Tensor
+from .sample_graphs import EXAMPLES, example_loss
+
+
+class TargetError(ValueError):
+    """A TARGET that names no example, no file or no function, or whose function fails."""
+
+
+def load_target(target, fused=False):
+    """TARGET -> its scalar loss Tensor, built fresh (so a graph can be drawn and walked)."""
+    if target in EXAMPLES:
+        return example_loss(target, fused=fused)
+    if ":" not in target:
+        raise TargetError(f"unknown target {target!r}: use a built-in example ({', '.join(EXAMPLES)}) "
+                          "or path/to/file.py:function")
+    path, name = target.rsplit(":", 1)
+    return _call(target, _function(Path(path), name))
+
+
+def _function(path, name):
+    """The function `name` defined in the Python file `path`, imported as a fresh module."""
+    if path.suffix != ".py" or not path.is_file():
+        raise TargetError(f"{path}: no such Python file; TARGET is path/to/file.py:function")
+    spec = importlib.util.spec_from_file_location(f"_tinygrad_bn_target_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise TargetError(f"importing {path} raised {type(exc).__name__}: {exc}") from None
+    fn = getattr(module, name, None)
+    if not callable(fn):
+        found = sorted(k for k, v in vars(module).items()
+                       if inspect.isfunction(v) and v.__module__ == module.__name__)
+        raise TargetError(f"{path} has no function {name!r}; its functions: "
+                          f"{', '.join(found) or 'none'}")
+    required = [p.name for p in inspect.signature(fn).parameters.values()
+                if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if required:
+        raise TargetError(f"{path}:{name} needs arguments ({', '.join(required)}); give it none "
+                          "(build the data inside) or defaults")
+    return fn
+
+
+def _call(target, fn):
+    """fn(), checked to be a scalar Tensor that requires grad (a loss backward can start from)."""
+    try:
+        loss = fn()
+    except Exception as exc:
+        raise TargetError(f"{target}: calling it raised {type(exc).__name__}: {exc}") from None
+    if not isinstance(loss, Tensor):
+        raise TargetError(f"{target} returned {type(loss).__name__}, not a Tensor; return the loss "
+                          "Tensor itself")
+    if loss.size != 1:
+        raise TargetError(f"{target} returned a Tensor of shape {loss.shape}, not a scalar loss; "
+                          "reduce it first, e.g. return out.mean()")
+    if not loss.requires_grad:
+        raise TargetError(f"{target} returned a loss that does not require grad; create the inputs "
+                          "or parameters with requires_grad=True (nn layers do)")
+    return loss
