@@ -12,6 +12,7 @@ OP_SYMBOLS = {"mean": "mean", "sub": "−", "square": "( )²", "add": "+", "sqrt
 SLIDE_LOOK = {
     "graph": {"fontname": "DejaVu Sans", "fontsize": "20", "nodesep": "0.25", "ranksep": "0.5",
               "size": "16,9!", "ratio": "fill", "margin": "0", "dpi": "120",
+              "viewport": "1152,648",   # 16 x 9 inches at 72 points: 1920 x 1080 pixels
               "mclimit": "0.01"},       # barely reorder: rows keep reading order
     "node": {"fontname": "DejaVu Sans", "fontsize": "22", "margin": "0.06,0.03"},
     "edge": {"color": "#555555", "arrowsize": "0.7", "penwidth": "1.3"},
