@@ -254,11 +254,11 @@ def mixed_floats():
     Tensor(np.ones(3, dtype=np.float32), requires_grad=True) * Tensor(np.ones(3))
 
 
-@mistake("A tensor exponent in x ** e",
-         "Write `(x.log() * e).exp()` for a tensor exponent (x > 0).",
-         TypeError, "pow", "(x.log() * e).exp()")
-def tensor_exponent():
-    x32() ** Tensor(2.0)
+@mistake("An integer tensor to a negative integer power",
+         "Use a float exponent (`x ** -1.0`) or a float base: the result is not an integer.",
+         ValueError, "pow", "(3,)", "()", "x ** -1.0")
+def int_negative_power():
+    Tensor([1, 2, 3]) ** -1
 
 
 @mistake("Writing in place into an array saved for backward",

@@ -125,6 +125,13 @@ for exponent, domain in ((3, N), (2.0, N), (0.5, P), (-1.5, P), (1, N), (0, N)):
     row("pow", f"exp{exponent}", lambda x, e=exponent: x ** e, domain(2, 3))
 row("pow", "0d", lambda x: x ** 3, N())
 row("pow", "0**0", lambda x: x ** 0, A([0.0, 1.0]), smooth=False)
+row("pow", "tensor**tensor", lambda a, b: a ** b, P(3, 4), N(3, 4))
+row("pow", "broadcast", lambda a, b: a ** b, P(3, 1), N(2, 1, 4))
+row("pow", "number**tensor", lambda x: 2.0 ** x, N(2, 3))
+row("pow", "0**tensor", lambda x: 0.0 ** x, A([0.0, 1.0, 2.0, 0.5]), smooth=False)
+row("pow", "negative**tensor", lambda x: (-2.0) ** x, A([2.0, 3.0, 0.0]), smooth=False)
+row("pow", "zero-bases", lambda a, b: a ** b, A([0.0, 0.0, 0.0, 2.0, -2.0, -2.0]),
+    A([0.0, 1.0, 2.0, 0.0, 2.0, 3.0]), smooth=False)
 row("clip", "both", M("clip", -0.5, 0.5), N(3, 4), np_fn=lambda x: np.clip(x, -0.5, 0.5),
     torch_fn=M("clamp", -0.5, 0.5))
 row("clip", "min", M("clip", min=0.1), N(2, 1, 3, 2), np_fn=lambda x: np.clip(x, 0.1, None),
@@ -289,28 +296,34 @@ def as_int(a):
     return np.rint(a * 3).astype(np.int64)
 
 
+def refuses(fn, *args):
+    """The error fn(*args) raises, or None."""
+    try:
+        fn(*args)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        return exc
+    return None
+
+
 @pytest.mark.parametrize("r", ROWS, ids=str)
 def test_int_inputs_match_torch_or_numpy(r, torch):
-    """Int inputs: same dtype and values as torch (default float64); where torch refuses ints,
-    we either refuse too or give NumPy's result (mean and var of ints are floats, as np.mean)."""
+    """Int inputs: same dtype and values as torch (default float64) or, where torch refuses
+    ints, as NumPy (mean and var of ints are floats, as np.mean). Refusing is allowed only where
+    torch or NumPy refuses too (an int tensor to a negative int power)."""
     xs = [as_int(a) for a in r.inputs]
     previous = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
     try:
-        expected = r.torch_fn(*[torch.tensor(a) for a in xs]).numpy()
-    except (RuntimeError, TypeError) as exc:
-        expected, torch_error = None, exc
+        theirs = [None]
+        torch_error = refuses(lambda: theirs.__setitem__(0, r.torch_fn(*map(torch.tensor, xs))))
     finally:
         torch.set_default_dtype(previous)
-    if expected is None:
-        try:
-            out = r.fn(*[Tensor(a) for a in xs])
-        except (TypeError, ValueError):
-            return                                  # refused, as torch refuses
-        expected = np.asarray(r.np_fn(*xs))
-        assert out.dtype == expected.dtype, f"{r}: torch refuses ints ({torch_error})"
-    else:
+    try:
         out = r.fn(*[Tensor(a) for a in xs])
+    except (TypeError, ValueError) as exc:
+        assert torch_error or refuses(r.np_fn, *xs), f"{r}: refused ints ({exc}), torch and NumPy don't"
+        return
+    expected = np.asarray(r.np_fn(*xs)) if torch_error else theirs[0].numpy()
     assert out.dtype == expected.dtype, f"{r}: int inputs gave {out.dtype}, expected {expected.dtype}"
     np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
 
@@ -333,6 +346,43 @@ def test_float32_inputs_keep_float32_and_match_torch(r, torch):
         assert x.grad.dtype == np.float32, f"{r}: gradient of input {i} is {x.grad.dtype}"
         np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=2e-5, atol=1e-6,
                                    err_msg=f"{r}: gradient of input {i}")
+
+
+@pytest.mark.parametrize("r", [r for r in ROWS if len(r.inputs) > 1], ids=str)
+def test_backward_skips_inputs_that_need_no_gradient(r):
+    """With one input needing a gradient, the op returns None for every other input (it did not
+    compute them) and the same gradient as when all are needed."""
+    out = r.fn(*leaves(r))
+    impl, saved, inputs = out.record._impl, out.record.saved, out.record.inputs
+    g = upstream(out.shape)
+    n = len(inputs)
+    full = impl.backward(g, saved, tuple(t.requires_grad for t in inputs))
+    for i in (i for i, t in enumerate(inputs) if t.requires_grad):    # not where's cond
+        mask = tuple(j == i for j in range(n))
+        grads = impl.backward(g, saved, mask)
+        assert [gi is None for gi in grads] == [not m for m in mask], f"{r}: mask {mask}"
+        np.testing.assert_array_equal(grads[i], full[i])
+
+
+def test_a_frozen_input_gets_no_gradient_work_end_to_end():
+    """x @ w with only w trainable: matmul's backward is asked for dw alone and skips dx."""
+    seen = []
+    matmul = OPS["matmul"]
+    original = matmul.backward
+
+    def spy(g, saved, needs_input_grad):
+        grads = original(g, saved, needs_input_grad)
+        seen.append((needs_input_grad, tuple(gi is None for gi in grads)))
+        return grads
+
+    x, w = Tensor(N(4, 3)), Tensor(N(3, 2), requires_grad=True)
+    matmul.backward = staticmethod(spy)
+    try:
+        (x @ w).sum().backward()
+    finally:
+        matmul.backward = staticmethod(original)
+    assert seen == [((False, True), (True, False))]
+    assert x.grad is None and w.grad.shape == (3, 2)
 
 
 def test_every_registered_op_has_a_row_or_a_test_file():
@@ -392,3 +442,18 @@ def test_a_primitive_must_define_forward_and_backward():
 def test_bad_arguments_raise_naming_the_op(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_pow_with_a_tensor_exponent_matches_the_issue_examples(torch):
+    """0 ** [0, 1] = [1, 0] and (-2) ** [2, 3] = [4, -8], with torch's gradients (0 where the
+    base is 0 and the exponent >= 0; nan for a negative base, whose log is undefined)."""
+    for base, exps, values in ((0.0, [0.0, 1.0], [1.0, 0.0]), (-2.0, [2.0, 3.0], [4.0, -8.0])):
+        e, te = Tensor(exps, requires_grad=True), torch.tensor(exps, requires_grad=True)
+        out, t_out = base ** e, base ** te
+        assert list(out.data) == values and out.op == "pow"
+        out.sum().backward()
+        t_out.sum().backward()
+        np.testing.assert_array_equal(e.grad, te.grad.numpy())
+    a, b = Tensor([0.0, 2.0], requires_grad=True), Tensor([0.0, 3.0], requires_grad=True)
+    (a ** b).sum().backward()
+    assert list(a.grad) == [0.0, 12.0] and b.grad[0] == 0.0 and b.grad[1] == pytest.approx(8 * np.log(2))

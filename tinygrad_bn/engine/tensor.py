@@ -111,15 +111,8 @@ class Tensor:
     def __gt__(self, other): return Tensor(self.data > _array(other))
     def __ge__(self, other): return Tensor(self.data >= _array(other))
 
-    def __pow__(self, exponent):
-        if isinstance(exponent, Tensor):
-            raise TypeError("pow: the exponent must be a number, not a Tensor; for a tensor "
-                            "exponent e write (x.log() * e).exp()")
-        x, = _operands("pow", self, dtype=result_type(self, exponent, op="pow"))
-        return apply(OPS["pow"], x, exponent=float(exponent))
-
-    def __rpow__(self, base):
-        return (self * float(np.log(base))).exp()    # base ** x = exp(x * log(base))
+    def __pow__(self, exponent): return apply(OPS["pow"], *_operands("pow", self, exponent))
+    def __rpow__(self, base): return apply(OPS["pow"], *_operands("pow", base, self))
 
     # --- elementwise ----------------------------------------------------------------------------
     def add(self, other):
@@ -143,7 +136,7 @@ class Tensor:
         return -self
 
     def pow(self, exponent):
-        """self ** exponent, exponent a number."""
+        """self ** exponent, exponent a number or a tensor (both get gradients)."""
         return self ** exponent
 
     def matmul(self, other):

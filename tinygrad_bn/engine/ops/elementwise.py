@@ -16,7 +16,8 @@ class Add(Op):
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
-        return g, g
+        da, db = needs_input_grad
+        return (g if da else None), (g if db else None)
 
 
 class Sub(Op):
@@ -30,7 +31,8 @@ class Sub(Op):
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
-        return g, -g
+        da, db = needs_input_grad
+        return (g if da else None), (-g if db else None)
 
 
 class Mul(Op):
@@ -44,7 +46,8 @@ class Mul(Op):
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
-        return g * saved["b"], g * saved["a"]
+        da, db = needs_input_grad
+        return (g * saved["b"] if da else None), (g * saved["a"] if db else None)
 
 
 class Div(Op):
@@ -58,8 +61,9 @@ class Div(Op):
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
+        da, db = needs_input_grad
         b = saved["b"]
-        return g / b, -g * saved["a"] / (b * b)
+        return (g / b if da else None), (-g * saved["a"] / (b * b) if db else None)
 
 
 class Cast(Op):
@@ -91,20 +95,28 @@ class Neg(Op):
 
 
 class Pow(Op):
-    """out = x ** exponent, exponent a number (attr)."""
+    """out = a ** b, broadcasting: x ** 2, 2 ** x and x ** y all run it. Where a formula gives
+    0 * inf, PyTorch's limits: da = 0 where b == 0, db = 0 where a == 0 and b >= 0."""
     name = "pow"
-    rule = "dx = g * exponent * x**(exponent - 1)"
+    rule = "da = g * b * a**(b - 1), 0 where b == 0 ; db = g * out * log(a), 0 where a == 0 <= b"
 
     @staticmethod
-    def forward(x, exponent):
-        return x ** np.asarray(exponent, dtype=x.dtype), {"x": x, "exponent": exponent}
+    def forward(a, b):
+        if b.dtype.kind in "iu" and a.dtype.kind in "iub" and np.any(b < 0):
+            raise ValueError(f"pow: integer {a.shape} ** negative integer {b.shape} is not an "
+                             "integer; use a float exponent (x ** -1.0) or a float base")
+        out = np.power(a, b)
+        return out, {"a": a, "b": b, "out": out}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
-        x, p = saved["x"], saved["exponent"]
-        if p == 0:
-            return np.zeros_like(g)        # x**0 is constant, even at x = 0 where x**-1 is inf
-        return g * p * x ** np.asarray(p - 1, dtype=x.dtype)
+        a, b = saved["a"], saved["b"]
+        need_a, need_b = needs_input_grad
+        with np.errstate(divide="ignore", invalid="ignore"):     # the masked 0 * inf, log(a < 0)
+            da = np.where(b == 0, 0, g * b * np.power(a, b - 1)) if need_a else None
+            db = (np.where((a == 0) & (b >= 0), 0, g * saved["out"] * np.log(a))
+                  if need_b else None)
+        return da, db
 
 
 class Square(Op):
@@ -285,7 +297,8 @@ class Where(Op):
     @staticmethod
     def backward(g, saved, needs_input_grad):
         cond = saved["cond"]
-        return None, np.where(cond, g, 0), np.where(cond, 0, g)
+        _, da, db = needs_input_grad
+        return None, (np.where(cond, g, 0) if da else None), (np.where(cond, 0, g) if db else None)
 
 
 class Clip(Op):

@@ -41,11 +41,12 @@ class MatMul(Op):
             g2 = np.expand_dims(g2, -2 if b.ndim > 1 else 0)
         if b.ndim == 1:
             g2 = np.expand_dims(g2, -1)
+        need_a, need_b = needs_input_grad
         with small_product(_macs(a, b)):
-            da = g2 @ np.swapaxes(b2, -1, -2)
-            db = np.swapaxes(a2, -1, -2) @ g2
-        if a.ndim == 1:
+            da = g2 @ np.swapaxes(b2, -1, -2) if need_a else None
+            db = np.swapaxes(a2, -1, -2) @ g2 if need_b else None
+        if a.ndim == 1 and need_a:
             da = da[..., 0, :]
-        if b.ndim == 1:
+        if b.ndim == 1 and need_b:
             db = db[..., 0]
         return da, db                 # batch axes broadcast: the engine sums them back

@@ -121,7 +121,8 @@ class Concatenate(Op):
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
-        return tuple(np.split(g, saved["splits"], axis=saved["axis"]))
+        parts = np.split(g, saved["splits"], axis=saved["axis"])
+        return tuple(p if need else None for p, need in zip(parts, needs_input_grad))
 
 
 class Stack(Op):
@@ -137,7 +138,8 @@ class Stack(Op):
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
-        return tuple(np.take(g, i, axis=saved["axis"]) for i in range(saved["n"]))
+        return tuple(np.take(g, i, axis=saved["axis"]) if need else None
+                     for i, need in enumerate(needs_input_grad))
 
 
 PAD_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "edge": "edge",
