@@ -333,8 +333,6 @@ def test_fold_into_a_matmul_layer(bias):
 
 
 def test_fold_into_nn_linear_and_conv2d():
-    if not (hasattr(nn, "Linear") and hasattr(nn, "Conv2d")):
-        pytest.skip("nn.Linear / nn.Conv2d not written yet (other engineer's part)")
     rng = np.random.default_rng(14)
     for layer, bn, shape in ((nn.Linear(4, 3), nn.BatchNorm1d(3), (6, 4)),
                              (nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), (2, 2, 5, 5))):

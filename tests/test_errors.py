@@ -4,8 +4,6 @@ Each entry is a trigger (a function that makes the mistake) plus the words its m
 the op, the shapes and the fix. `python tests/test_errors.py` writes docs/errors.md from the
 entries, and test_doc_quotes_the_real_messages keeps every quoted message equal to the real one.
 """
-import importlib
-import importlib.util
 import re
 import sys
 import warnings
@@ -33,26 +31,17 @@ class Mistake:
     kind: type        # exception or warning class raised
     needs: tuple      # words the message must contain: op, shapes, fix
     trigger: object
-    module: str = "tinygrad_bn"     # "module" or "module:attribute" it needs (skip until landed)
 
 
 CATALOGUE = []
 
 
-def mistake(title, fix, kind, *needs, module="tinygrad_bn"):
+def mistake(title, fix, kind, *needs):
     """Register the decorated trigger as a catalogue entry."""
     def register(trigger):
-        CATALOGUE.append(Mistake(trigger.__name__, title, fix, kind, needs, trigger, module))
+        CATALOGUE.append(Mistake(trigger.__name__, title, fix, kind, needs, trigger))
         return trigger
     return register
-
-
-def available(m):
-    """True once the module (or `module:attribute`) the mistake needs has landed."""
-    name, _, attr = m.module.partition(":")
-    if importlib.util.find_spec(name) is None:
-        return False
-    return not attr or hasattr(importlib.import_module(name), attr)
 
 
 def message_of(m):
@@ -357,8 +346,7 @@ def op_name_taken():
 
 @mistake("Loading a state_dict with missing, extra or mis-shaped keys",
          "Load a state_dict saved from the same architecture; the model is left unchanged.",
-         RuntimeError, "load_state_dict", "weight", "(4,)", "(3,)", "same architecture",
-         module="tinygrad_bn.nn:BatchNorm1d")
+         RuntimeError, "load_state_dict", "weight", "(4,)", "(3,)", "same architecture")
 def load_state_dict_keys():
     from tinygrad_bn import nn
     layer = nn.BatchNorm1d(3)
@@ -377,8 +365,7 @@ def bn_args(shape, c=3):
 
 @mistake("Training BN with one value per channel (a batch of one)",
          "Use a batch with more than one value per channel, or eval mode for running statistics.",
-         ValueError, "batch_norm", "(1, 3)", "1 value per channel", "eval mode",
-         module="tinygrad_bn.functional:batch_norm")
+         ValueError, "batch_norm", "(1, 3)", "1 value per channel", "eval mode")
 def bn_one_value_per_channel():
     from tinygrad_bn import functional as F
     F.batch_norm(*bn_args((1, 3)))
@@ -386,8 +373,7 @@ def bn_one_value_per_channel():
 
 @mistake("gamma (or beta, running stats) with the wrong number of channels",
          "Give gamma, beta and the running statistics shape (C,), C = x.shape[1].",
-         ValueError, "batch_norm", "gamma", "(4,)", "(8, 3)", "pass gamma of shape (3,)",
-         module="tinygrad_bn.functional:batch_norm")
+         ValueError, "batch_norm", "gamma", "(4,)", "(8, 3)", "pass gamma of shape (3,)")
 def bn_gamma_shape():
     from tinygrad_bn import functional as F
     x, _, beta = bn_args((8, 3))
@@ -396,8 +382,7 @@ def bn_gamma_shape():
 
 @mistake("Evaluating F.batch_norm without running statistics",
          "Pass running_mean and running_var, or use training=True.",
-         ValueError, "batch_norm", "training=False", "running_mean", "pass both",
-         module="tinygrad_bn.functional:batch_norm")
+         ValueError, "batch_norm", "training=False", "running_mean", "pass both")
 def bn_eval_without_running_stats():
     from tinygrad_bn import functional as F
     F.batch_norm(*bn_args((8, 3)), training=False)
@@ -405,7 +390,7 @@ def bn_eval_without_running_stats():
 
 @mistake("A BatchNorm1d layer with the wrong number of features",
          "Make num_features equal x.shape[1], or fix the layer before it.",
-         ValueError, "BatchNorm1d(4)", "(8, 3)", "BatchNorm1d(3)", module="tinygrad_bn.nn:BatchNorm1d")
+         ValueError, "BatchNorm1d(4)", "(8, 3)", "BatchNorm1d(3)")
 def bn_wrong_features():
     from tinygrad_bn import nn
     nn.BatchNorm1d(4)(bn_args((8, 3))[0])
@@ -413,8 +398,7 @@ def bn_wrong_features():
 
 @mistake("A 3-D input to BatchNorm2d",
          "Use BatchNorm1d for (N, C) and (N, C, L) inputs; BatchNorm2d takes images (N, C, H, W).",
-         ValueError, "BatchNorm2d", "(8, 3, 5)", "(N, C, H, W)", "use BatchNorm1d",
-         module="tinygrad_bn.nn:BatchNorm2d")
+         ValueError, "BatchNorm2d", "(8, 3, 5)", "(N, C, H, W)", "use BatchNorm1d")
 def bn2d_3d_input():
     from tinygrad_bn import nn
     nn.BatchNorm2d(3)(bn_args((8, 3, 5))[0])
@@ -423,7 +407,7 @@ def bn2d_3d_input():
 @mistake("Only one of running_mean and running_var passed to batch_norm",
          "Pass both running arrays (they are updated together), or neither.",
          ValueError, "batch_norm", "only running_mean", "both be given or both be None",
-         "np.zeros(3)", module="tinygrad_bn.functional:batch_norm")
+         "np.zeros(3)")
 def bn_half_running_stats():
     from tinygrad_bn import functional as F
     F.batch_norm(*bn_args((8, 3)), running_mean=np.zeros(3))
@@ -431,8 +415,7 @@ def bn_half_running_stats():
 
 @mistake("Integer arrays as BN running statistics",
          "Running statistics are float arrays: np.zeros(C) and np.ones(C).",
-         TypeError, "batch_norm", "running_mean", "int64", "(3,)", "np.zeros(3)",
-         module="tinygrad_bn.functional:batch_norm")
+         TypeError, "batch_norm", "running_mean", "int64", "(3,)", "np.zeros(3)")
 def bn_int_running_stats():
     from tinygrad_bn import functional as F
     F.batch_norm(*bn_args((8, 3)), running_mean=np.zeros(3, np.int64), running_var=np.ones(3))
@@ -440,8 +423,7 @@ def bn_int_running_stats():
 
 @mistake("Calling a BN module in eval mode that was never trained (a warning)",
          "Train first (the running statistics start at mean 0, var 1), or load a checkpoint.",
-         UserWarning, "BatchNorm1d(3)", "num_batches_tracked=0", "train first",
-         module="tinygrad_bn.nn:BatchNorm1d")
+         UserWarning, "BatchNorm1d(3)", "num_batches_tracked=0", "train first")
 def bn_eval_never_trained():
     from tinygrad_bn import nn
     nn.BatchNorm1d(3).eval()(bn_args((8, 3))[0])
@@ -449,8 +431,7 @@ def bn_eval_never_trained():
 
 @mistake("Class labels given as floats (or one-hot rows) to cross_entropy",
          "Pass integer class indices: `labels.astype(np.int64)` or `onehot.argmax(axis=1)`.",
-         TypeError, "cross_entropy", "float64", "(4,)", "astype(np.int64)",
-         module="tinygrad_bn.functional:cross_entropy")
+         TypeError, "cross_entropy", "float64", "(4,)", "astype(np.int64)")
 def cross_entropy_float_labels():
     from tinygrad_bn import functional as F
     F.cross_entropy(Tensor(np.ones((4, 3)), requires_grad=True), np.array([0.0, 1.0, 2.0, 1.0]))
@@ -458,8 +439,7 @@ def cross_entropy_float_labels():
 
 @mistake("A class label outside the logits' classes",
          "Labels must lie in [0, K) for K logits per row; check the number of outputs.",
-         ValueError, "cross_entropy", "(4, 3)", "[0, 3]", "must be in [0, 3)",
-         module="tinygrad_bn.functional:cross_entropy")
+         ValueError, "cross_entropy", "(4, 3)", "[0, 3]", "must be in [0, 3)")
 def cross_entropy_label_range():
     from tinygrad_bn import functional as F
     F.cross_entropy(Tensor(np.ones((4, 3)), requires_grad=True), np.array([0, 1, 2, 3]))
@@ -467,8 +447,7 @@ def cross_entropy_label_range():
 
 @mistake("mse_loss between a column (N, 1) and a vector (N,), which would broadcast to (N, N)",
          "Reshape the target to the prediction's shape.",
-         ValueError, "mse_loss", "(4, 1)", "(4,)", "reshape the target",
-         module="tinygrad_bn.functional:mse_loss")
+         ValueError, "mse_loss", "(4, 1)", "(4,)", "reshape the target")
 def mse_shapes():
     from tinygrad_bn import functional as F
     F.mse_loss(Tensor(np.ones((4, 1)), requires_grad=True), Tensor(np.ones(4)))
@@ -476,8 +455,7 @@ def mse_shapes():
 
 @mistake("A fractional num_batches_tracked in a state_dict (nothing is loaded)",
          "Counts are whole numbers: fix or drop the edited entry; the model is left unchanged.",
-         RuntimeError, "load_state_dict", "num_batches_tracked", "2.5", "int64", "Nothing was loaded",
-         module="tinygrad_bn.nn:BatchNorm1d")
+         RuntimeError, "load_state_dict", "num_batches_tracked", "2.5", "int64", "Nothing was loaded")
 def load_state_dict_fractional_count():
     from tinygrad_bn import nn
     layer = nn.BatchNorm1d(3)
@@ -486,8 +464,7 @@ def load_state_dict_fractional_count():
 
 @mistake("A negative or fractional layer size",
          "Layer sizes are whole numbers >= 0, usually read off the input: x.shape[-1].",
-         ValueError, "Linear(-3, 4)", "in_features=-3", "whole number >= 0",
-         module="tinygrad_bn.nn:Linear")
+         ValueError, "Linear(-3, 4)", "in_features=-3", "whole number >= 0")
 def linear_bad_size():
     from tinygrad_bn import nn
     nn.Linear(-3, 4)
@@ -505,7 +482,7 @@ def _checkpoint_mismatch(saved, loaded):
 @mistake("Loading a checkpoint into a model with other layer sizes",
          "Build the same architecture as the saved model; the model is left unchanged.",
          ValueError, "load", "'model.safetensors'", "BatchNorm1d", "weight (3,) != expected (4,)",
-         "same architecture", module="tinygrad_bn.checkpoint")
+         "same architecture")
 def checkpoint_misshaped():
     from tinygrad_bn import nn
     _checkpoint_mismatch(nn.BatchNorm1d(3), nn.BatchNorm1d(4))
@@ -513,8 +490,7 @@ def checkpoint_misshaped():
 
 @mistake("Loading a checkpoint with missing or extra keys (another architecture)",
          "Build the same architecture as the saved model; the model is left unchanged.",
-         ValueError, "load", "'model.safetensors'", "missing keys", "unexpected keys", "same architecture",
-         module="tinygrad_bn.checkpoint")
+         ValueError, "load", "'model.safetensors'", "missing keys", "unexpected keys", "same architecture")
 def checkpoint_keys():
     from tinygrad_bn import nn
     _checkpoint_mismatch(nn.Sequential(nn.BatchNorm1d(3)), nn.BatchNorm1d(3))
@@ -522,8 +498,7 @@ def checkpoint_keys():
 
 @mistake("Loading an .npz checkpoint of an older tinygrad_bn, or a torch.save file",
          "Checkpoints are safetensors now; the message gives the two-line conversion.",
-         ValueError, "load", "'model.npz'", "zip archive", "np.load(path)", "tg.save",
-         module="tinygrad_bn.checkpoint")
+         ValueError, "load", "'model.npz'", "zip archive", "np.load(path)", "tg.save")
 def checkpoint_old_npz():
     import contextlib
     import tempfile
@@ -535,7 +510,7 @@ def checkpoint_old_npz():
 
 @mistake("Rendering a graph when Graphviz's dot is missing or dead",
          "Install Graphviz (`sudo apt-get install graphviz`); the DOT source is kept.",
-         RuntimeError, "render", "dot", "svg", "apt-get install graphviz", module="tinygrad_bn.teach.viz.render")
+         RuntimeError, "render", "dot", "svg", "apt-get install graphviz")
 def dead_dot():
     import os
     from unittest import mock
@@ -549,8 +524,6 @@ def dead_dot():
 def test_mistake(key):
     """The mistake raises its documented type, and the message names the op, the shapes, the fix."""
     m = next(m for m in CATALOGUE if m.key == key)
-    if not available(m):
-        pytest.skip(f"{m.module} has not landed yet")
     msg = message_of(m)
     missing = [w for w in m.needs if w not in msg]
     assert not missing, f"{key}: message lacks {missing}:\n{msg}"
@@ -562,7 +535,7 @@ def render():
            "Every mistake below ends in a message that names the op, the shapes and the fix. "
            "Generated by `python tests/test_errors.py`; `tests/test_errors.py` checks each quoted "
            "message equals what the code raises (record numbers written rN).", ""]
-    for i, m in enumerate((m for m in CATALOGUE if available(m)), 1):
+    for i, m in enumerate(CATALOGUE, 1):
         out += [f"## {i}. {m.title}", "", "```text", message_of(m), "```", "",
                 f"Fix: {m.fix}", "",
                 f"Test: `tests/test_errors.py::test_mistake[{m.key}]` ({m.kind.__name__})", ""]
@@ -582,11 +555,10 @@ def test_doc_quotes_the_real_messages():
     assert len(doc) >= 25
     assert set(doc) <= set(keys), f"doc lists unknown tests {set(doc) - set(keys)}"
     for key, m in keys.items():
-        if available(m):
-            assert key in doc, f"{key} is missing from docs/errors.md: run python tests/test_errors.py"
-            assert doc[key] == message_of(m), f"{key}: stale message; run python tests/test_errors.py"
+        assert key in doc, f"{key} is missing from docs/errors.md: run python tests/test_errors.py"
+        assert doc[key] == message_of(m), f"{key}: stale message; run python tests/test_errors.py"
 
 
 if __name__ == "__main__":
     DOC.write_text(render())
-    print(f"wrote {DOC.relative_to(ROOT)}: {sum(map(available, CATALOGUE))} mistakes", file=sys.stderr)
+    print(f"wrote {DOC.relative_to(ROOT)}: {len(CATALOGUE)} mistakes", file=sys.stderr)

@@ -113,8 +113,6 @@ def test_every_intermediate_grad_matches_torch_autograd(torch, shape):
 
 @pytest.mark.parametrize("shape", [(6, 3), (2, 3, 2, 2)])
 def test_engine_composed_bn_matches_oracle_node_by_node(shape):
-    if not hasattr(F, "batch_norm"):
-        pytest.skip("tinygrad_bn.functional.batch_norm (composed BN) does not exist yet")
     x, gamma, beta, dout = problem(shape, seed=5)
     tx, tg_, tb = (Tensor(a, requires_grad=True) for a in (x, gamma, beta))
     with Tape() as tape:
