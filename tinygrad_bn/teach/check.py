@@ -46,7 +46,8 @@ def check_by_hand(loss_or_tape, grads, rtol=1e-5, atol=1e-8):
     """Compare `grads` (tensor name -> your gradient array) with the engine's gradient of each.
 
     Works before or after backward: the engine's gradients are replayed when the graph is still
-    there, else read from .grad. `close` is np.allclose(rtol, atol), as in makemore's cmp.
+    there, else read from .grad. `close` is np.allclose(rtol, atol), as in makemore's cmp; a
+    gradient given as None (not written yet) counts as not close.
     """
     g = named_graph(loss_or_tape)
     named = {g.label(t): t for t in g.tensors}
@@ -60,6 +61,9 @@ def check_by_hand(loss_or_tape, grads, rtol=1e-5, atol=1e-8):
         if want is None:
             raise ValueError(f"check_by_hand: {name!r} gets no gradient from this loss "
                              "(a constant, or not on the path to the loss); leave it out")
+        if mine is None:                      # a blank not filled in yet (the exercise notebook)
+            rows.append(Row(name, False, False, float("nan"), float("nan")))
+            continue
         mine = np.asarray(getattr(mine, "data", mine))
         if mine.shape != want.shape:
             raise ValueError(f"check_by_hand: d{name} has shape {mine.shape} but {name} has shape "
