@@ -19,7 +19,17 @@ from tinygrad_bn.interop import LAYERS, from_torch, to_torch
 EXAMPLES = {
     "linear": (lambda: nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2, bias=False)), (5, 3)),
     "conv": (lambda: nn.Sequential(nn.Conv2d(2, 3, (3, 2), stride=(2, 1), padding=(1, 0)),
-                                   nn.Conv2d(3, 2, 1, bias=False)), (2, 2, 5, 4)),
+                                   nn.Conv2d(3, 2, 1, bias=False),
+                                   nn.Conv2d(2, 4, 3, dilation=2, groups=2, padding="same",
+                                             padding_mode="circular")), (2, 2, 7, 6)),
+    "conv1d": (lambda: nn.Sequential(nn.Conv1d(2, 4, 3, stride=2, padding=1, groups=2),
+                                     nn.Conv1d(4, 2, 2, padding=1, padding_mode="reflect")),
+               (2, 2, 9)),
+    "conv_transpose": (lambda: nn.Sequential(
+        nn.ConvTranspose2d(2, 4, 3, stride=2, padding=1, output_padding=1, groups=2),
+        nn.ConvTranspose2d(4, 2, (2, 3), dilation=2, bias=False)), (2, 2, 4, 3)),
+    "conv_transpose1d": (lambda: nn.Sequential(nn.ConvTranspose1d(2, 3, 3, stride=2, dilation=2)),
+                         (2, 2, 5)),
     "bn1d": (lambda: nn.Sequential(nn.BatchNorm1d(4, eps=1e-3, momentum=0.3),
                                    nn.BatchNorm1d(4, momentum=None, affine=False)), (6, 4)),
     "bn1d_ncl": (lambda: nn.Sequential(nn.BatchNorm1d(3, track_running_stats=False)), (4, 3, 5)),
@@ -29,7 +39,12 @@ EXAMPLES = {
                     (4, 3)),
     "flatten": (lambda: nn.Sequential(nn.Flatten(1, 2), nn.Flatten()), (2, 3, 4, 5)),
     "dropout": (lambda: nn.Sequential(nn.Dropout(p=1.0)), (4, 3)),   # p=1: the same in train too
-    "pools": (lambda: nn.Sequential(nn.MaxPool2d(3, stride=2), nn.AvgPool2d(2)), (2, 2, 9, 9)),
+    "pools": (lambda: nn.Sequential(nn.MaxPool2d(3, stride=2, padding=1, dilation=2),
+                                    nn.AvgPool2d(2, ceil_mode=True, divisor_override=3),
+                                    nn.AdaptiveAvgPool2d((2, 3))), (2, 2, 11, 11)),
+    "pools1d": (lambda: nn.Sequential(nn.MaxPool1d(3, stride=2, padding=1, ceil_mode=True),
+                                      nn.AvgPool1d(2, padding=1, count_include_pad=False)),
+                (2, 3, 10)),
     "containers": (lambda: nn.ModuleList([nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ModuleDict(
         {"act": nn.Tanh(), "out": nn.Sequential(nn.Linear(4, 2))})]), (6, 3)),
 }
@@ -227,10 +242,14 @@ def test_the_wrong_direction_is_named(torch):
         to_torch(torch.nn.Linear(2, 2))
 
 
-def test_torch_settings_we_lack_are_refused(torch):
-    pool = torch.nn.Sequential(torch.nn.AvgPool2d(2, divisor_override=3))
-    with pytest.raises(ValueError, match=r"AvgPool2d at '0' has divisor_override=3"):
+def test_torch_settings_the_table_does_not_carry_are_refused(torch, monkeypatch):
+    row = next(i for i, r in enumerate(LAYERS) if r.ours is nn.MaxPool2d)
+    forgetful = LAYERS[row]._replace(settings=("kernel_size", "stride"))
+    monkeypatch.setattr(tg.interop, "LAYERS", LAYERS[:row] + [forgetful] + LAYERS[row + 1:])
+    pool = torch.nn.Sequential(torch.nn.MaxPool2d(2, padding=1))
+    with pytest.raises(ValueError, match=r"MaxPool2d at '0' has padding=1, which tinygrad_bn's"):
         from_torch(pool)
+    from_torch(torch.nn.MaxPool2d(2))                 # defaults are fine
     bn = torch.nn.ModuleList([torch.nn.BatchNorm1d(3, bias=False)])
     with pytest.raises(ValueError, match=r"BatchNorm1d at '0' holds \['num_batches_tracked'"):
         from_torch(bn)

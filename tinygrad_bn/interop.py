@@ -33,13 +33,19 @@ class Layer(NamedTuple):
 
 
 _BN = ("num_features", "eps", "momentum", "affine", "track_running_stats")
+_CONV = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
+         "padding_mode")
+_MAX_POOL = ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode")
+_AVG_POOL = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
 LAYERS = [
     Layer(nn.Sequential, children="args"),
     Layer(nn.ModuleList, children="list"),
     Layer(nn.ModuleDict, children="dict"),
     Layer(nn.Linear, ("in_features", "out_features"), ("bias",), ours_only=("generator",)),
-    Layer(nn.Conv2d, ("in_channels", "out_channels", "kernel_size", "stride", "padding"),
-          ("bias",), ours_only=("generator",)),
+    Layer(nn.Conv1d, _CONV, ("bias",), ours_only=("generator",)),
+    Layer(nn.Conv2d, _CONV, ("bias",), ours_only=("generator",)),
+    Layer(nn.ConvTranspose1d, _CONV + ("output_padding",), ("bias",), ours_only=("generator",)),
+    Layer(nn.ConvTranspose2d, _CONV + ("output_padding",), ("bias",), ours_only=("generator",)),
     Layer(nn.BatchNorm1d, _BN, ours_only=("fused",)),
     Layer(nn.BatchNorm2d, _BN, ours_only=("fused",)),
     Layer(nn.BatchNorm3d, _BN, ours_only=("fused",)),
@@ -48,8 +54,11 @@ LAYERS = [
     Layer(nn.Tanh),
     Layer(nn.Flatten, ("start_dim", "end_dim")),
     Layer(nn.Dropout, ("p",), ours_only=("generator",)),
-    Layer(nn.MaxPool2d, ("kernel_size", "stride")),
-    Layer(nn.AvgPool2d, ("kernel_size", "stride")),
+    Layer(nn.MaxPool1d, _MAX_POOL),
+    Layer(nn.MaxPool2d, _MAX_POOL),
+    Layer(nn.AvgPool1d, _AVG_POOL),
+    Layer(nn.AvgPool2d, _AVG_POOL + ("divisor_override",)),
+    Layer(nn.AdaptiveAvgPool2d, ("output_size",)),
 ]
 IGNORED_TORCH_SETTINGS = {"inplace"}   # in-place activations compute the same values
 
