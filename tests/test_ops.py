@@ -3,6 +3,7 @@
 A row is (op, fn, inputs): `fn` runs on our Tensors and, unless a row gives its own, on NumPy
 arrays and torch tensors too. Every registered op must have a row, or name the file testing it.
 """
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -251,6 +252,84 @@ MATMUL_SHAPES = {"1d@1d": [(4,), (4,)], "1d@2d": [(4,), (4, 3)], "2d@1d": [(3, 4
                  "batched@1d": [(2, 3, 4), (4,)], "batched@2d": [(2, 3, 4), (4, 2)]}
 for id, (sa, sb) in MATMUL_SHAPES.items():
     row("matmul", id, lambda a, b: a @ b, N(*sa), N(*sb))
+
+
+# --- PyTorch's extra primitives: special functions, rounding, prod, cumsum, cast, einsum --------
+_ERF = np.vectorize(math.erf)        # NumPy has no erf; torch's row is the independent check
+EXTRA_UNARY = {  # op: (NumPy reference, domain, smooth)
+    "erf": (_ERF, N, True), "expm1": (np.expm1, N, True), "log1p": (np.log1p, P, True),
+    "sin": (np.sin, N, True), "cos": (np.cos, N, True), "floor": (np.floor, N, True),
+    "ceil": (np.ceil, N, True), "round": (np.round, N, True), "trunc": (np.trunc, N, True),
+    "sign": (np.sign, N, True),
+}
+for op, (ref, domain, smooth) in EXTRA_UNARY.items():
+    for id, shape in {"0d": (), "1d": (5,), "4d": (2, 3, 1, 2)}.items():
+        row(op, id, M(op), domain(*shape) * (3 if op in ("floor", "ceil", "round", "trunc") else 1),
+            np_fn=ref)
+row("round", "halves-to-even", M("round"), A([0.5, 1.5, 2.5, -0.5, -1.5]), np_fn=np.round,
+    smooth=False)
+row("sign", "zeros", M("sign"), A([-2.0, 0.0, 3.0]), np_fn=np.sign, smooth=False)
+row("expm1", "tiny", M("expm1"), A([1e-10, -1e-12, 3e-9]), np_fn=np.expm1)
+row("log1p", "tiny", M("log1p"), A([1e-10, -1e-12, 3e-9]), np_fn=np.log1p)
+FLOOR_DIV = lambda a, b: th().div(a, b, rounding_mode="floor")     # torch's // has no gradient
+for id, (sa, sb) in BINARY_SHAPES.items():
+    row("floordiv", id, lambda a, b: a // b, N(*sa) * 4, P(*sb), np_fn=np.floor_divide,
+        torch_fn=FLOOR_DIV)
+row("floordiv", "python-like", lambda a, b: a // b, A([1.0, -1.0, 7.0, -7.0]), A([0.1, 0.1, 2.0, 2.0]),
+    np_fn=np.floor_divide, torch_fn=FLOOR_DIV, smooth=False)       # 1.0 // 0.1 == 9.0
+row("floordiv", "rfloordiv", lambda a: 7.0 // a, P(2, 3), np_fn=lambda a: np.floor_divide(7.0, a),
+    torch_fn=lambda a: th().div(th().full_like(a, 7.0), a, rounding_mode="floor"))
+row("floordiv", "div-floor", lambda a, b: a.div(b, rounding_mode="floor"), N(3, 4) * 4, P(4),
+    np_fn=np.floor_divide, torch_fn=FLOOR_DIV)
+
+
+def torch_prod(axis, keepdims):
+    """torch.prod takes one dim: reduce the axes one at a time, the last first."""
+    def fn(t):
+        axes = range(t.ndim) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+        for a in sorted((a % max(t.ndim, 1) for a in axes), reverse=True):
+            t = t.prod(dim=a, keepdim=keepdims) if t.ndim else t.prod()
+        return t
+    return fn
+
+
+for shape, axes in REDUCE_AXES.items():
+    for axis in axes:
+        for keepdims in (False, True):
+            row("prod", f"{shape}-axis{axis}-keep{int(keepdims)}", M("prod", axis, keepdims),
+                N(*shape), np_fn=lambda x, a=axis, k=keepdims: np.prod(x, axis=a, keepdims=k),
+                torch_fn=torch_prod(axis, keepdims))
+ZEROS = A([[1.5, 0.0, 2.0, -1.0], [0.0, 3.0, 0.0, 2.0], [1.0, 2.0, -3.0, 0.5]])
+for axis in (None, 0, 1):
+    row("prod", f"zeros-axis{axis}", M("prod", axis), ZEROS,
+        np_fn=lambda x, a=axis: np.prod(x, axis=a), torch_fn=torch_prod(axis, False))
+row("prod", "dim-keepdim", M("prod", dim=1, keepdim=True), N(3, 4),
+    np_fn=lambda x: np.prod(x, axis=1, keepdims=True), torch_fn=M("prod", dim=1, keepdim=True))
+for shape, axis in (((5,), 0), ((3, 4), 1), ((3, 4), -2), ((2, 3, 1, 4), 3), ((), 0)):
+    row("cumsum", f"{shape}-axis{axis}", M("cumsum", axis), N(*shape),
+        np_fn=lambda x, a=axis: np.cumsum(x, axis=a).reshape(x.shape),
+        torch_fn=M("cumsum", dim=axis))
+row("cumsum", "flattened", M("cumsum"), N(2, 3), np_fn=np.cumsum,
+    torch_fn=lambda t: t.reshape(-1).cumsum(0))
+row("cast", "clone", M("clone"), N(3, 4), np_fn=np.copy)
+row("cast", "float32-and-back", lambda x: x.float().double(), N(3, 4),
+    np_fn=lambda x: x.astype(np.float32).astype(np.float64), smooth=False)  # rounding: no FD
+row("cast", "to-dtype", lambda x: x.to(np.float32).to("float64"), N(5),
+    np_fn=lambda x: x.astype(np.float32).astype(np.float64),
+    torch_fn=lambda t: t.to(th().float32).to(th().float64), smooth=False)
+EINSUM = {"matmul": ("ij,jk->ik", [(3, 4), (4, 2)]), "implicit": ("ij,jk", [(3, 4), (4, 2)]),
+          "batched-broadcast": ("...ij,...jk->...ik", [(2, 1, 3, 4), (5, 4, 2)]),
+          "outer": ("i,j->ij", [(3,), (4,)]), "trace": ("ii->", [(3, 3)]),
+          "diagonal": ("ii->i", [(4, 4)]), "sum-away": ("ij->i", [(3, 4)]),
+          "transpose": ("ij->ji", [(3, 4)]), "three": ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
+          "repeated-and-summed": ("iij->j", [(3, 3, 2)]), "dot": ("i,i->", [(5,), (5,)]),
+          "bilinear": ("bi,ij,bj->b", [(4, 3), (3, 3), (4, 3)]), "spaces": ("ij, j -> i", [(3, 4), (4,)])}
+for id, (eq, shapes) in EINSUM.items():
+    row("einsum", id, lambda *xs, eq=eq: tg.einsum(eq, *xs), *(N(*s) for s in shapes),
+        np_fn=lambda *xs, eq=eq: np.einsum(eq.replace(" ", ""), *xs),
+        torch_fn=lambda *xs, eq=eq: th().einsum(eq, *xs))
+row("einsum", "list-of-operands", lambda a, b: tg.einsum("ij,j->i", [a, b]), N(3, 4), N(4),
+    np_fn=lambda a, b: np.einsum("ij,j->i", a, b), torch_fn=lambda a, b: th().einsum("ij,j->i", [a, b]))
 
 
 # --- the tests -----------------------------------------------------------------------------------
