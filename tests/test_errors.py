@@ -151,11 +151,32 @@ def reshape_size():
     x32().reshape(4, 2)
 
 
+@mistake("Reshaping to a size that is not a whole number",
+         "Pass integers, e.g. int(n / 2).",
+         TypeError, "reshape", "2.5", "(3, 2)", "int(n)")
+def reshape_float():
+    x32().reshape(2.5, -1)
+
+
 @mistake("Transposing with axes that are not a permutation",
          "Give each axis exactly once.",
          ValueError, "transpose", "(0, 0)", "(3, 2)", "give each axis once")
 def transpose_axes():
-    x32().transpose(0, 0)
+    x32().transpose((0, 0))
+
+
+@mistake("Swapping a dim the tensor does not have, as transpose(3, 0) on 2-D",
+         "Two dims swap them (PyTorch's transpose); give dims in -ndim..ndim-1.",
+         ValueError, "transpose", "(3, 0)", "(3, 2)", "2 dims", "-2..1")
+def transpose_swap_range():
+    x32().transpose(3, 0)
+
+
+@mistake("Flattening from a dim the tensor does not have, as flatten(5) on 2-D",
+         "Use start_dim and end_dim in -ndim..ndim-1.",
+         ValueError, "flatten", "start_dim=5", "(3, 2)", "-2..1")
+def flatten_range():
+    x32().flatten(5)
 
 
 @mistake("Indexing past the end of an axis",

@@ -8,6 +8,11 @@ import sys as _sys
 from .engine import (Tape, Record, Step, no_grad, enable_grad, detect_anomaly, is_grad_enabled,
                      scope, Tensor, set_default_dtype, get_default_dtype, where, maximum, minimum,
                      concatenate, stack, OPS)
+from .creation import (manual_seed, tensor, zeros, ones, empty, full, arange, linspace, eye, rand,
+                       randn, randint, zeros_like, ones_like, empty_like, full_like, rand_like,
+                       randn_like, randint_like)
+from .tensor_functions import *  # noqa: F401,F403  (tg.exp, tg.sum, tg.einsum, ...: its __all__)
+from .tensor_functions import __all__ as _functions
 from . import functional, nn, optim, data
 from .gradcheck import gradcheck
 from .checkpoint import save, load, CheckpointError
@@ -26,4 +31,7 @@ __all__ = ["Tensor", "Tape", "Record", "Step", "no_grad", "enable_grad", "detect
            "is_grad_enabled", "scope", "set_default_dtype", "get_default_dtype", "where",
            "maximum", "minimum", "concatenate", "stack", "OPS", "functional", "nn", "optim",
            "data", "gradcheck", "save", "load", "CheckpointError", "interop", "compare_bn",
-           "explain", "viz", "check_by_hand"]
+           "explain", "viz", "check_by_hand", "manual_seed", "tensor", "zeros", "ones", "empty",
+           "full", "arange", "linspace", "eye", "rand", "randn", "randint", "zeros_like",
+           "ones_like", "empty_like", "full_like", "rand_like", "randn_like", "randint_like",
+           *_functions]

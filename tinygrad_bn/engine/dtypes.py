@@ -13,7 +13,10 @@ _BOOL = np.dtype(np.bool_)
 
 
 def set_default_dtype(dtype):
-    """Set the float dtype given to float lists and numbers, new parameters and buffers."""
+    """Set the float dtype given to float lists and numbers, new parameters and buffers.
+
+    Process-wide (every thread), as torch.set_default_dtype; grad mode and tapes are per thread.
+    """
     global _default_dtype
     dtype = np.dtype(dtype)
     if dtype.kind != "f":

@@ -9,13 +9,17 @@ import numpy as np
 
 from .backward import backward
 from .dtypes import as_array, get_default_dtype, result_type
+from .methods import TorchMethods, reduce_args, shape_args
 from .mode import user_stacklevel
 from .ops import OPS
 from .tape import apply
 
 
-class Tensor:
-    """An n-dimensional array with an optional gradient and the record of the op that made it."""
+class Tensor(TorchMethods):
+    """An n-dimensional array with an optional gradient and the record of the op that made it.
+
+    PyTorch's spellings and extra ops (dim=, keepdim=, view, permute, ...) come from TorchMethods.
+    """
 
     __slots__ = ("data", "grad", "requires_grad", "name", "record", "__weakref__")
     __array_ufunc__ = None      # `ndarray + Tensor` defers to Tensor.__radd__ instead of detaching
@@ -35,7 +39,6 @@ class Tensor:
     shape = property(lambda self: self.data.shape, doc="Shape of data, as in NumPy.")
     dtype = property(lambda self: self.data.dtype, doc="dtype of data, as in NumPy.")
     ndim = property(lambda self: self.data.ndim, doc="Number of axes.")
-    size = property(lambda self: self.data.size, doc="Number of elements.")
 
     @property
     def op(self):
@@ -104,6 +107,8 @@ class Tensor:
     def __rtruediv__(self, other): return apply(OPS["div"], *_operands("div", other, self, floating=True))
     def __matmul__(self, other): return apply(OPS["matmul"], *_operands("matmul", self, other))
     def __rmatmul__(self, other): return apply(OPS["matmul"], *_operands("matmul", other, self))
+    def __floordiv__(self, other): return apply(OPS["floordiv"], *_operands("floordiv", self, other))
+    def __rfloordiv__(self, other): return apply(OPS["floordiv"], *_operands("floordiv", other, self))
     def __neg__(self): return apply(OPS["neg"], self)
     def __getitem__(self, index): return apply(OPS["getitem"], self, index=_index(index))
     def __lt__(self, other): return Tensor(self.data < _array(other))
@@ -127,9 +132,19 @@ class Tensor:
         """self * other, broadcasting."""
         return self * other
 
-    def div(self, other):
-        """self / other, broadcasting."""
-        return self / other
+    def div(self, other, *, rounding_mode=None):
+        """self / other, broadcasting; rounding_mode 'floor' (as //) or 'trunc' (toward 0), as torch."""
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "floor":
+            return self // other
+        if rounding_mode != "trunc":
+            raise ValueError(f"div: rounding_mode={rounding_mode!r}; use None, 'trunc' or 'floor'")
+        a, b = _operands("div", self, other)
+        if a.dtype.kind in "iub":                  # integers stay integers, exact at any size
+            floor = (a // b).data
+            return Tensor(floor + ((floor < 0) & (floor * b.data != a.data)))
+        return (a / b).trunc()
 
     def neg(self):
         """-self."""
@@ -192,37 +207,83 @@ class Tensor:
         x, = _operands("clip", self, dtype=result_type(self, min, max, op="clip"))
         return apply(OPS["clip"], x, min=min, max=max)
 
-    # --- reductions -----------------------------------------------------------------------------
-    def sum(self, axis=None, keepdims=False):
-        """Sum over axis (int, tuple or None for all)."""
-        return apply(OPS["sum"], self, axis=axis, keepdims=keepdims)
+    # --- reductions: axis= or dim=, keepdims= or keepdim=, an int, a tuple or list, or None ---
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
+        """Sum over axis (int, tuple/list or None for all); dtype= casts first, as torch."""
+        axis, keepdims = reduce_args("sum", axis, keepdims, dim, keepdim)
+        x = self if dtype is None else self.to(dtype)
+        return apply(OPS["sum"], x, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis=None, keepdims=False):
-        """Mean over axis (int, tuple or None for all)."""
-        return apply(OPS["mean"], _floating(self), axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
+        """Mean over axis (int, tuple/list or None for all); dtype= casts first, as torch."""
+        axis, keepdims = reduce_args("mean", axis, keepdims, dim, keepdim)
+        x = _floating(self if dtype is None else self.to(dtype))
+        return apply(OPS["mean"], x, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims=False):
-        """Max over axis; tied maxima share the gradient equally (as torch.amax)."""
-        return apply(OPS["max"], self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Max over axis; tied maxima share the gradient equally (as torch.amax).
 
-    def min(self, axis=None, keepdims=False):
-        """Min over axis; tied minima share the gradient equally (as torch.amin)."""
-        return apply(OPS["min"], self, axis=axis, keepdims=keepdims)
+        PyTorch's forms: x.max(dim=1) gives (values, indices), the gradient going to the index
+        (as torch.max(x, dim)); x.max(other_tensor) is tg.maximum.
+        """
+        if isinstance(axis, Tensor):
+            return maximum(self, axis)
+        if dim is not None:
+            return self._with_indices("max", dim, bool(keepdim or keepdims))
+        return self.amax(axis, keepdims, keepdim=keepdim)
 
-    def var(self, axis=None, keepdims=False, ddof=0):
-        """Variance with NumPy's default ddof=0 (biased); ddof=1 gives PyTorch's unbiased default."""
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Min over axis; tied minima share the gradient equally (as torch.amin).
+
+        PyTorch's forms: x.min(dim=1) gives (values, indices), the gradient going to the index
+        (as torch.min(x, dim)); x.min(other_tensor) is tg.minimum.
+        """
+        if isinstance(axis, Tensor):
+            return minimum(self, axis)
+        if dim is not None:
+            return self._with_indices("min", dim, bool(keepdim or keepdims))
+        return self.amin(axis, keepdims, keepdim=keepdim)
+
+    def var(self, axis=None, unbiased=None, keepdims=False, *, dim=None, correction=None,
+            keepdim=None, ddof=None):
+        """Variance sum((x - mean)**2) / (N - correction); unbiased (correction=1) by default,
+        as torch.var. correction=0 (or ddof=0, NumPy's name, or unbiased=False) is BN's biased one.
+        """
+        if isinstance(axis, bool):                 # torch's x.var(False): unbiased comes first
+            axis, unbiased = None, axis
+        axis, keepdims = reduce_args("var", axis, keepdims, dim, keepdim)
+        given = [v for v in (unbiased, correction, ddof) if v is not None]
+        if len(given) > 1:
+            raise TypeError("var: give one of unbiased=, correction= and ddof= (they are the "
+                            "same setting: unbiased=True is correction=1)")
+        ddof = int(given[0]) if given else 1
         return apply(OPS["var"], _floating(self), axis=axis, keepdims=keepdims, ddof=ddof)
 
     # --- shape ----------------------------------------------------------------------------------
     def reshape(self, *shape):
         """The same values in a new shape: x.reshape(4, 8) or x.reshape((4, 8)); one -1 allowed."""
-        shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        return apply(OPS["reshape"], self, shape=tuple(int(n) for n in shape))
+        return apply(OPS["reshape"], self, shape=shape_args(shape, "reshape", self.shape))
 
     def transpose(self, *axes):
-        """Permute axes (reverse them when none are given), as ndarray.transpose."""
+        """Two axes swap them, as torch (x.transpose(0, 1) on any rank); a full permutation
+        (x.transpose(2, 0, 1) or a tuple) or none (reverse) work as ndarray.transpose.
+
+        On 2-D the two readings agree: transpose(1, 0) and transpose(0, 1) both transpose.
+        """
+        if len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
+            return self._swap(*axes)
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
         return apply(OPS["transpose"], self, axes=tuple(axes) if axes else None)
+
+    def _swap(self, d0, d1):
+        """torch.transpose(x, d0, d1): swap two axes, the others stay in place."""
+        if not (-self.ndim <= d0 < self.ndim and -self.ndim <= d1 < self.ndim):
+            raise ValueError(f"transpose: dims ({d0}, {d1}) are out of range for input "
+                             f"{self.shape} with {self.ndim} dims; give two dims in "
+                             f"{-self.ndim}..{self.ndim - 1} to swap them")
+        axes = list(range(self.ndim))
+        axes[d0], axes[d1] = axes[d1], axes[d0]
+        return apply(OPS["transpose"], self, axes=tuple(axes))
 
     @property
     def T(self):
@@ -231,11 +292,21 @@ class Tensor:
 
     def broadcast_to(self, shape):
         """Repeat along new or size-1 axes up to shape, as np.broadcast_to."""
-        return apply(OPS["broadcast_to"], self, shape=tuple(shape))
+        return apply(OPS["broadcast_to"], self, shape=shape_args((shape,), "broadcast_to"))
 
-    def flatten(self, start_dim=0):
-        """Merge the axes from start_dim on into one (a reshape)."""
-        return self.reshape(*self.shape[:start_dim], -1)
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Merge axes start_dim..end_dim (both included) into one, a reshape, as torch."""
+        n = max(self.ndim, 1)
+        for d in (start_dim, end_dim):
+            if not isinstance(d, (int, np.integer)) or not -n <= d < n:
+                raise ValueError(f"flatten: start_dim={start_dim}, end_dim={end_dim} for input "
+                                 f"{self.shape} with {self.ndim} dims; use dims in "
+                                 f"{-n}..{n - 1}, e.g. x.flatten(1) to keep the batch axis")
+        start, end = start_dim % n, end_dim % n
+        if start > end:
+            raise ValueError(f"flatten: start_dim={start_dim} comes after end_dim={end_dim} "
+                             f"for input {self.shape}; give start_dim <= end_dim")
+        return self.reshape(*self.shape[:start], -1, *self.shape[end + 1:])
 
     def pad(self, pad_width, mode="constant", value=0.0):
         """Pad (or crop, with negative widths) in NumPy's convention: pad_width is an int, a

@@ -1,4 +1,5 @@
-"""Initialisers that fill a parameter in place, and the seedable generator layers draw from.
+"""Initialisers that fill a parameter in place, drawing from the package generator (tg.manual_seed)
+unless a `generator=` is given.
 
 PyTorch's default for Linear and Conv2d (here `default_`): weight kaiming_uniform_(a=sqrt(5)),
 which is U(-1/sqrt(fan_in), 1/sqrt(fan_in)), and bias U(-1/sqrt(fan_in), 1/sqrt(fan_in)), with
@@ -8,18 +9,9 @@ import math
 
 import numpy as np
 
-_default = {"generator": np.random.default_rng()}
+from ..creation import get_generator, manual_seed  # noqa: F401  (the package's one generator)
+
 _GAINS = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5 / 3, "relu": math.sqrt(2.0)}
-
-
-def manual_seed(seed):
-    """Reseed the generator used when no `generator=` is given: same seed, same model."""
-    _default["generator"] = np.random.default_rng(seed)
-
-
-def get_generator(generator=None):
-    """`generator` if given, else the shared one that manual_seed controls."""
-    return _default["generator"] if generator is None else generator
 
 
 def fan_in(shape):

@@ -1,0 +1,428 @@
+"""The Tensor methods a PyTorch user reaches for, beyond the textbook set in tensor.py.
+
+Each is a composite of primitives (so backward, graphs and step views see every node) or runs one
+primitive; results without a gradient (argmax, any, ...) are constants. PyTorch spelling rules:
+`dim=` is an alias of `axis=`, `keepdim=` of `keepdims=`, and a list of axes works like a tuple.
+"""
+from collections import namedtuple
+
+import numpy as np
+
+from .dtypes import get_default_dtype
+from .ops import OPS
+from .ops.reduce import normalize_axis
+from .tape import apply
+
+__all__ = ["TorchMethods", "MaxResult"]
+
+MaxResult = namedtuple("MaxResult", ["values", "indices"])
+MaxResult.__doc__ = "(values, indices) of max/min along dim=, as torch.return_types.max."
+
+_TORCH_TYPE_NAMES = {"FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "float16",
+                     "LongTensor": "int64", "IntTensor": "int32", "BoolTensor": "bool"}
+
+
+def reduce_args(op, axis, keepdims, dim=None, keepdim=None):
+    """axis= (NumPy) or dim= (PyTorch), keepdims= or keepdim= -> (axis, keepdims); lists -> tuples."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"{op}: got axis={axis!r} and dim={dim!r}; they are the same "
+                            "argument (NumPy's and PyTorch's spelling), pass one")
+        axis = dim
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    if isinstance(axis, tuple):
+        axis = tuple(_int(a, op, "axis") for a in axis)
+    elif axis is not None:
+        axis = _int(axis, op, "axis")
+    return axis, bool(keepdims if keepdim is None else keepdim)
+
+
+def shape_args(sizes, op, input_shape=None):
+    """f(2, 3) or f((2, 3)) or f([2, 3]) -> (2, 3) of ints; a float or other junk raises."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = sizes[0]
+    where = "" if input_shape is None else f" for input {input_shape}"
+    return tuple(_int(n, op, f"size{where}") for n in sizes)
+
+
+def _int(n, op, what):
+    """n as an int; 2.5, '2' or None raise an error naming the op (2.0 is refused too, as torch)."""
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"{op}: {what}: {n!r} ({type(n).__name__}) is not an integer; "
+                        f"pass whole numbers, e.g. int(n)")
+    return int(n)
+
+
+def as_dtype(dtype):
+    """np.float32, 'float32', torch.float32 or torch.FloatTensor -> a NumPy dtype."""
+    text = str(dtype)
+    if "torch." in text:                 # torch.float32 or <class 'torch.FloatTensor'>
+        name = text.split("torch.")[-1].rstrip("'>")
+        dtype = _TORCH_TYPE_NAMES.get(name, name)
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype {text} is not a dtype; use e.g. np.float32, 'float64' or "
+                        "np.int64") from None
+
+
+class _Count(int):
+    """The element count (NumPy's x.size) that can also be called as PyTorch's x.size(dim)."""
+
+    def __new__(cls, shape):
+        count = super().__new__(cls, int(np.prod(shape, dtype=np.int64)))
+        count.shape = shape
+        return count
+
+    def __call__(self, dim=None):
+        """x.size() is the shape, x.size(d) its length along d, as in PyTorch."""
+        if dim is None:
+            return self.shape
+        return self.shape[normalize_axis(_int(dim, "size", "dim"), len(self.shape), "size")[0]]
+
+
+class TorchMethods:
+    """Mixed into Tensor: PyTorch's spellings and the ops its users expect (see module docstring)."""
+
+    __slots__ = ()
+
+    # --- facts and conversions -----------------------------------------------------------------
+    @property
+    def size(self):
+        """Number of elements as NumPy's x.size; x.size() is the shape and x.size(d) as torch."""
+        return _Count(self.data.shape)
+
+    def dim(self):
+        """Number of axes, as torch's x.dim()."""
+        return self.data.ndim
+
+    def numel(self):
+        """Number of elements, as torch's x.numel()."""
+        return int(self.data.size)
+
+    def tolist(self):
+        """The values as (nested) Python lists, or a number for a 0-d tensor."""
+        return self.data.tolist()
+
+    def contiguous(self):
+        """self: arrays here are used as they are (torch's memory layout has no meaning here)."""
+        return self
+
+    def cpu(self):
+        """self: everything here lives in host memory."""
+        return self
+
+    def clone(self):
+        """A copy that stays in the graph (records `cast` to its own dtype); gradient passes."""
+        return apply(OPS["cast"], self, dtype=self.dtype)
+
+    def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+        """x.to(dtype), x.to('cpu'), x.to(other_tensor), as torch; a float-to-float cast keeps
+        the graph, a cast to int or bool is a constant (no gradient), as in PyTorch."""
+        for arg in args:
+            if isinstance(arg, TorchMethods):
+                dtype = arg.dtype
+            elif str(arg).split(":")[0] in ("cpu", "cuda", "mps", "meta"):
+                device = arg
+            else:
+                dtype = arg
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise ValueError(f"to: device {device!r}: this engine runs on NumPy, on the CPU "
+                             "only; use 'cpu' (or leave the device out)")
+        out = self if dtype is None else self._cast(as_dtype(dtype))
+        return out.clone() if copy and out is self else out
+
+    def type(self, dtype=None):
+        """With a dtype: cast as .to(dtype). Without: the dtype's name, e.g. 'float64'."""
+        return self.dtype.name if dtype is None else self._cast(as_dtype(dtype))
+
+    def float(self):
+        """Cast to float32 (as torch's .float()); the graph is kept."""
+        return self._cast(np.dtype(np.float32))
+
+    def double(self):
+        """Cast to float64 (as torch's .double()); the graph is kept."""
+        return self._cast(np.dtype(np.float64))
+
+    def half(self):
+        """Cast to float16 (as torch's .half()); the graph is kept."""
+        return self._cast(np.dtype(np.float16))
+
+    def long(self):
+        """Cast to int64 (as torch's .long()): a constant, no gradient."""
+        return self._cast(np.dtype(np.int64))
+
+    def int(self):
+        """Cast to int32 (as torch's .int()): a constant, no gradient."""
+        return self._cast(np.dtype(np.int32))
+
+    def bool(self):
+        """Cast to bool (as torch's .bool()): a constant, no gradient."""
+        return self._cast(np.dtype(bool))
+
+    def _cast(self, dtype):
+        """self if already `dtype` (as torch's .float() on float32), else astype(dtype)."""
+        return self if dtype == self.dtype else self.astype(dtype)
+
+    def _floating(self):
+        """self if it holds floats, else its values in the default float dtype (as torch.erf)."""
+        return self if self.dtype.kind == "f" else self.astype(get_default_dtype())
+
+    def _rounding(self, op):
+        """floor/ceil/round/trunc/sign: integers are already whole, a copy as torch gives."""
+        if self.dtype.kind in "iub" and op != "sign":
+            return type(self)(self.data.copy())
+        return apply(OPS[op], self)
+
+    # --- elementwise ---------------------------------------------------------------------------
+    def rsqrt(self):
+        """1 / sqrt(x), elementwise (composed: sqrt then reciprocal, as BN's ivar)."""
+        return self.sqrt().reciprocal()
+
+    def log2(self):
+        """Base-2 logarithm: log(x) / log(2)."""
+        return self.log() * (1 / np.log(2.0))
+
+    def exp2(self):
+        """2 ** x = exp(x * log(2))."""
+        return (self * np.log(2.0)).exp()
+
+    def expm1(self):
+        """exp(x) - 1, exact for tiny x."""
+        return apply(OPS["expm1"], self._floating())
+
+    def log1p(self):
+        """log(1 + x), exact for tiny x."""
+        return apply(OPS["log1p"], self._floating())
+
+    def erf(self):
+        """The error function, elementwise (GELU is built on it)."""
+        return apply(OPS["erf"], self._floating())
+
+    def sin(self):
+        """Sine, elementwise."""
+        return apply(OPS["sin"], self._floating())
+
+    def cos(self):
+        """Cosine, elementwise."""
+        return apply(OPS["cos"], self._floating())
+
+    def floor(self):
+        """Largest integer <= x; gradient 0 (as torch)."""
+        return self._rounding("floor")
+
+    def ceil(self):
+        """Smallest integer >= x; gradient 0 (as torch)."""
+        return self._rounding("ceil")
+
+    def round(self):
+        """Nearest integer, halves to even (as torch.round); gradient 0."""
+        return self._rounding("round")
+
+    def trunc(self):
+        """x rounded toward zero; gradient 0 (as torch)."""
+        return self._rounding("trunc")
+
+    def sign(self):
+        """-1, 0 or 1 by the sign of x; gradient 0 (as torch)."""
+        return self._rounding("sign")
+
+    def floor_divide(self, other):
+        """self // other (the operator sits in tensor.py): floor(self / other) as in Python and
+        torch (1.0 // 0.1 == 9.0); gradient 0."""
+        return self // other
+
+    def clamp(self, min=None, max=None):
+        """torch's name for clip: clamp into [min, max]; gradient 1 inside, ends included."""
+        return self.clip(min, max)
+
+    def clamp_min(self, min):
+        """clamp(min=min)."""
+        return self.clip(min=min)
+
+    def clamp_max(self, max):
+        """clamp(max=max)."""
+        return self.clip(max=max)
+
+    # --- reductions ----------------------------------------------------------------------------
+    def std(self, axis=None, unbiased=None, keepdims=False, *, dim=None, correction=None,
+            keepdim=None, ddof=None):
+        """Standard deviation sqrt(var); unbiased (correction=1) by default, as torch.std."""
+        return self.var(axis, unbiased, keepdims, dim=dim, correction=correction,
+                        keepdim=keepdim, ddof=ddof).sqrt()
+
+    def prod(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
+        """Product over axis; its gradient is the product of the others, exact with zeros."""
+        axis, keepdims = reduce_args("prod", axis, keepdims, dim, keepdim)
+        x = self if dtype is None else self._cast(as_dtype(dtype))
+        return apply(OPS["prod"], x, axis=axis, keepdims=keepdims)
+
+    def cumsum(self, axis=None, *, dim=None, dtype=None):
+        """Running sum along axis (the flattened input for axis=None, as np.cumsum)."""
+        axis, _ = reduce_args("cumsum", axis, False, dim)
+        x = self if dtype is None else self._cast(as_dtype(dtype))
+        if axis is None:
+            return apply(OPS["cumsum"], x.reshape(-1), axis=0)
+        return apply(OPS["cumsum"], x, axis=axis)
+
+    def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """log(sum(exp(x))) over axis without overflow: the max is taken out first (a constant)."""
+        axis, keepdims = reduce_args("logsumexp", axis, keepdims, dim, keepdim)
+        axes = normalize_axis(axis, self.ndim, "logsumexp")
+        m = self.data.max(axis=axes, keepdims=True) if self.size else np.zeros((1,) * self.ndim)
+        m = np.where(np.isfinite(m), m, 0)                 # rows of -inf stay -inf, not nan
+        total = (self - m).exp().sum(axis=axes, keepdims=keepdims).log()
+        return total + (m if keepdims else m.reshape(total.shape))
+
+    def amax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Max over axis; tied maxima share the gradient (torch.amax)."""
+        axis, keepdims = reduce_args("amax", axis, keepdims, dim, keepdim)
+        return apply(OPS["max"], self, axis=axis, keepdims=keepdims)
+
+    def amin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Min over axis; tied minima share the gradient (torch.amin)."""
+        axis, keepdims = reduce_args("amin", axis, keepdims, dim, keepdim)
+        return apply(OPS["min"], self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Index of the max along axis (the first one at ties, as torch); int64, no gradient."""
+        return self._arg("argmax", axis, keepdims, dim, keepdim)
+
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Index of the min along axis (the first one at ties, as torch); int64, no gradient."""
+        return self._arg("argmin", axis, keepdims, dim, keepdim)
+
+    def _arg(self, op, axis, keepdims, dim, keepdim):
+        axis, keepdims = reduce_args(op, axis, keepdims, dim, keepdim)
+        if isinstance(axis, tuple):
+            raise TypeError(f"{op}: axis {axis} of input {self.shape}: give one axis or None")
+        if self.size == 0:
+            raise ValueError(f"{op}: input {self.shape} is empty, so there is no index to give")
+        fn = getattr(np, op)
+        if axis is None:
+            idx = np.asarray(fn(self.data)).reshape((1,) * self.ndim if keepdims else ())
+        else:
+            axis = normalize_axis(axis, self.ndim, op)
+            idx = fn(self.data, axis=axis[0], keepdims=keepdims) if axis else np.asarray(0)
+        return type(self)(np.asarray(idx, dtype=np.int64))
+
+    def _with_indices(self, op, dim, keepdim):
+        """torch.max(x, dim) / torch.min(x, dim): (values, indices); the gradient goes to the
+        index chosen (the first at ties), as in PyTorch."""
+        indices = self._arg("arg" + op, None, True, dim, None)
+        values = self.gather(dim, indices)
+        if not keepdim:
+            values, indices = values.squeeze(dim), indices.squeeze(dim)
+        return MaxResult(values, indices)
+
+    def any(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """True where any value along axis is nonzero; a bool constant."""
+        axis, keepdims = reduce_args("any", axis, keepdims, dim, keepdim)
+        axes = normalize_axis(axis, self.ndim, "any")
+        return type(self)(np.any(self.data, axis=axes, keepdims=keepdims))
+
+    def all(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """True where every value along axis is nonzero; a bool constant."""
+        axis, keepdims = reduce_args("all", axis, keepdims, dim, keepdim)
+        axes = normalize_axis(axis, self.ndim, "all")
+        return type(self)(np.all(self.data, axis=axes, keepdims=keepdims))
+
+    # --- shape ---------------------------------------------------------------------------------
+    def view(self, *shape):
+        """torch's name for reshape (arrays here are never required to be contiguous)."""
+        return self.reshape(*shape)
+
+    def permute(self, *dims):
+        """Reorder all axes: x.permute(2, 0, 1) or x.permute((2, 0, 1)), as torch."""
+        dims = shape_args(dims, "permute")
+        if len(dims) != self.ndim:
+            raise ValueError(f"permute: dims {dims} for input {self.shape} with {self.ndim} "
+                             f"dims; give all {self.ndim} axes once, e.g. "
+                             f"{tuple(reversed(range(self.ndim)))}")
+        return apply(OPS["transpose"], self, axes=dims)
+
+    def t(self):
+        """Transpose of a 2-D tensor (1-D and 0-D stay as they are), as torch's x.t()."""
+        if self.ndim > 2:
+            raise ValueError(f"t: input {self.shape} has {self.ndim} dims; t() is for 2-D, use "
+                             "x.transpose(d0, d1) or x.permute(...)")
+        return self.transpose()
+
+    def expand(self, *sizes):
+        """Broadcast to sizes without copying; -1 keeps a size, new axes go in front (torch)."""
+        sizes = shape_args(sizes, "expand")
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise ValueError(f"expand: {sizes} has fewer dims than input {self.shape}; give at "
+                             f"least {self.ndim} sizes (-1 keeps one)")
+        shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n
+                      for i, n in enumerate(sizes))
+        if any(n < 0 for n in shape):
+            raise ValueError(f"expand: {sizes} for input {self.shape}: -1 is only allowed for "
+                             "existing axes; give the size of each new leading axis")
+        return self.broadcast_to(shape)
+
+    def squeeze(self, axis=None, *, dim=None):
+        """Drop axes of size 1 (all of them, or those of axis that have size 1, as torch)."""
+        axis, _ = reduce_args("squeeze", axis, False, dim)
+        axes = normalize_axis(axis, self.ndim, "squeeze")
+        return self.reshape(*(n for i, n in enumerate(self.shape)
+                              if not (i in axes and n == 1)))
+
+    def unsqueeze(self, axis=None, *, dim=None):
+        """Insert an axis of size 1 at position axis (-1 appends), as torch."""
+        axis, _ = reduce_args("unsqueeze", axis, False, dim)
+        if axis is None or isinstance(axis, tuple) or not -self.ndim - 1 <= axis <= self.ndim:
+            raise ValueError(f"unsqueeze: dim {axis} for input {self.shape}; use one dim in "
+                             f"{-self.ndim - 1}..{self.ndim}")
+        axis %= self.ndim + 1
+        return self.reshape(*self.shape[:axis], 1, *self.shape[axis:])
+
+    def unflatten(self, axis, sizes):
+        """Split axis into sizes (one -1 allowed), the inverse of flatten, as torch."""
+        axis = normalize_axis(reduce_args("unflatten", axis, False)[0], self.ndim, "unflatten")[0]
+        sizes = shape_args((sizes,), "unflatten")
+        return self.reshape(*self.shape[:axis], *sizes, *self.shape[axis + 1:])
+
+    def flip(self, *dims):
+        """Reverse the order along dims (a getitem with ::-1, so the gradient flips back)."""
+        axes = normalize_axis(shape_args(dims, "flip"), self.ndim, "flip")
+        return self[tuple(slice(None, None, -1) if i in axes else slice(None)
+                          for i in range(self.ndim))]
+
+    def repeat(self, *sizes):
+        """Tile: x.repeat(2, 3) repeats the whole tensor 2 x 3 times, as torch (np.tile)."""
+        sizes = shape_args(sizes, "repeat")
+        if len(sizes) < self.ndim:
+            raise ValueError(f"repeat: {sizes} has fewer entries than input {self.shape} has "
+                             f"dims; give one count per dim ({self.ndim} or more)")
+        shape = (1,) * (len(sizes) - self.ndim) + self.shape
+        spread = self.reshape(*(m for n in shape for m in (1, n)))
+        tiled = spread.broadcast_to(tuple(m for r, n in zip(sizes, shape) for m in (r, n)))
+        return tiled.reshape(*(r * n for r, n in zip(sizes, shape)))
+
+    def repeat_interleave(self, repeats, axis=None, *, dim=None):
+        """Repeat each element `repeats` times along axis (the flattened input for None), as torch."""
+        axis, _ = reduce_args("repeat_interleave", axis, False, dim)
+        x = self.reshape(-1) if axis is None else self
+        axis = normalize_axis(0 if axis is None else axis, x.ndim, "repeat_interleave")[0]
+        repeats = repeats.data if isinstance(repeats, TorchMethods) else repeats
+        index = np.repeat(np.arange(x.shape[axis]), repeats)
+        return x[(slice(None),) * axis + (index,)]
+
+    def gather(self, axis, index):
+        """out[i][j] = x[index[i][j]][j] for axis 0 (and so on), as torch.gather."""
+        # a copy: the record keeps its index read-only, which must not lock the caller's array
+        index = np.array(index.data if isinstance(index, TorchMethods) else index)
+        axis = normalize_axis(reduce_args("gather", axis, False)[0], self.ndim, "gather")[0]
+        if self.ndim == 0 or index.ndim != self.ndim or index.dtype.kind not in "iu" or any(
+                m > n for i, (m, n) in enumerate(zip(index.shape, self.shape)) if i != axis):
+            raise ValueError(f"gather: index {index.dtype} {index.shape} for input {self.shape}: "
+                             "it needs integers, the same number of dims (at least 1), and "
+                             "sizes no larger than the input's on the other dims")
+        grid = [np.arange(m).reshape((1,) * i + (m,) + (1,) * (index.ndim - i - 1))
+                for i, m in enumerate(index.shape)]
+        grid[axis] = index
+        return self[tuple(grid)]
+

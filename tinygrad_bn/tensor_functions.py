@@ -1,0 +1,323 @@
+"""The functions torch has beside its Tensor methods: tg.exp(x), tg.sum(x, dim), tg.einsum(...).
+
+Each one calls the method (or primitive) of the same name, so there is one definition per op.
+"""
+from .engine import OPS, Tensor, apply, concatenate
+
+
+def _t(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def exp(input):
+    """e ** x."""
+    return _t(input).exp()
+
+
+def log(input):
+    """Natural logarithm."""
+    return _t(input).log()
+
+
+def log2(input):
+    """Base-2 logarithm."""
+    return _t(input).log2()
+
+
+def exp2(input):
+    """2 ** x."""
+    return _t(input).exp2()
+
+
+def expm1(input):
+    """exp(x) - 1, exact for tiny x."""
+    return _t(input).expm1()
+
+
+def log1p(input):
+    """log(1 + x), exact for tiny x."""
+    return _t(input).log1p()
+
+
+def sqrt(input):
+    """Square root."""
+    return _t(input).sqrt()
+
+
+def rsqrt(input):
+    """1 / sqrt(x)."""
+    return _t(input).rsqrt()
+
+
+def square(input):
+    """x ** 2."""
+    return _t(input).square()
+
+
+def reciprocal(input):
+    """1 / x."""
+    return _t(input).reciprocal()
+
+
+def abs(input):
+    """|x|; gradient 0 at 0."""
+    return _t(input).abs()
+
+
+def sign(input):
+    """-1, 0 or 1; gradient 0."""
+    return _t(input).sign()
+
+
+def floor(input):
+    """Round down; gradient 0."""
+    return _t(input).floor()
+
+
+def ceil(input):
+    """Round up; gradient 0."""
+    return _t(input).ceil()
+
+
+def round(input):
+    """Round to nearest, halves to even; gradient 0."""
+    return _t(input).round()
+
+
+def trunc(input):
+    """Round toward zero; gradient 0."""
+    return _t(input).trunc()
+
+
+def sin(input):
+    """Sine."""
+    return _t(input).sin()
+
+
+def cos(input):
+    """Cosine."""
+    return _t(input).cos()
+
+
+def tanh(input):
+    """Hyperbolic tangent."""
+    return _t(input).tanh()
+
+
+def sigmoid(input):
+    """1 / (1 + exp(-x))."""
+    return _t(input).sigmoid()
+
+
+def relu(input):
+    """max(x, 0)."""
+    return _t(input).relu()
+
+
+def erf(input):
+    """The error function."""
+    return _t(input).erf()
+
+
+def clamp(input, min=None, max=None):
+    """Clamp into [min, max] (also tg.clip)."""
+    return _t(input).clip(min, max)
+
+
+clip = clamp
+
+
+def add(input, other):
+    """input + other."""
+    return _t(input) + other
+
+
+def sub(input, other):
+    """input - other."""
+    return _t(input) - other
+
+
+def mul(input, other):
+    """input * other."""
+    return _t(input) * other
+
+
+def div(input, other, *, rounding_mode=None):
+    """input / other; rounding_mode 'floor' or 'trunc' as torch.div."""
+    return _t(input).div(other, rounding_mode=rounding_mode)
+
+
+def floor_divide(input, other):
+    """input // other (floor); gradient 0."""
+    return _t(input) // other
+
+
+def pow(input, exponent):
+    """input ** exponent."""
+    return _t(input) ** exponent
+
+
+def matmul(input, other):
+    """input @ other."""
+    return _t(input) @ other
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum over dim (int, tuple/list or None)."""
+    return _t(input).sum(dim, keepdim, dtype=dtype)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None):
+    """Mean over dim (int, tuple/list or None)."""
+    return _t(input).mean(dim, keepdim, dtype=dtype)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product over dim."""
+    return _t(input).prod(dim, keepdim, dtype=dtype)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation, unbiased by default."""
+    return _t(input).std(dim, unbiased, keepdim, correction=correction)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance, unbiased by default."""
+    return _t(input).var(dim, unbiased, keepdim, correction=correction)
+
+
+def max(input, dim=None, keepdim=False):
+    """torch.max: of all values; (values, indices) along an int dim; tg.maximum for a tensor."""
+    input = _t(input)
+    if dim is None or isinstance(dim, Tensor):
+        return input.max(dim)
+    return input.max(dim=dim, keepdim=keepdim)
+
+
+def min(input, dim=None, keepdim=False):
+    """torch.min: of all values; (values, indices) along an int dim; tg.minimum for a tensor."""
+    input = _t(input)
+    if dim is None or isinstance(dim, Tensor):
+        return input.min(dim)
+    return input.min(dim=dim, keepdim=keepdim)
+
+
+def amax(input, dim=None, keepdim=False):
+    """Max over dim; ties share the gradient."""
+    return _t(input).amax(dim, keepdim)
+
+
+def amin(input, dim=None, keepdim=False):
+    """Min over dim; ties share the gradient."""
+    return _t(input).amin(dim, keepdim)
+
+
+def argmax(input, dim=None, keepdim=False):
+    """Index of the max (first at ties); int64."""
+    return _t(input).argmax(dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim=False):
+    """Index of the min (first at ties); int64."""
+    return _t(input).argmin(dim, keepdim)
+
+
+def logsumexp(input, dim=None, keepdim=False):
+    """log(sum(exp(x))) over dim, without overflow."""
+    return _t(input).logsumexp(dim, keepdim)
+
+
+def cumsum(input, dim=None, *, dtype=None):
+    """Running sum along dim."""
+    return _t(input).cumsum(dim, dtype=dtype)
+
+
+def any(input, dim=None, keepdim=False):
+    """True where any value is nonzero; bool."""
+    return _t(input).any(dim, keepdim)
+
+
+def all(input, dim=None, keepdim=False):
+    """True where every value is nonzero; bool."""
+    return _t(input).all(dim, keepdim)
+
+
+def flip(input, dims):
+    """Reverse the order along dims."""
+    return _t(input).flip(dims)
+
+
+def reshape(input, shape):
+    """The same values in a new shape."""
+    return _t(input).reshape(shape)
+
+
+def permute(input, dims):
+    """Reorder all axes."""
+    return _t(input).permute(dims)
+
+
+def transpose(input, dim0, dim1):
+    """Swap two axes."""
+    return _t(input).transpose(dim0, dim1)
+
+
+def squeeze(input, dim=None):
+    """Drop axes of size 1."""
+    return _t(input).squeeze(dim)
+
+
+def unsqueeze(input, dim):
+    """Insert an axis of size 1."""
+    return _t(input).unsqueeze(dim)
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """Merge axes start_dim..end_dim."""
+    return _t(input).flatten(start_dim, end_dim)
+
+
+def unflatten(input, dim, sizes):
+    """Split one axis into sizes."""
+    return _t(input).unflatten(dim, sizes)
+
+
+def gather(input, dim, index):
+    """out[i][j] = input[index[i][j]][j] for dim 0, and so on."""
+    return _t(input).gather(dim, index)
+
+
+def repeat_interleave(input, repeats, dim=None):
+    """Repeat each element along dim."""
+    return _t(input).repeat_interleave(repeats, dim)
+
+
+def cat(tensors, dim=0):
+    """Join along an existing dim (torch.cat; tg.concatenate is NumPy's name)."""
+    return concatenate(tensors, dim)
+
+
+def numel(input):
+    """Number of elements."""
+    return _t(input).numel()
+
+
+def einsum(equation, *operands):
+    """Sums of products by subscripts, as torch.einsum / np.einsum: einsum('ij,jk->ik', a, b).
+
+    Operands may also come as one list. One primitive; its gradient is an einsum per operand.
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    tensors = [_t(x) for x in operands]
+    return apply(OPS["einsum"], *tensors, equation=equation)
+
+
+__all__ = ["abs", "add", "all", "amax", "amin", "any", "argmax", "argmin", "cat", "ceil", "clamp",
+           "clip", "cos", "cumsum", "div", "einsum", "erf", "exp", "exp2", "expm1", "flatten",
+           "flip", "floor", "floor_divide", "gather", "log", "log1p", "log2", "logsumexp",
+           "matmul", "max", "mean", "min", "mul", "numel", "permute", "pow", "prod", "reciprocal",
+           "relu", "repeat_interleave", "reshape", "round", "rsqrt", "sigmoid", "sign", "sin",
+           "sqrt", "square", "squeeze", "std", "sub", "sum", "tanh", "transpose", "trunc",
+           "unflatten", "unsqueeze", "var"]
