@@ -4,6 +4,9 @@ from .container import Sequential, ModuleList, ModuleDict
 from . import init
 from .linear import Linear
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
-from .activation import ReLU, Sigmoid, Tanh, Flatten, Dropout
+from .activation import (ReLU, Sigmoid, Tanh, Flatten, Dropout, LeakyReLU, ELU, Hardtanh, ReLU6,
+                         Softplus, SiLU, GELU, LogSigmoid, Hardsigmoid, Hardswish, Mish, Softmax,
+                         LogSoftmax, Softmin)
+from .loss import MSELoss, L1Loss, NLLLoss, CrossEntropyLoss, BCELoss, BCEWithLogitsLoss
 from .pooling import MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool2d
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, fold_into
