@@ -45,6 +45,13 @@ EXAMPLES = {
     "pools1d": (lambda: nn.Sequential(nn.MaxPool1d(3, stride=2, padding=1, ceil_mode=True),
                                       nn.AvgPool1d(2, padding=1, count_include_pad=False)),
                 (2, 3, 10)),
+    "torch_activations": (lambda: nn.Sequential(
+        nn.LeakyReLU(0.2), nn.ELU(alpha=0.5), nn.Hardtanh(-0.5, 2.0), nn.ReLU6(inplace=True),
+        nn.Softplus(beta=2.0, threshold=1.0), nn.SiLU(), nn.GELU("tanh"), nn.Hardswish(),
+        nn.Mish(), nn.LogSigmoid(), nn.Softmin(dim=1), nn.Softmax(dim=0), nn.LogSoftmax(dim=-1)),
+        (4, 3)),
+    # torch's hardsigmoid backward multiplies by float32(1/6) (3e-8 off): saturated here
+    "hardsigmoid": (lambda: nn.Sequential(nn.Hardtanh(3.5, 4.0), nn.Hardsigmoid()), (4, 3)),
     "containers": (lambda: nn.ModuleList([nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ModuleDict(
         {"act": nn.Tanh(), "out": nn.Sequential(nn.Linear(4, 2))})]), (6, 3)),
 }
@@ -92,8 +99,11 @@ def assert_same_state(a, b, exact=True):
 
 
 def _classes_in_nn():
+    """Layer types: Modules of nn, but not the losses (they take (input, target) and end a
+    training step; a model converted to torch is a tree of layers)."""
     return sorted((c for c in vars(nn).values() if isinstance(c, type) and issubclass(c, nn.Module)
-                   and c is not nn.Module), key=lambda c: c.__name__)
+                   and c is not nn.Module and not issubclass(c, nn.loss._Loss)),
+                  key=lambda c: c.__name__)
 
 
 # --- the table is complete ---------------------------------------------------------------------

@@ -49,7 +49,7 @@ LAYERS = [
     Layer(nn.BatchNorm1d, _BN, ours_only=("fused",)),
     Layer(nn.BatchNorm2d, _BN, ours_only=("fused",)),
     Layer(nn.BatchNorm3d, _BN, ours_only=("fused",)),
-    Layer(nn.ReLU),
+    Layer(nn.ReLU, ("inplace",)),
     Layer(nn.Sigmoid),
     Layer(nn.Tanh),
     Layer(nn.Flatten, ("start_dim", "end_dim")),
@@ -59,6 +59,21 @@ LAYERS = [
     Layer(nn.AvgPool1d, _AVG_POOL),
     Layer(nn.AvgPool2d, _AVG_POOL + ("divisor_override",)),
     Layer(nn.AdaptiveAvgPool2d, ("output_size",)),
+    # activations with torch's constructor arguments (nn/activation.py); losses are not layers
+    Layer(nn.LeakyReLU, ("negative_slope", "inplace")),
+    Layer(nn.ELU, ("alpha", "inplace")),
+    Layer(nn.Hardtanh, ("min_val", "max_val", "inplace")),
+    Layer(nn.ReLU6, ("inplace",)),
+    Layer(nn.Softplus, ("beta", "threshold")),
+    Layer(nn.SiLU, ("inplace",)),
+    Layer(nn.GELU, ("approximate",)),
+    Layer(nn.LogSigmoid),
+    Layer(nn.Hardsigmoid, ("inplace",)),
+    Layer(nn.Hardswish, ("inplace",)),
+    Layer(nn.Mish, ("inplace",)),
+    Layer(nn.Softmax, ("dim",)),
+    Layer(nn.LogSoftmax, ("dim",)),
+    Layer(nn.Softmin, ("dim",)),
 ]
 IGNORED_TORCH_SETTINGS = {"inplace"}   # in-place activations compute the same values
 
