@@ -53,7 +53,7 @@ LAYERS = [
     Layer(nn.Sigmoid),
     Layer(nn.Tanh),
     Layer(nn.Flatten, ("start_dim", "end_dim")),
-    Layer(nn.Dropout, ("p",), ours_only=("generator",)),
+    Layer(nn.Dropout, ("p", "inplace"), ours_only=("generator",)),
     Layer(nn.MaxPool1d, _MAX_POOL),
     Layer(nn.MaxPool2d, _MAX_POOL),
     Layer(nn.AvgPool1d, _AVG_POOL),
