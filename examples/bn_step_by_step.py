@@ -8,6 +8,7 @@ import numpy as np
 
 from tinygrad_bn import Tape, Tensor, gradcheck
 from tinygrad_bn import functional as F
+from tinygrad_bn.engine import graph_of
 
 
 def show(a):
@@ -16,16 +17,22 @@ def show(a):
     return "      " + text.replace("\n", "\n      ")
 
 
-def print_step(step):
-    """One reverse step: the record, its rule, the upstream gradient and the gradient per input."""
+def print_step(k, step, graph):
+    """Backward step k: the record (r0.. as print(tape) numbers it), its rule, the upstream
+    gradient, the gradient per input and, where a second path arrives, the sum so far."""
     r = step.record
-    print(f"\nr{r.index} {r.output.name} = {r.op}({', '.join(t.name for t in r.inputs)})"
+    print(f"\nstep {k}: {graph.rid(r)} {r.output.name} = {r.op}({', '.join(t.name for t in r.inputs)})"
           f"      rule: {step.rule}")
     print(f"   upstream d{r.output.name}:\n{show(step.grad_output)}")
-    for t, g, axes in zip(r.inputs, step.grad_inputs, step.reduced_axes):
+    for t, g, axes, total, arrival in zip(r.inputs, step.grad_inputs, step.reduced_axes,
+                                          step.grad_totals, step.arrivals):
         if g is not None:
             summed = f" (summed over axes {axes}: {t.name} was broadcast)" if axes else ""
             print(f"   -> d{t.name}{summed}:\n{show(g)}")
+            got, paths = arrival
+            if got > 1:
+                print(f"   d{t.name} so far, path {got} of {paths} added (fan-in: add, never multiply):"
+                      f"\n{show(total)}")
 
 
 def main(seed=0):
@@ -40,8 +47,9 @@ def main(seed=0):
     print("forward, in execution order:")
     print(tape)
     print("\nbackward, one record at a time (fan-out gradients add up: xmu feeds sq and xhat):")
-    for step in tape.backward_steps(out, grad=dout):
-        print_step(step)
+    graph = graph_of(tape)
+    for k, step in enumerate(tape.backward_steps(out, grad=dout), 1):
+        print_step(k, step, graph)
     print(f"\ndx:\n{show(x.grad)}\ncolumn sums of dx (0: shifting a column does not change BN):"
           f"\n{show(x.grad.sum(axis=0))}")
     ok = gradcheck(lambda x, gamma, beta: F.batch_norm(x, gamma, beta), x, gamma, beta)

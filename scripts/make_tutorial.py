@@ -1,4 +1,5 @@
-"""Write examples/tutorial.ipynb from the cells below (edit here, then run this; a test executes it)."""
+"""Write examples/tutorial.ipynb from the cells below, executed, with its outputs saved (edit here,
+then run this; a test executes it again and checks the cells match)."""
 from pathlib import Path
 
 import nbformat
@@ -79,9 +80,23 @@ for t, hand in ((x, dx), (gamma, dgamma), (beta, dbeta)):
     ("code", """x.grad = gamma.grad = beta.grad = None
 y = F.batch_norm(x, gamma, beta, eps=eps)
 loss = (y * dout).sum().named("loss")
-for step in tape.backward_steps(loss, retain_graph=True):
-    print(f"r{step.record.index:<4} {step.record.op:<10} {step.rule}")
+graph = tg.engine.graph_of(loss)                 # numbers records r0, r1, ... in graph order
+for k, step in enumerate(tape.backward_steps(loss, retain_graph=True), 1):
+    print(f"step {k:>2}: {graph.rid(step.record):<4} {step.record.op:<10} {step.rule}")
 viz.to_dot(loss, show_grads=True, rankdir="TB")"""),
+    ("md", """Where a value feeds two nodes, its gradient is the sum of both paths. `explain` writes each
+sum out (for an array, its first element):"""),
+    ("code", """for line in tg.explain(loss).splitlines():
+    if "fan-in" in line:
+        print(line.strip())"""),
+    ("md", """The same walk as a page you click through: forward first (values appear record by record),
+then backward, with every rule filled in with these names. It shows inline here and needs no
+network; `.save("bn.html")` writes it as one file."""),
+    ("code", """viz.Stepper(loss, forward=False)      # forward=True (the default) adds the forward steps"""),
+    ("md", """`tg.check_by_hand` compares your gradients with the engine's, node by node, in one table
+(makemore's `cmp`); a wrong one is named:"""),
+    ("code", """print(tg.check_by_hand(loss, {"xhat": dxhat, "ivar": divar, "xmu": dxmu, "x": dx}))
+print(tg.check_by_hand(loss, {"xmu": dxhat * ivar}))     # the square path forgotten"""),
     ("md", "## 5. Fused: one primitive, the same numbers"),
     ("code", """xf = Tensor(x_np, requires_grad=True)
 yf = F.batch_norm(xf, Tensor(gamma_np, requires_grad=True), Tensor(beta_np, requires_grad=True),
@@ -101,7 +116,19 @@ def build():
     return nb
 
 
+def executed():
+    """The notebook run top to bottom, outputs kept: readers see the results without running it."""
+    from nbclient import NotebookClient
+    nb = build()
+    NotebookClient(nb, timeout=300, kernel_name="python3").execute()
+    for cell in nb.cells:
+        cell.get("metadata", {}).pop("execution", None)
+        if cell.cell_type == "code":                  # the kernel's own warnings are not results
+            cell.outputs = [o for o in cell.outputs if o.get("name") != "stderr"]
+    return nb
+
+
 if __name__ == "__main__":
     path = Path(__file__).resolve().parents[1] / "examples" / "tutorial.ipynb"
-    nbformat.write(build(), path)
+    nbformat.write(executed(), path)
     print("wrote", path)

@@ -74,3 +74,12 @@ def test_folding_keeps_predictions_with_fewer_layers(results):
 def test_forgotten_running_stats_stay_at_their_initial_values(results):
     r = results["exp7_running_stats"]
     assert r["stale_running_mean_abs_max"] == 0.0
+
+
+def test_run_all_writes_to_a_fresh_folder_by_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = run_all.fresh_folder()
+    os.makedirs(first)
+    second = run_all.fresh_folder()
+    assert first.endswith("run-001") and second.endswith("run-002") and not os.path.exists(second)
+    assert "docs" not in first

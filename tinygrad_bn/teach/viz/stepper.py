@@ -24,6 +24,10 @@ class Stepper:
         self.opts = {"show_values": True, "max_elems": 8, **opts}
         self._page = None
 
+    def __repr__(self):
+        return (f"Stepper({len(named_graph(self.loss).records)} records, forward={self.forward}): "
+                "show it in Jupyter or .save('page.html')")
+
     def steps(self):
         """One dict per step (kind, title, svg, panel blocks), forward steps first."""
         g = named_graph(self.loss)
