@@ -151,3 +151,14 @@ def test_linear_with_no_inputs_works_as_torch(torch):
 def test_linear_sizes_must_be_whole_numbers(sizes):
     with pytest.raises(ValueError, match=r"Linear\(.*must be a whole number >= 0"):
         nn.Linear(*sizes)
+
+
+def test_linear_reset_parameters_redraws_with_torchs_bounds_and_keeps_a_live_graph_intact():
+    layer = nn.Linear(4, 3)
+    old_w = layer.weight.data
+    kept = layer(Tensor(np.ones((2, 4))))                # saves the old weight
+    layer.reset_parameters(np.random.default_rng(0))
+    assert layer.weight.data is not old_w and not np.allclose(layer.weight.data, old_w)
+    assert np.abs(layer.weight.data).max() <= 0.5 and np.abs(layer.bias.data).max() <= 0.5
+    kept.sum().backward()
+    np.testing.assert_allclose(layer.weight.grad, np.full((3, 4), 2.0))

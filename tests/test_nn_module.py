@@ -166,3 +166,17 @@ def test_a_torch_tensor_that_requires_grad_is_reported_not_raised_midway(torch):
         m.load_state_dict({"weight": torch.ones(1, 2, requires_grad=True),
                            "bias": np.array([5.0])})
     assert m.state_dict()["bias"] == before["bias"]
+
+
+def test_a_missing_num_batches_tracked_keeps_its_value_as_torch(torch):
+    ours, theirs = nn.Sequential(nn.BatchNorm1d(2)), torch.nn.Sequential(torch.nn.BatchNorm1d(2))
+    for m in (ours, theirs):
+        m[0].num_batches_tracked += 5
+    state = {k: v for k, v in ours.state_dict().items() if k != "0.num_batches_tracked"}
+    state["0.running_mean"] = np.array([1.0, 2.0])
+    ours.load_state_dict(state)
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+    assert int(ours[0].num_batches_tracked) == int(theirs[0].num_batches_tracked) == 5
+    assert list(ours[0].running_mean) == [1.0, 2.0]
+    with pytest.raises(RuntimeError, match=r"missing keys \['0.running_var'\]"):
+        ours.load_state_dict({k: v for k, v in state.items() if k != "0.running_var"})

@@ -15,6 +15,7 @@ class _BatchNorm(Module):
     """Shared state and forward of BatchNorm1d/2d/3d; subclasses say which input ranks they take."""
 
     ranks = ()
+    optional_state = ("num_batches_tracked",)      # absent from old torch state dicts
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, fused=False):

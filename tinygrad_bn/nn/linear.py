@@ -19,6 +19,14 @@ class Linear(Module):
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(new_array((out_features, in_features)))
         self.bias = Parameter(new_array(out_features)) if bias else None
+        self.reset_parameters(generator)
+
+    def reset_parameters(self, generator=None):
+        """Redraw weight and bias with torch's default init (see nn.init), into fresh arrays so
+        a graph still alive keeps the values it used."""
+        self.weight.data = self.weight.data.copy()
+        if self.bias is not None:
+            self.bias.data = self.bias.data.copy()
         init.default_(self.weight, self.bias, generator)
 
     def forward(self, x):

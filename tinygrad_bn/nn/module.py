@@ -38,6 +38,7 @@ class Module:
     """
 
     training = True
+    optional_state = ()       # buffers load_state_dict may find missing (older torch files)
 
     def __call__(self, *args, **kwargs):
         """forward(), in a scope named after the class that knows this module: viz.to_dot then
@@ -157,9 +158,11 @@ class Module:
 
         Every key must match in name and shape and convert to its slot's dtype without losing
         meaning (no complex or text values, no fractional counts); otherwise a RuntimeError lists
-        every problem and nothing is assigned.
+        every problem and nothing is assigned. A buffer a module lists in `optional_state`
+        (BatchNorm's num_batches_tracked) may be missing and keeps its value, as in torch.
         """
-        slots = self._slots()
+        slots = {k: (m, attr) for k, (m, attr) in self._slots().items()
+                 if k in state or attr not in m.optional_state}
         current = {k: _array(getattr(m, attr)) for k, (m, attr) in slots.items()}
         arrays, problems = {}, []
         for k, v in state.items():
