@@ -100,54 +100,80 @@ def backward_steps(loss, grad=None, retain_graph=False):
     Leaf gradients accumulate into .grad (+=), as in PyTorch; every intermediate tensor gets
     .grad set to its gradient from this backward, so learners can read dxhat, divar, ... by name.
     """
+    return _walk(loss, grad, retain_graph, steps=True)
+
+
+def backward(loss, grad=None, retain_graph=False):
+    """Fill .grad of every tensor `loss` depends on: the same walk as backward_steps, without
+    building the Steps nobody reads (so teaching costs nothing when it is not used)."""
+    for _ in _walk(loss, grad, retain_graph, steps=False):
+        pass
+
+
+def _walk(loss, grad, retain_graph, steps):
+    """The reverse walk; with steps=True it yields a Step per record (arrivals, running totals).
+
+    totals holds the gradient so far of every tensor still waiting for a contribution; it is
+    never added into in place (`total + gi`), so a yielded Step's grad_totals stay what they were.
+    """
     records = _graph(loss)
     seed = _seed(loss, grad)
-    paths = _paths(records)
-    totals = {id(loss): seed}       # gradient so far in this backward; never added into in place,
-    arrived = {}                    # so a Step's grad_totals stay what they were when yielded
+    totals = {id(loss): seed}
+    paths, arrived = (_paths(records), {}) if steps else (None, None)
+    check = state.anomaly
     if loss.record is None:
         _accumulate_leaf(loss, seed)
     for r in records:
-        out = r.output
+        out = r._out()
         g = totals.pop(id(out), None) if out is not None else None
         if g is None:
             continue                 # output not on the path to the loss
         out.grad = g
-        grads = r._impl.backward(g, r.saved, tuple(t.requires_grad for t in r.inputs))
-        grads = grads if isinstance(grads, tuple) else (grads,)
-        if len(grads) != len(r.inputs):
+        inputs = r.inputs
+        grads = r._impl.backward(g, r.saved, tuple([t.requires_grad for t in inputs]))
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if len(grads) != len(inputs):
             raise RuntimeError(f"{r.op}: backward returned {len(grads)} gradient(s) for "
-                               f"{len(r.inputs)} input(s); return one per input, None for an "
+                               f"{len(inputs)} input(s); return one per input, None for an "
                                "input that gets no gradient")
-        grad_inputs, reduced, grad_totals, arrivals = [], [], [], []
-        for t, gi in zip(r.inputs, grads):
+        if steps:
+            grad_inputs, reduced, grad_totals, arrivals = [], [], [], []
+        for i, t in enumerate(inputs):
+            gi = grads[i]
             if gi is None or not t.requires_grad:
-                for column in (grad_inputs, grad_totals, arrivals):
-                    column.append(None)
-                reduced.append(())
+                if steps:
+                    for column in (grad_inputs, grad_totals, arrivals):
+                        column.append(None)
+                    reduced.append(())
                 continue
-            gi, axes = sum_to_shape(_checked_dtype(gi, t, r, len(grad_inputs)), t.shape, r.op)
-            if state.anomaly:
-                anomaly.check_grad(gi, r, f"backward, the gradient for input {len(grad_inputs)} "
+            if type(gi) is not np.ndarray or gi.dtype != t.data.dtype:
+                gi = _checked_dtype(gi, t, r, i)
+            axes = ()
+            if gi.shape != t.data.shape:
+                gi, axes = sum_to_shape(gi, t.data.shape, r.op)
+            if check:
+                anomaly.check_grad(gi, r, f"backward, the gradient for input {i} "
                                           f"({t.name or 'unnamed'}, shape {t.shape})")
-            grad_inputs.append(gi)
-            reduced.append(axes)
-            k = arrived[id(t)] = arrived.get(id(t), 0) + 1
-            arrivals.append((k, paths[id(t)]))
-            total = totals.get(id(t))
+            key, total = id(t), totals.get(id(t))
             total = gi if total is None else total + gi     # gi may alias g (add returns g)
-            grad_totals.append(total)
             if t.record is None:
-                _accumulate_leaf(t, gi, fresh=_is_fresh(gi, g, grad_inputs[:-1]))
-                if k < paths[id(t)]:
-                    totals[id(t)] = total
-                else:
-                    totals.pop(id(t), None)     # a leaf's last arrival: nothing more to add
-            else:
-                totals[id(t)] = total
+                _accumulate_leaf(t, gi, fresh=_is_fresh(gi, g, grads[:i]))
+            if steps:
+                grad_inputs.append(gi)
+                reduced.append(axes)
+                grad_totals.append(total)
+                k = arrived[key] = arrived.get(key, 0) + 1
+                arrivals.append((k, paths[key]))
+                if t.record is None and k == paths[key]:
+                    totals.pop(key, None)       # a leaf's last arrival: nothing more to add
+                    continue
+            if t.record is not None or steps:
+                totals[key] = total
         if not retain_graph:
             r.release()
-        yield Step(r, g, tuple(grad_inputs), tuple(reduced), tuple(grad_totals), tuple(arrivals))
+        if steps:
+            yield Step(r, g, tuple(grad_inputs), tuple(reduced), tuple(grad_totals), tuple(arrivals))
 
 
 def _checked_dtype(gi, t, record, i):
@@ -172,9 +198,3 @@ def _accumulate_leaf(t, g, fresh=False):
         t.grad = g if fresh else np.array(g, dtype=t.dtype, copy=True)
     else:
         t.grad = t.grad + g          # a new array: a .grad the user kept is never changed
-
-
-def backward(loss, grad=None, retain_graph=False):
-    """Fill .grad of every tensor `loss` depends on; drains backward_steps."""
-    for _ in backward_steps(loss, grad, retain_graph):
-        pass

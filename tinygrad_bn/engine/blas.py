@@ -6,7 +6,7 @@ other threads costs more than it saves, and on a busy machine threads waiting fo
 user's own NumPy calls are never affected: the limit is set around the call and restored after.
 It needs threadpoolctl (optional, `pip install threadpoolctl`); without it, BLAS decides alone.
 """
-SMALL = 1 << 22           # multiply-adds; measured crossover on 2 cores, docs/performance.md
+SMALL = 1 << 24           # multiply-adds (256 x 256 x 256); why: docs/performance.md
 
 _controllers = None       # BLAS libraries' thread controls, found on first use
 

@@ -4,7 +4,12 @@ r0, r1, ... in that order, with their tensors numbered t0, t1, ...
 Everything that shows a graph (str(tape), explain, the pictures, the stepper) reads it here, so
 every view names the same record the same way, and two runs of the same code print the same.
 """
+import operator
+
 import numpy as np
+
+
+_INDEX = operator.attrgetter("index")
 
 
 def records_of(tensor):
@@ -12,12 +17,12 @@ def records_of(tensor):
     records, stack, seen = [], [tensor], set()
     while stack:
         r = stack.pop().record
-        if r is None or id(r) in seen:
+        if r is None or r in seen:          # records hash by identity
             continue
-        seen.add(id(r))
+        seen.add(r)
         records.append(r)
         stack.extend(r.inputs)
-    records.sort(key=lambda r: r.index)
+    records.sort(key=_INDEX)
     return records
 
 

@@ -20,13 +20,11 @@ class Record:
     `index` is global and increasing (an order, not a name: graphs show records as r0, r1, ...).
     """
 
-    __slots__ = ("index", "op", "attrs", "inputs", "saved", "rule", "released", "created_at", "scope",
+    __slots__ = ("index", "attrs", "inputs", "saved", "released", "created_at", "scope",
                  "_impl", "_out", "_locked", "__weakref__")
 
     def __init__(self, impl, attrs, inputs, output, saved):
         self.index = next(_counter)
-        self.op = impl.name
-        self.rule = impl.rule
         self.attrs = attrs
         self.inputs = inputs
         self.saved = saved
@@ -36,6 +34,16 @@ class Record:
         self._impl = impl
         self._out = weakref.ref(output)
         self._locked = lock(saved) if saved else ()
+
+    @property
+    def op(self):
+        """The primitive's name, e.g. 'mul'."""
+        return self._impl.name
+
+    @property
+    def rule(self):
+        """The primitive's derivative rule, one line, e.g. 'da = g * b ; db = g * a'."""
+        return self._impl.rule
 
     @property
     def output(self):

@@ -31,11 +31,15 @@ def apply(op, *inputs, **attrs):
                          "b.reshape(1, -1) for a row") from None
     result = Tensor.__new__(Tensor)
     result.data, result.grad, result.name, result.record = out, None, None, None
-    result.requires_grad = state.grad_enabled and any(t.requires_grad for t in inputs)
-    if result.requires_grad:
-        result.record = Record(op, attrs, inputs, result, saved)
-        for tape in state.tapes:
-            tape._append(result.record, result)
+    result.requires_grad = False
+    if state.grad_enabled:
+        for t in inputs:
+            if t.requires_grad:            # a loop, not any(genexpr): this runs for every op
+                result.requires_grad = True
+                record = result.record = Record(op, attrs, inputs, result, saved)
+                for tape in state.tapes:
+                    tape._append(record, result)
+                break
     if state.anomaly:
         anomaly.check_forward(op.name, arrays, out, result.record)
     return result

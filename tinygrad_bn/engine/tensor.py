@@ -358,8 +358,29 @@ def _operands(op, *xs, floating=False, dtype=None):
     if not xs:
         return []                       # the op names the problem: it needs at least one tensor
     if dtype is None:
+        if len(xs) == 2:
+            pair = _float_pair(*xs)
+            if pair is not None:
+                return pair
         dtype = result_type(*xs, floating=floating, op=op)
     return [_converted(op, x, dtype) for x in xs]
+
+
+def _float_pair(a, b):
+    """The common cases of result_type, decided fast: a float tensor with a tensor of its dtype or
+    with a Python float or int (weak: it takes the tensor's dtype). None for every other case."""
+    t, other = (a, b) if isinstance(a, Tensor) else (b, a)
+    if not isinstance(t, Tensor) or t.data.dtype.kind != "f":
+        return None
+    dtype = t.data.dtype
+    if isinstance(other, Tensor):
+        return (a, b) if other.data.dtype == dtype else None
+    if type(other) is not float and type(other) is not int:
+        return None
+    constant = Tensor.__new__(Tensor)
+    constant.data, constant.grad, constant.requires_grad = np.asarray(other, dtype), None, False
+    constant.name = constant.record = None
+    return (t, constant) if t is a else (constant, t)
 
 
 def _converted(op, x, dtype):
