@@ -389,3 +389,46 @@ def test_transpose_two_dims_swap_and_a_permutation_permutes():
 def test_bad_arguments_raise_naming_the_op(call, kind, match):
     with pytest.raises(kind, match=match):
         call(Tensor(np.arange(6.0).reshape(2, 3)))
+
+
+# --- more of torch's Tensor API: softmax methods, split/chunk, triangles, masked_fill ------------
+MASK = np.array([[True, False, False, True]])
+MORE = [
+    ("softmax-method", lambda x: x.softmax(dim=0), lambda t: t.softmax(dim=0), N(3, 4)),
+    ("log_softmax-method", lambda x: x.log_softmax(-1), lambda t: t.log_softmax(-1), N(3, 4)),
+    ("tg.softmax", lambda x: tg.softmax(x, 1), lambda t: th().softmax(t, 1), N(2, 5)),
+    ("tg.log_softmax", lambda x: tg.log_softmax(x, 0), lambda t: th().log_softmax(t, 0), N(2, 5)),
+    ("split-size", lambda x: tg.cat([p * (i + 1) for i, p in enumerate(x.split(2, dim=1))], 1),
+     lambda t: th().cat([p * (i + 1) for i, p in enumerate(t.split(2, dim=1))], 1), N(3, 5)),
+    ("split-sections", lambda x: tg.stack([p.sum() for p in tg.split(x, [1, 3, 1])]),
+     lambda t: th().stack([p.sum() for p in th().split(t, [1, 3, 1])]), N(5, 2)),
+    ("chunk", lambda x: tg.cat([p * (i + 1) for i, p in enumerate(x.chunk(3, 1))], 1),
+     lambda t: th().cat([p * (i + 1) for i, p in enumerate(t.chunk(3, 1))], 1), N(2, 7)),
+    ("tril", lambda x: x.tril(), lambda t: t.tril(), N(3, 4)),
+    ("triu-batched-offset", lambda x: tg.triu(x, 1), lambda t: t.triu(1), N(2, 3, 4)),
+    ("tril-negative", lambda x: x.tril(-1), lambda t: t.tril(-1), N(4, 3)),
+    ("masked_fill", lambda x: x.masked_fill(MASK, -1.5), lambda t: t.masked_fill(T(MASK), -1.5),
+     N(3, 4)),
+    ("dot", lambda a, b: a.dot(b), lambda a, b: a.dot(b), N(4), N(4)),
+    ("mm", lambda a, b: tg.mm(a, b), lambda a, b: th().mm(a, b), N(2, 3), N(3, 4)),
+    ("stack-dim", lambda a, b: tg.stack([a, b], dim=1), lambda a, b: th().stack([a, b], dim=1),
+     N(2, 3), N(2, 3)),
+]
+
+
+@pytest.mark.parametrize("ours, theirs, inputs, smooth, rtol", [
+    pytest.param(ours, theirs, list(inputs), True, 1e-10, id=id)
+    for id, ours, theirs, *inputs in MORE])
+def test_more_matches_torch(torch, ours, theirs, inputs, smooth, rtol):
+    test_matches_torch(torch, ours, theirs, inputs, smooth, rtol)
+    assert gradcheck(ours, *(Tensor(a.copy(), requires_grad=True) for a in inputs), seed=2)
+
+
+def test_requires_grad_and_device_as_torch():
+    x = tg.zeros(3)
+    assert x.requires_grad_() is x and x.requires_grad and x.device == "cpu"
+    with pytest.raises(ValueError, match="requires_grad_: this tensor .3,. was made by mul"):
+        (x * 2).requires_grad_()
+    with pytest.raises(TypeError, match="requires_grad_: int64"):
+        tg.arange(3).requires_grad_()
+    assert tg.from_numpy(np.ones(2, np.float32)).dtype == np.float32

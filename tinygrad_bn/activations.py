@@ -24,31 +24,17 @@ def _dim(op, dim, axis):
 
 def softmax(x, dim=None, dtype=None, *, axis=None):
     """exp(x) / sum(exp(x)) along dim (default -1): each slice becomes probabilities summing to 1."""
-    axis = _dim("softmax", dim, axis)
-    x = _tensor(x) if dtype is None else _tensor(x).to(dtype)
-    e = _minus_max(x, axis).exp()
-    return e / e.sum(axis=axis, keepdims=True)
+    return _tensor(x).softmax(_dim("softmax", dim, axis), dtype)
 
 
 def log_softmax(x, dim=None, dtype=None, *, axis=None):
     """x - logsumexp(x) along dim (default -1): log-probabilities without overflow."""
-    axis = _dim("log_softmax", dim, axis)
-    z = _minus_max(_tensor(x) if dtype is None else _tensor(x).to(dtype), axis)
-    return z - z.exp().sum(axis=axis, keepdims=True).log()
+    return _tensor(x).log_softmax(_dim("log_softmax", dim, axis), dtype)
 
 
 def softmin(x, dim=None, dtype=None, *, axis=None):
     """softmax(-x): probabilities that favour the smallest values."""
     return softmax(-_tensor(x), dim, dtype, axis=axis)
-
-
-def _minus_max(x, axis):
-    """x - max(x) along `axis`, the max a constant: (log-)softmax ignores the shift, so no gradient.
-
-    After it every exp() is <= 1: no overflow, and the largest term is exactly 1 (no log(0)).
-    """
-    m = x.data.max(axis=axis, keepdims=True)
-    return x - np.where(np.isfinite(m), m, 0)         # a row of -inf stays -inf, not nan
 
 
 def relu(x, inplace=False):

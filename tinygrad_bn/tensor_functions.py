@@ -298,6 +298,56 @@ def cat(tensors, dim=0):
     return concatenate(tensors, dim)
 
 
+def softmax(input, dim=-1, dtype=None):
+    """Probabilities along dim (torch.softmax; F.softmax is the same)."""
+    return _t(input).softmax(dim, dtype)
+
+
+def log_softmax(input, dim=-1, dtype=None):
+    """Log-probabilities along dim (torch.log_softmax)."""
+    return _t(input).log_softmax(dim, dtype)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Pieces along dim (torch.split)."""
+    return _t(tensor).split(split_size_or_sections, dim)
+
+
+def chunk(input, chunks, dim=0):
+    """About equal pieces along dim (torch.chunk)."""
+    return _t(input).chunk(chunks, dim)
+
+
+def tril(input, diagonal=0):
+    """Lower triangle of the last two axes."""
+    return _t(input).tril(diagonal)
+
+
+def triu(input, diagonal=0):
+    """Upper triangle of the last two axes."""
+    return _t(input).triu(diagonal)
+
+
+def dot(input, other):
+    """Inner product of 1-D tensors."""
+    return _t(input).dot(other)
+
+
+def mm(input, other):
+    """Product of 2-D tensors."""
+    return _t(input).mm(other)
+
+
+def masked_fill(input, mask, value):
+    """value where mask, else input."""
+    return _t(input).masked_fill(mask, value)
+
+
+def from_numpy(ndarray):
+    """A tensor sharing ndarray's memory and dtype (torch.from_numpy)."""
+    return Tensor(ndarray)
+
+
 def numel(input):
     """Number of elements."""
     return _t(input).numel()
@@ -314,10 +364,11 @@ def einsum(equation, *operands):
     return apply(OPS["einsum"], *tensors, equation=equation)
 
 
-__all__ = ["abs", "add", "all", "amax", "amin", "any", "argmax", "argmin", "cat", "ceil", "clamp",
-           "clip", "cos", "cumsum", "div", "einsum", "erf", "exp", "exp2", "expm1", "flatten",
-           "flip", "floor", "floor_divide", "gather", "log", "log1p", "log2", "logsumexp",
-           "matmul", "max", "mean", "min", "mul", "numel", "permute", "pow", "prod", "reciprocal",
-           "relu", "repeat_interleave", "reshape", "round", "rsqrt", "sigmoid", "sign", "sin",
-           "sqrt", "square", "squeeze", "std", "sub", "sum", "tanh", "transpose", "trunc",
-           "unflatten", "unsqueeze", "var"]
+__all__ = ["abs", "add", "all", "amax", "amin", "any", "argmax", "argmin", "cat", "ceil", "chunk",
+           "clamp", "clip", "cos", "cumsum", "div", "dot", "einsum", "erf", "exp", "exp2",
+           "expm1", "flatten", "flip", "floor", "floor_divide", "from_numpy", "gather", "log",
+           "log1p", "log2", "log_softmax", "logsumexp", "masked_fill", "matmul", "max", "mean",
+           "min", "mm", "mul", "numel", "permute", "pow", "prod", "reciprocal", "relu",
+           "repeat_interleave", "reshape", "round", "rsqrt", "sigmoid", "sign", "sin", "softmax",
+           "split", "sqrt", "square", "squeeze", "std", "sub", "sum", "tanh", "transpose", "tril",
+           "triu", "trunc", "unflatten", "unsqueeze", "var"]

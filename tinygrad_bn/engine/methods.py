@@ -93,6 +93,19 @@ class TorchMethods:
         """Number of elements as NumPy's x.size; x.size() is the shape and x.size(d) as torch."""
         return _Count(self.data.shape)
 
+    device = property(lambda self: "cpu", doc="'cpu': everything here lives in host memory.")
+
+    def requires_grad_(self, requires_grad=True):
+        """Switch gradient tracking of a leaf on (or off) in place; returns self, as torch."""
+        if self.record is not None:
+            raise ValueError(f"requires_grad_: this tensor {self.shape} was made by "
+                             f"{self.record.op}; only leaves can change it (use .detach() first)")
+        if requires_grad and self.dtype.kind != "f":
+            raise TypeError(f"requires_grad_: {self.dtype} {self.shape} cannot have a gradient; "
+                            "cast to a float dtype first, e.g. x.double()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
     def dim(self):
         """Number of axes, as torch's x.dim()."""
         return self.data.ndim
@@ -233,6 +246,41 @@ class TorchMethods:
         torch (1.0 // 0.1 == 9.0); gradient 0."""
         return self // other
 
+    def masked_fill(self, mask, value):
+        """value where mask is True, else x (mask broadcasts); no gradient where filled."""
+        mask = np.asarray(mask.data if isinstance(mask, TorchMethods) else mask, dtype=bool)
+        fill = type(self)(np.asarray(value, dtype=self.dtype))
+        return apply(OPS["where"], type(self)(mask), fill, self)
+
+    def tril(self, diagonal=0):
+        """Keep the lower triangle of the last two axes (on and below `diagonal`), zero the rest."""
+        return self._triangle(np.tri(*self.shape[-2:], k=diagonal, dtype=bool), "tril")
+
+    def triu(self, diagonal=0):
+        """Keep the upper triangle of the last two axes (on and above `diagonal`), zero the rest."""
+        return self._triangle(~np.tri(*self.shape[-2:], k=diagonal - 1, dtype=bool), "triu")
+
+    def _triangle(self, keep, op):
+        if self.ndim < 2:
+            raise ValueError(f"{op}: input {self.shape} has {self.ndim} dims; it needs a matrix "
+                             "(or a batch of them) in the last two axes")
+        zero = type(self)(np.zeros((), dtype=self.dtype))
+        return apply(OPS["where"], type(self)(keep), self, zero)
+
+    def dot(self, other):
+        """Inner product of two 1-D tensors (torch.dot): self @ other."""
+        if self.ndim != 1 or np.ndim(getattr(other, "data", other)) != 1:
+            raise ValueError(f"dot: {self.shape} . {np.shape(getattr(other, 'data', other))}: "
+                             "both must be 1-D; use x @ y (matmul) for matrices")
+        return self @ other
+
+    def mm(self, other):
+        """Matrix product of two 2-D tensors (torch.mm): self @ other."""
+        if self.ndim != 2 or np.ndim(getattr(other, "data", other)) != 2:
+            raise ValueError(f"mm: {self.shape} @ {np.shape(getattr(other, 'data', other))}: "
+                             "both must be 2-D; use x @ y (matmul) for other shapes")
+        return self @ other
+
     def clamp(self, min=None, max=None):
         """torch's name for clip: clamp into [min, max]; gradient 1 inside, ends included."""
         return self.clip(min, max)
@@ -328,7 +376,52 @@ class TorchMethods:
         axes = normalize_axis(axis, self.ndim, "all")
         return type(self)(np.all(self.data, axis=axes, keepdims=keepdims))
 
+    def softmax(self, axis=-1, dtype=None, *, dim=None):
+        """exp(x) / sum(exp(x)) along axis (dim=): each slice becomes probabilities summing to 1."""
+        axis = axis if dim is None else dim
+        e = (self if dtype is None else self._cast(as_dtype(dtype)))._minus_max(axis).exp()
+        return e / e.sum(axis=axis, keepdims=True)
+
+    def log_softmax(self, axis=-1, dtype=None, *, dim=None):
+        """x - logsumexp(x) along axis (dim=): log-probabilities without overflow."""
+        axis = axis if dim is None else dim
+        z = (self if dtype is None else self._cast(as_dtype(dtype)))._minus_max(axis)
+        return z - z.exp().sum(axis=axis, keepdims=True).log()
+
+    def _minus_max(self, axis):
+        """x - max(x) along axis, the max a constant: (log-)softmax ignores the shift, so no
+        gradient. After it every exp() is <= 1 (no overflow) and the largest is exactly 1."""
+        x = self._floating()
+        m = x.data.max(axis=axis, keepdims=True)
+        return x - np.where(np.isfinite(m), m, 0)       # a row of -inf stays -inf, not nan
+
     # --- shape ---------------------------------------------------------------------------------
+    def split(self, split_size_or_sections, axis=0, *, dim=None):
+        """Pieces along axis: of split_size each (the last may be smaller) or of the listed
+        sizes, as torch.split; a tuple of views whose gradients add back into x."""
+        axis = normalize_axis(reduce_args("split", axis if dim is None else None, False, dim)[0],
+                              self.ndim, "split")[0]
+        n, sizes = self.shape[axis], split_size_or_sections
+        if isinstance(sizes, (int, np.integer)):
+            if sizes <= 0:
+                raise ValueError(f"split: split_size={sizes} for input {self.shape}; give a "
+                                 "positive size")
+            sizes = [min(sizes, n - i) for i in range(0, n, sizes)] or [0]
+        if sum(sizes) != n:
+            raise ValueError(f"split: sizes {list(sizes)} add up to {sum(sizes)}, but axis {axis} "
+                             f"of input {self.shape} has {n}; make them add up to {n}")
+        ends = np.cumsum(sizes)
+        return tuple(self[(slice(None),) * axis + (slice(int(e - k), int(e)),)]
+                     for k, e in zip(sizes, ends))
+
+    def chunk(self, chunks, axis=0, *, dim=None):
+        """About equal pieces along axis: ceil(n / chunks) each, as torch.chunk (maybe fewer)."""
+        axis = normalize_axis(reduce_args("chunk", axis if dim is None else None, False, dim)[0],
+                              self.ndim, "chunk")[0]
+        if chunks <= 0:
+            raise ValueError(f"chunk: chunks={chunks} for input {self.shape}; give a positive count")
+        return self.split(max(-(-self.shape[axis] // chunks), 1), axis)
+
     def view(self, *shape):
         """torch's name for reshape (arrays here are never required to be contiguous)."""
         return self.reshape(*shape)

@@ -414,11 +414,13 @@ def minimum(a, b):
     return apply(OPS["minimum"], *_operands("minimum", a, b))
 
 
-def concatenate(tensors, axis=0):
-    """Join tensors along an existing axis, as np.concatenate."""
+def concatenate(tensors, axis=0, *, dim=None):
+    """Join tensors along an existing axis, as np.concatenate (dim= as torch.cat)."""
+    axis = axis if dim is None else dim
     return apply(OPS["concatenate"], *_operands("concatenate", *tensors), axis=axis)
 
 
-def stack(tensors, axis=0):
-    """Join tensors along a new axis, as np.stack."""
+def stack(tensors, axis=0, *, dim=None):
+    """Join tensors along a new axis, as np.stack (dim= as torch.stack)."""
+    axis = axis if dim is None else dim
     return apply(OPS["stack"], *_operands("stack", *tensors), axis=axis)
