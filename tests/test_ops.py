@@ -324,7 +324,9 @@ EINSUM = {"matmul": ("ij,jk->ik", [(3, 4), (4, 2)]), "implicit": ("ij,jk", [(3, 
           "diagonal": ("ii->i", [(4, 4)]), "sum-away": ("ij->i", [(3, 4)]),
           "transpose": ("ij->ji", [(3, 4)]), "three": ("ij,jk,kl->il", [(2, 3), (3, 4), (4, 2)]),
           "repeated-and-summed": ("iij->j", [(3, 3, 2)]), "dot": ("i,i->", [(5,), (5,)]),
-          "bilinear": ("bi,ij,bj->b", [(4, 3), (3, 3), (4, 3)]), "spaces": ("ij, j -> i", [(3, 4), (4,)])}
+          "bilinear": ("bi,ij,bj->b", [(4, 3), (3, 3), (4, 3)]), "spaces": ("ij, j -> i", [(3, 4), (4,)]),
+          "capitals-and-ellipsis": ("...Ab,bC->...CA", [(2, 3, 4), (4, 5)]),
+          "implicit-capitals": ("Ba,ab", [(2, 3), (3, 4)])}
 for id, (eq, shapes) in EINSUM.items():
     row("einsum", id, lambda *xs, eq=eq: tg.einsum(eq, *xs), *(N(*s) for s in shapes),
         np_fn=lambda *xs, eq=eq: np.einsum(eq.replace(" ", ""), *xs),

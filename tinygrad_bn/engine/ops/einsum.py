@@ -4,14 +4,16 @@ The gradient of operand k is itself an einsum: g and the other operands, summed 
 subscripts. Two cases need care: a letter only operand k has (summed away: broadcast back with a
 ones vector) and a letter repeated in operand k (a diagonal: write the result onto it).
 """
+import string
+
 import numpy as np
 
 from .base import Op
 
 
 def parse(equation, shapes):
-    """'ij,jk->ik' -> (['ij', 'jk'], 'ik'), with '...' spelled as fresh capital letters and the
-    implicit output (no '->') made explicit: the letters seen once, in alphabetical order."""
+    """'ij,jk->ik' -> (['ij', 'jk'], 'ik'), '...' spelled as letters the equation does not use,
+    and an implicit output (no '->') made explicit: the letters seen once, in ASCII order."""
     equation = equation.replace(" ", "")
     lhs, arrow, out = equation.partition("->")
     ins = lhs.split(",")
@@ -20,7 +22,7 @@ def parse(equation, shapes):
                          f"{len(shapes)} were given; give one subscript group per tensor")
     n_ell = max((len(shape) - len(s.replace("...", "")) for s, shape in zip(ins, shapes)
                  if "..." in s), default=0)
-    ell = "".join(chr(ord("A") + i) for i in range(n_ell))
+    ell = "".join([c for c in string.ascii_letters if c not in equation][:n_ell])
     subs = []
     for s, shape in zip(ins, shapes):
         if "..." in s:
@@ -31,8 +33,8 @@ def parse(equation, shapes):
                              "give one letter per axis (or '...' for the leading ones)")
         subs.append(s)
     seen = "".join(subs)
-    if not arrow:
-        out = "..." + "".join(sorted(c for c in set(seen) if c.islower() and seen.count(c) == 1))
+    if not arrow:                       # as NumPy and torch: '...' first, then sorted letters
+        out = "..." + "".join(sorted(c for c in set(seen) if c not in ell and seen.count(c) == 1))
     out = out.replace("...", ell)
     if any(c not in seen or out.count(c) > 1 for c in out):
         raise ValueError(f"einsum: output {out!r} of {equation!r} names a letter no input has, "
