@@ -234,3 +234,23 @@ def test_check_by_hand_errors_name_the_problem():
         tg.check_by_hand(loss, {"var": np.zeros(2)})
     with pytest.raises(ValueError, match="'w' gets no gradient"):
         tg.check_by_hand(loss, {"w": np.zeros((4, 2))})
+
+
+def test_reprs_show_no_global_counter():
+    x = Tensor(np.ones(2), requires_grad=True, name="x")
+    loss = x.exp().sum()
+    step = next(iter(tg.engine.backward_steps(loss, retain_graph=True)))
+    assert repr(loss.record) == "Record(sum(exp); dx = broadcast(g))"
+    assert repr(step) == "Step(sum: dx = broadcast(g))" and "#" not in repr(x.record or step)
+
+
+@needs_dot
+def test_backward_frames_can_start_with_the_forward_steps(tmp_path):
+    paths = viz.backward_frames(example_loss("bn"), tmp_path, format="svg", forward=True)
+    names = [p.name for p in paths]
+    assert names[:2] == ["forward_001.svg", "forward_002.svg"] and len(names) == 24
+    first = (tmp_path / "forward_001.gv").read_text()
+    assert "forward step 1/12: r0: mu = mean(x)" in first and "dmu" not in first
+    assert 't2 [label="xmu\\n(4, 2) float64\\n" ' in first            # xmu not computed yet
+    second = (tmp_path / "forward_002.gv").read_text()
+    assert 't2 [label="xmu\\n(4, 2) float64\\nmean 0  min -1.839' in second     # now it has values

@@ -34,7 +34,7 @@ class Step:
         return self.record.rule
 
     def __repr__(self):
-        return f"Step(#{self.record.index} {self.record.op}: {self.rule})"
+        return f"Step({self.record.op}: {self.rule})"   # r0.. numbers belong to a graph
 
 
 def sum_to_shape(g, shape, op):

@@ -70,4 +70,4 @@ class Record:
     def __repr__(self):
         names = ", ".join(t.name or ("const" if t.record is None else t.record.op)
                           for t in self.inputs)
-        return f"Record(#{self.index} {self.op}({names}); {self.rule})"
+        return f"Record({self.op}({names}); {self.rule})"   # r0.. numbers belong to a graph
