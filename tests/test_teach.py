@@ -207,6 +207,8 @@ def test_check_by_hand_passes_the_right_backward_and_catches_a_wrong_one():
     mine = _bn_by_hand(loss)
     report = tg.check_by_hand(loss, mine)
     assert report.ok and len(report.rows) == 11
+    name, exact, close, max_abs_diff = report.rows[0]                  # the four columns
+    assert (name, close) == ("out", True) and report.rel_errors["x"] < 1e-12
     assert all(r.close and r.max_abs_diff < 1e-12 for r in report.rows)
     assert {r.name for r in report.rows if r.exact} >= {"out", "gammax", "xhat", "var"}
     bad = tg.check_by_hand(loss, _bn_by_hand(loss, both_paths=False))

@@ -70,7 +70,9 @@ _scope_counter = itertools.count()
 
 
 class ScopeTag(str):
-    """A scope's name `name#k`, plus `owner`: the object that opened it (a Module), or None."""
+    """A scope's name `name#k`, plus `owner`: the object that opened it (a Module), or None.
+    Held strongly, as the records hold its parameters: a loss returned by a function that built
+    its model inside still names the model's layers."""
 
     owner = None
 
