@@ -474,6 +474,18 @@ def mse_shapes():
     F.mse_loss(Tensor(np.ones((4, 1)), requires_grad=True), Tensor(np.ones(4)))
 
 
+@mistake("Layers kept in a plain Python list (a warning: their parameters would be missing)",
+         "Hold layers in nn.ModuleList (or nn.ModuleDict for a dict) so the model registers them.",
+         UserWarning, "Net.layers", "plain list", "parameters()", "nn.ModuleList")
+def layers_in_a_plain_list():
+    from tinygrad_bn import nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            self.layers = [nn.Linear(2, 2), nn.Linear(2, 1)]
+    Net().parameters()
+
+
 @mistake("A fractional num_batches_tracked in a state_dict (nothing is loaded)",
          "Counts are whole numbers: fix or drop the edited entry; the model is left unchanged.",
          RuntimeError, "load_state_dict", "num_batches_tracked", "2.5", "int64", "Nothing was loaded")

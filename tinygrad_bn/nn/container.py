@@ -65,7 +65,7 @@ class _ModuleSequence(Module):
     def extend(self, modules):
         """Add each of `modules` at the end, in order; returns self."""
         for i, m in enumerate(list(modules)):
-            self.append(_checked(m, f"{type(self).__name__}: item {i}"))
+            self._list.append(_checked(m, f"{type(self).__name__}: item {i}"))
         return self
 
     def insert(self, index, module):
@@ -79,7 +79,7 @@ class Sequential(_ModuleSequence):
     def __init__(self, *layers):
         super().__init__()
         for i, layer in enumerate(layers):
-            self.append(_checked(layer, f"Sequential: argument {i}"))
+            self._list.append(_checked(layer, f"Sequential: argument {i}"))
 
     def _new(self, modules):
         return Sequential(*modules)
