@@ -105,7 +105,7 @@ def test_composed_and_fused_agree_to_1e12(case, affine):
         rm, rv = np.zeros(data.shape[1]), np.ones(data.shape[1])
         out = run(x, gamma, beta, g, running_mean=rm, running_var=rv, fused=fused)
         results.append([a for a in out if a is not None] + [rm, rv])
-    scales = [None, dx_scale(data, g, gamma and gamma.data)] + [None] * 4
+    scales = [None, dx_scale(data, g, None if gamma is None else gamma.data)] + [None] * 4
     for a, b, scale in zip(*results, scales):
         assert np.all(np.isfinite(a))
         close(a, b, 1e-12, scale)

@@ -192,3 +192,32 @@ def test_result_type_follows_the_three_tiers():
     assert rt(np.ones(2, np.float32), np.ones(2)) == np.float64
     assert rt(np.ones(2, np.int64), np.ones(2, np.float32)) == np.float32     # torch, not NumPy
     assert rt(np.ones(2, np.int64), 3, floating=True) == tg.get_default_dtype()
+
+
+def test_eq_and_ne_are_elementwise_bool_tensors_as_torch(torch):
+    a, b = np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 3.0])
+    for ours, theirs in (((Tensor(a) == Tensor(b)), torch.tensor(a) == torch.tensor(b)),
+                         ((Tensor(a) != Tensor(b)), torch.tensor(a) != torch.tensor(b)),
+                         ((Tensor(a) == 2), torch.tensor(a) == 2),
+                         ((Tensor([1, 2, 3]) != 2.0), torch.tensor([1, 2, 3]) != 2.0),
+                         ((b == Tensor(a)), torch.tensor(b) == torch.tensor(a))):
+        assert isinstance(ours, Tensor) and ours.dtype == np.bool_
+        np.testing.assert_array_equal(ours.data, theirs.numpy())
+    assert (Tensor(a) == None) is False and (Tensor(a) != "x") is True     # noqa: E711
+
+
+def test_tensors_stay_hashable_by_identity():
+    x, y = Tensor([1.0]), Tensor([1.0])
+    assert len({x, y}) == 2 and {x: 1, y: 2}[y] == 2 and hash(x) == object.__hash__(x)
+    assert [t for t in (x, y) if t is y] == [y]
+
+
+def test_bool_of_one_element_and_the_error_for_more(torch):
+    assert bool(Tensor([2.0]) > 1) and not Tensor(0.0) and bool(Tensor([[True]]))
+    assert bool(torch.tensor([2.0]) > 1)
+    with pytest.raises(ValueError, match=r"bool: the truth value of a tensor of shape \(3,\) is "
+                                         "ambiguous; reduce it first"):
+        bool(Tensor([1.0, 2.0, 3.0]) == 1)
+    with pytest.raises(ValueError, match="ambiguous"):
+        if Tensor([]):
+            pass

@@ -115,6 +115,23 @@ class Tensor(TorchMethods):
     def __le__(self, other): return Tensor(self.data <= _array(other))
     def __gt__(self, other): return Tensor(self.data > _array(other))
     def __ge__(self, other): return Tensor(self.data >= _array(other))
+    __hash__ = object.__hash__     # hashable by identity (as PyTorch), although == is elementwise
+
+    def __eq__(self, other):
+        """Elementwise ==, a bool tensor (as PyTorch and NumPy); `is` tests identity."""
+        return Tensor(self.data == _array(other)) if _comparable(other) else NotImplemented
+
+    def __ne__(self, other):
+        """Elementwise !=, a bool tensor."""
+        return Tensor(self.data != _array(other)) if _comparable(other) else NotImplemented
+
+    def __bool__(self):
+        """The truth of a one-element tensor; more elements raise, as in NumPy."""
+        if self.data.size != 1:
+            raise ValueError(f"bool: the truth value of a tensor of shape {self.shape} is "
+                             "ambiguous; reduce it first, e.g. bool((a == b).data.all()) or "
+                             "bool((a > 0).data.any())")
+        return bool(self.data.item())
 
     def __pow__(self, exponent): return apply(OPS["pow"], *_operands("pow", self, exponent))
     def __rpow__(self, base): return apply(OPS["pow"], *_operands("pow", base, self))
@@ -337,6 +354,11 @@ def _pad_width(pad_width, shape):
                          f"a (before, after) pair or one pair per axis ({len(shape)} here), e.g. "
                          "pad_width=1 or ((0, 0), (1, 2))") from None
     return tuple((int(a), int(b)) for a, b in arr)
+
+
+def _comparable(x):
+    """True for what == and != compare elementwise: tensors, arrays, numbers and lists."""
+    return isinstance(x, (Tensor, np.ndarray, np.generic, bool, int, float, list, tuple))
 
 
 def _array(x):
