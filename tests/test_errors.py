@@ -282,6 +282,35 @@ def inplace_write_to_saved():
     x.data[0, 0] = 5.0
 
 
+@mistake("Writing through a view the engine made (x.reshape(...).data, x.T.data, x[0].data)",
+         "NumPy's own message: views the engine makes are read-only for good, because NumPy "
+         "cannot make a view follow its base's lock. Write through the base (`x.data[...] = ...`) "
+         "when no record saves it.",
+         ValueError, "read-only")
+def inplace_write_through_a_view():
+    x = x32()
+    row = x[0]
+    y = (x * x).sum()
+    assert y.requires_grad
+    row.data[0] = 5.0
+
+
+@mistake("Changing a saved array through a NumPy alias made before Tensor(a), found by "
+         "detect_anomaly()",
+         "The engine cannot lock an alias it never saw (`b = a[:]` before `x = Tensor(a)`). "
+         "Under `detect_anomaly()` backward checks each saved array's checksum and names the op. "
+         "Write into a copy, or redo the forward after the write.",
+         RuntimeError, "mul", "(3, 2)", "changed in place", "copy")
+def inplace_write_through_an_alias():
+    a = np.arange(6.0).reshape(3, 2)
+    alias = a[:]
+    x = Tensor(a, requires_grad=True)
+    with tg.detect_anomaly():
+        y = (x * x).sum()
+        alias[0, 0] = 5.0
+        y.backward()
+
+
 # --- anomaly mode ----------------------------------------------------------------------------------
 @mistake("NaN produced in forward (0 / 0), found by detect_anomaly()",
          "Add eps to the divisor; anomaly mode points at the line that made the NaN.",

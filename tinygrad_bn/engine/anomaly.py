@@ -1,5 +1,7 @@
 """Anomaly mode's checks: a NaN or inf is traced to the op and the user line that made it,
-rather than found three ops later."""
+rather than found three ops later; a saved array changed in place is caught before backward uses it."""
+import zlib
+
 import numpy as np
 
 from .mode import user_line
@@ -38,3 +40,29 @@ def check_grad(gi, record, where):
         inputs = [t.data for t in record.inputs]
         raise FloatingPointError(anomaly_message(record.op, "recorded", inputs,
                                                  where, record.created_at))
+
+
+def checksums(saved):
+    """A CRC of each saved array, taken at record time in anomaly mode only (it reads every byte)."""
+    return {k: _crc(a) for k, a in saved.items() if isinstance(a, np.ndarray)}
+
+
+def _crc(a):
+    """CRC-32 of the array's bytes."""
+    return zlib.crc32(np.ascontiguousarray(a).view(np.uint8))
+
+
+def check_saved(record):
+    """Raise if an array the record saved changed since it was recorded.
+
+    The read-only lock stops writes through the tensor and the views the engine makes, but not
+    through a NumPy alias made before Tensor(a) (b = a[:] or a.reshape(...)): this catches it.
+    """
+    for name, crc in record.checksums.items():
+        a = record.saved[name]
+        if _crc(a) != crc:
+            raise RuntimeError(
+                f"anomaly: {record.op} saved {name} {a.shape} for backward, and it was changed in "
+                f"place after it was recorded (at {record.created_at}); its gradients would be "
+                "wrong. A NumPy alias made before Tensor(a) (such as b = a[:]) is not locked: "
+                "write into a copy, or redo the forward after the write")

@@ -130,6 +130,8 @@ def _walk(loss, grad, retain_graph, steps):
             continue                 # output not on the path to the loss
         out.grad = g
         inputs = r.inputs
+        if r.checksums is not None:
+            anomaly.check_saved(r)
         grads = r._impl.backward(g, r.saved, tuple([t.requires_grad for t in inputs]))
         if type(grads) is not tuple:
             grads = (grads,)

@@ -1,14 +1,20 @@
 """Read-only saved arrays: an in-place write after recording raises instead of corrupting gradients.
 
 Locks are counted per owner array (a view's base) because several records may save the same
-array; the last release makes it writable again, views included.
+array; the last release makes it writable again, views included. A record freed by the garbage
+collector unlocks from its finalizer, which may run inside lock() on the same thread (any
+allocation can start a collection): finalizers therefore never wait for the guard. They queue
+their unlock, and whoever holds the guard applies the queue before letting go.
+Views the engine makes are read-only from the start (freeze_view).
 """
+import collections
 import threading
 
 import numpy as np
 
-_locks = {}
-_locks_guard = threading.Lock()
+_locks = {}                            # id(owner) -> [owner, count, views whose flag to restore]
+_guard = threading.Lock()
+_pending = collections.deque()         # unlocks queued by finalizers (append/popleft are atomic)
 
 
 def _owner(a):
@@ -18,10 +24,22 @@ def _owner(a):
     return a
 
 
+def freeze_view(out, arrays):
+    """Make `out` read-only if it is a view into one of `arrays` (reshape, transpose, x[1:], ...).
+
+    NumPy cannot make a view's flag follow its base's, so a view made before its base was
+    locked would stay writable and a write through it would corrupt a saved array. Views the
+    engine makes are therefore read-only for good; write through the base (x.data) instead.
+    """
+    own = _owner(out)
+    if any(_owner(a) is own for a in arrays):
+        out.flags.writeable = False
+
+
 def lock(saved):
     """Make every array in `saved` read-only; returns the owners to hand back to unlock()."""
     locked = []
-    with _locks_guard:
+    with _guard:
         for a in saved.values():
             if not isinstance(a, np.ndarray):
                 continue
@@ -37,17 +55,45 @@ def lock(saved):
             entry[1] += 1
             a.flags.writeable = False
             locked.append(own)
+    _drain()
     return locked
 
 
 def unlock(locked):
     """Undo lock(): an owner becomes writable again (views too) when its last lock goes."""
-    with _locks_guard:
-        for own in locked:
-            entry = _locks[id(own)]
-            entry[1] -= 1
-            if entry[1] == 0:
-                del _locks[id(own)]
-                own.flags.writeable = True
-                for view in entry[2]:
-                    view.flags.writeable = True
+    with _guard:
+        _release(locked)
+    _drain()
+
+
+def unlock_later(locked):
+    """unlock() for finalizers: never waits for the guard, so a collection that runs inside
+    lock() cannot deadlock; the unlock is applied now if the guard is free, else by its holder."""
+    _pending.append(locked)
+    _drain()
+
+
+def _drain():
+    """Apply the queued unlocks whenever the guard is free (never blocks).
+
+    Every holder calls this after letting go, so an unlock queued while it held the guard (by
+    its own finalizers or another thread's) is applied before it returns.
+    """
+    while _pending and _guard.acquire(blocking=False):
+        try:
+            while _pending:
+                _release(_pending.popleft())
+        finally:
+            _guard.release()
+
+
+def _release(locked):
+    """Count one lock off each owner in `locked`; the guard is held."""
+    for own in locked:
+        entry = _locks[id(own)]
+        entry[1] -= 1
+        if entry[1] == 0:
+            del _locks[id(own)]
+            own.flags.writeable = True
+            for view in entry[2]:
+                view.flags.writeable = True

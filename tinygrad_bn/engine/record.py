@@ -8,8 +8,9 @@ import weakref
 
 import numpy as np
 
+from .anomaly import checksums
 from .mode import state, user_line
-from .readonly import lock, unlock
+from .readonly import lock, unlock, unlock_later
 
 _counter = itertools.count()
 
@@ -21,7 +22,7 @@ class Record:
     """
 
     __slots__ = ("index", "attrs", "inputs", "saved", "released", "created_at", "scope",
-                 "_impl", "_out", "_locked", "__weakref__")
+                 "checksums", "_impl", "_out", "_locked", "__weakref__")
 
     def __init__(self, impl, attrs, inputs, output, saved):
         self.index = next(_counter)
@@ -31,6 +32,7 @@ class Record:
         self.released = False
         self.scope = state.scope
         self.created_at = user_line() if state.anomaly else None
+        self.checksums = checksums(saved) if state.anomaly and saved else None   # see anomaly.py
         self._impl = impl
         self._out = weakref.ref(output)
         self._locked = lock(saved) if saved else ()
@@ -65,7 +67,7 @@ class Record:
 
     def __del__(self):
         if self._locked:
-            unlock(self._locked)
+            unlock_later(self._locked)      # gc may run this inside lock(): never wait there
 
     def __repr__(self):
         names = ", ".join(t.name or ("const" if t.record is None else t.record.op)

@@ -10,6 +10,7 @@ from . import anomaly
 from .backward import backward, backward_steps
 from .graph import Graph
 from .mode import state
+from .readonly import freeze_view
 from .record import Record
 
 
@@ -29,6 +30,8 @@ def apply(op, *inputs, **attrs):
         raise ValueError(f"{op.name}: shapes {shapes} do not broadcast (from the right, each "
                          "dimension must match or be 1); reshape one input, e.g. "
                          "b.reshape(1, -1) for a row") from None
+    if out.base is not None and out.flags.writeable:
+        freeze_view(out, arrays)
     result = Tensor.__new__(Tensor)
     result.data, result.grad, result.name, result.record = out, None, None, None
     result.requires_grad = False

@@ -1,0 +1,108 @@
+"""In-place writes against saved arrays: views the engine makes share the protection, NumPy
+aliases are caught in anomaly mode, and unlocking from a finalizer under gc cannot deadlock."""
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+from tinygrad_bn import Tensor
+from tinygrad_bn.engine import readonly
+
+ROOT = Path(__file__).resolve().parents[1]
+VIEWS = {"reshape": lambda x: x.reshape(3), "transpose": lambda x: x.transpose(),
+         "T": lambda x: x.T, "getitem": lambda x: x[0:], "broadcast_to": lambda x: x.broadcast_to((3,))}
+
+
+@pytest.mark.parametrize("view", VIEWS.values(), ids=VIEWS.keys())
+def test_a_view_made_before_or_after_the_save_cannot_corrupt_the_gradient(view):
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    before = view(x)
+    y = (x * x).sum()                          # saves x.data
+    after = view(x)
+    for v in (before, after):
+        with pytest.raises(ValueError, match="read-only"):
+            v.data[0] = 100.0
+    y.backward()
+    assert x.grad.tolist() == [2.0, 4.0, 6.0]
+
+
+def test_engine_views_are_read_only_and_the_base_stays_writable():
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    v = x.reshape(6)
+    assert not v.data.flags.writeable and x.data.flags.writeable
+    x.data[0, 0] = 7.0                          # write through the base: the view sees it
+    assert v.data[0] == 7.0
+    assert (x * 2).data.flags.writeable         # new arrays (not views) stay writable
+
+
+def test_a_numpy_alias_made_before_the_tensor_is_caught_in_anomaly_mode():
+    a = np.array([1.0, 2.0, 3.0])
+    alias = a[:]                                # made before Tensor(a): the engine cannot lock it
+    x = Tensor(a, requires_grad=True)
+    with tg.detect_anomaly():
+        y = (x * x).sum()
+        alias[0] = 100.0
+        with pytest.raises(RuntimeError, match=r"anomaly: mul saved a \(3,\) for backward, and it "
+                                               r"was changed in place after it was recorded \(at "
+                                               r".*test_inplace.py"):
+            y.backward()
+
+
+def test_checksums_are_taken_only_in_anomaly_mode():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    assert (x * x).record.checksums is None
+    with tg.detect_anomaly():
+        y = (x * x).sum()
+        assert set(y.record.inputs[0].record.checksums) == {"a", "b"}
+        y.backward()                            # unchanged arrays pass the check
+    assert x.grad.tolist() == [2.0, 4.0]
+
+
+def test_records_freed_by_gc_inside_lock_do_not_deadlock():
+    """issue 12: a Record in a reference cycle, finalized by a collection that starts inside
+    readonly.lock(), used to wait for the lock its own thread held (a hang after ~245 steps)."""
+    script = textwrap.dedent("""
+        import gc, threading
+        import numpy as np
+        import tinygrad_bn as tg
+        from tinygrad_bn.engine import readonly
+        gc.enable()
+        gc.set_threshold(50)                   # collections start often, also inside lock()
+
+        class Node:
+            def __init__(self, t):
+                self.t, self.me = t, self      # a cycle: only gc frees the record
+
+        def work():
+            for _ in range(3000):
+                x = tg.Tensor(np.ones(3), requires_grad=True)
+                Node(x * x)
+                Node((x * 2).exp())
+
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for t in threads:
+            t.start()
+        work()
+        for t in threads:
+            t.join()
+        gc.collect()
+        print(len(readonly._locks), len(readonly._pending))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["0", "0"]     # every lock released, nothing left queued
+
+
+def test_a_finalizer_unlock_waits_in_the_queue_while_the_guard_is_held():
+    data = np.array([1.0, 2.0])
+    locked = readonly.lock({"a": data})
+    with readonly._guard:                       # as if gc ran a finalizer inside lock()
+        readonly.unlock_later(locked)
+        assert not data.flags.writeable and len(readonly._pending) == 1
+    readonly._drain()                           # what the guard's holder does on letting go
+    assert data.flags.writeable and not readonly._pending
