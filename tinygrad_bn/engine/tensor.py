@@ -129,8 +129,7 @@ class Tensor(TorchMethods):
         """The truth of a one-element tensor; more elements raise, as in NumPy."""
         if self.data.size != 1:
             raise ValueError(f"bool: the truth value of a tensor of shape {self.shape} is "
-                             "ambiguous; reduce it first, e.g. bool((a == b).data.all()) or "
-                             "bool((a > 0).data.any())")
+                             "ambiguous; reduce it first, e.g. (a == b).all() or (a > 0).any()")
         return bool(self.data.item())
 
     def __pow__(self, exponent): return apply(OPS["pow"], *_operands("pow", self, exponent))
@@ -181,19 +180,19 @@ class Tensor(TorchMethods):
 
     def sqrt(self):
         """Square root, elementwise (sqrtvar = sqrt(var + eps))."""
-        return apply(OPS["sqrt"], _floating(self))
+        return apply(OPS["sqrt"], self._floating())
 
     def reciprocal(self):
         """1 / x, elementwise (ivar = 1 / sqrtvar)."""
-        return apply(OPS["reciprocal"], _floating(self))
+        return apply(OPS["reciprocal"], self._floating())
 
     def exp(self):
         """e ** x, elementwise."""
-        return apply(OPS["exp"], _floating(self))
+        return apply(OPS["exp"], self._floating())
 
     def log(self):
         """Natural logarithm, elementwise."""
-        return apply(OPS["log"], _floating(self))
+        return apply(OPS["log"], self._floating())
 
     def relu(self):
         """max(x, 0), elementwise; gradient 0 at 0 as in PyTorch."""
@@ -201,11 +200,11 @@ class Tensor(TorchMethods):
 
     def tanh(self):
         """Hyperbolic tangent, elementwise."""
-        return apply(OPS["tanh"], _floating(self))
+        return apply(OPS["tanh"], self._floating())
 
     def sigmoid(self):
         """1 / (1 + e ** -x), elementwise, without overflow."""
-        return apply(OPS["sigmoid"], _floating(self))
+        return apply(OPS["sigmoid"], self._floating())
 
     def abs(self):
         """|x|, elementwise; gradient 0 at 0 as in PyTorch."""
@@ -234,7 +233,7 @@ class Tensor(TorchMethods):
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
         """Mean over axis (int, tuple/list or None for all); dtype= casts first, as torch."""
         axis, keepdims = reduce_args("mean", axis, keepdims, dim, keepdim)
-        x = _floating(self if dtype is None else self.to(dtype))
+        x = (self if dtype is None else self.to(dtype))._floating()
         return apply(OPS["mean"], x, axis=axis, keepdims=keepdims)
 
     def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -274,7 +273,7 @@ class Tensor(TorchMethods):
             raise TypeError("var: give one of unbiased=, correction= and ddof= (they are the "
                             "same setting: unbiased=True is correction=1)")
         ddof = int(given[0]) if given else 1
-        return apply(OPS["var"], _floating(self), axis=axis, keepdims=keepdims, ddof=ddof)
+        return apply(OPS["var"], self._floating(), axis=axis, keepdims=keepdims, ddof=ddof)
 
     # --- shape ----------------------------------------------------------------------------------
     def reshape(self, *shape):
@@ -364,11 +363,6 @@ def _comparable(x):
 def _array(x):
     """The array behind a tensor, or x itself (numbers stay weak in NumPy's comparisons)."""
     return x.data if isinstance(x, Tensor) else x
-
-
-def _floating(x):
-    """x itself if it holds floats, else its values in the default float dtype (as torch.sqrt)."""
-    return x if x.dtype.kind == "f" else Tensor(x.data.astype(get_default_dtype()))
 
 
 def _operands(op, *xs, floating=False, dtype=None):
