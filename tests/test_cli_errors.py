@@ -49,7 +49,7 @@ BAD = [   # argv, with {dir} an existing folder, {file} an existing file, {user}
     "graph {broken}:f", "graph {file}:f", "stepper bn --out {dir}", "stepper bn --out x.svg",
     "stepper nope", "stepper {user}:boom --out {dir}/s.html", "explain nope", "explain {user}:boom",
     "explain {user}:vec", "frobnicate", "", "graph bn --rankdir XY", "graph bn --bogus-flag",
-    "demo --epochs 0", "demo --out {file}", "rules extra",
+    "demo --epochs 0", "demo --out {file}", "rules extra", "bench --json {dir}",
 ]
 NO_DOT = ["graph bn --out {dir}/bn.svg", "graph {user}:loss --out {dir}/u.png",
           "stepper bn --out {dir}/bn.html", "graph bn --slide --out {dir}/s.png"]

@@ -86,7 +86,6 @@ gradient of one input. Broadcast inputs get `g` summed back to their shape by th
 
 def _train(args):
     """Train an MLP or a CNN on the bundled 8x8 digits; writes DIR/model.safetensors and DIR/curves.png."""
-    import os
     import time
     from .checkpoint import save
     from .data import load_digits
@@ -248,13 +247,14 @@ def _bench(args):
 
     A fresh interpreter, so the thread counts are set before NumPy and torch load.
     """
-    import os
     import subprocess
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if not os.path.isfile(os.path.join(root, "benchmarks", "__main__.py")):
         print("bench: the benchmarks/ folder ships with the source checkout, not the installed "
               "package; run this from a clone of the repository", file=sys.stderr)
         return 2
+    if args.json and (os.path.isdir(args.json) or not args.json.endswith(".json")):
+        raise CLIError(f"--json {args.json}: give a file ending in .json, e.g. bench.json")
     cmd = [sys.executable, "-m", "benchmarks"] + ["--quick"] * args.quick
     cmd += (["--threads", str(args.threads)] if args.threads else []) + (["--json", args.json] if args.json else [])
     return subprocess.run(cmd, cwd=root).returncode
