@@ -413,6 +413,10 @@ MORE = [
     ("mm", lambda a, b: tg.mm(a, b), lambda a, b: th().mm(a, b), N(2, 3), N(3, 4)),
     ("stack-dim", lambda a, b: tg.stack([a, b], dim=1), lambda a, b: th().stack([a, b], dim=1),
      N(2, 3), N(2, 3)),
+    ("keywords", lambda x: x.flip(dims=[0]).permute(dims=(1, 0, 2)).gather(
+        dim=2, index=GATHER[None].repeat(3, 0)).unflatten(dim=0, sizes=(3, 1)),
+     lambda t: t.flip(dims=[0]).permute(dims=(1, 0, 2)).gather(
+         dim=2, index=T(GATHER[None].repeat(3, 0))).unflatten(dim=0, sizes=(3, 1)), N(2, 3, 4)),
 ]
 
 

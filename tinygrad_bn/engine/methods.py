@@ -67,6 +67,15 @@ def as_dtype(dtype):
                         "np.int64") from None
 
 
+def _keyword(args, kwargs, name, op, alias=None):
+    """Positional sizes or dims, or the same passed as name= (or alias=), as torch allows."""
+    given = {k: v for k, v in kwargs.items() if k in (name, alias)}
+    if set(kwargs) - {name, alias} or (given and args) or len(given) > 1:
+        raise TypeError(f"{op}: unexpected arguments {sorted(kwargs)} with {args}; pass "
+                        f"the {name} positionally or as {name}=")
+    return next(iter(given.values())) if given else args
+
+
 class _Count(int):
     """The element count (NumPy's x.size) that can also be called as PyTorch's x.size(dim)."""
 
@@ -426,9 +435,9 @@ class TorchMethods:
         """torch's name for reshape (arrays here are never required to be contiguous)."""
         return self.reshape(*shape)
 
-    def permute(self, *dims):
-        """Reorder all axes: x.permute(2, 0, 1) or x.permute((2, 0, 1)), as torch."""
-        dims = shape_args(dims, "permute")
+    def permute(self, *dims, **kwargs):
+        """Reorder all axes: x.permute(2, 0, 1), x.permute((2, 0, 1)) or permute(dims=...)."""
+        dims = shape_args(_keyword(dims, kwargs, "dims", "permute"), "permute")
         if len(dims) != self.ndim:
             raise ValueError(f"permute: dims {dims} for input {self.shape} with {self.ndim} "
                              f"dims; give all {self.ndim} axes once, e.g. "
@@ -472,14 +481,17 @@ class TorchMethods:
         axis %= self.ndim + 1
         return self.reshape(*self.shape[:axis], 1, *self.shape[axis:])
 
-    def unflatten(self, axis, sizes):
-        """Split axis into sizes (one -1 allowed), the inverse of flatten, as torch."""
-        axis = normalize_axis(reduce_args("unflatten", axis, False)[0], self.ndim, "unflatten")[0]
+    def unflatten(self, dim, sizes):
+        """Split dim into sizes (one -1 allowed), the inverse of flatten, as torch."""
+        axis = normalize_axis(reduce_args("unflatten", dim, False)[0], self.ndim, "unflatten")[0]
         sizes = shape_args((sizes,), "unflatten")
         return self.reshape(*self.shape[:axis], *sizes, *self.shape[axis + 1:])
 
-    def flip(self, *dims):
-        """Reverse the order along dims (a getitem with ::-1, so the gradient flips back)."""
+    def flip(self, *dims, **kwargs):
+        """Reverse the order along dims: x.flip(0, 1), x.flip([0, 1]) or flip(dims=...) (axis=
+        too). A getitem with ::-1, so the gradient flips back."""
+        dims = _keyword(dims, kwargs, "dims", "flip", alias="axis")
+        dims = (dims,) if isinstance(dims, (int, np.integer)) else dims
         axes = normalize_axis(shape_args(dims, "flip"), self.ndim, "flip")
         return self[tuple(slice(None, None, -1) if i in axes else slice(None)
                           for i in range(self.ndim))]
@@ -504,11 +516,11 @@ class TorchMethods:
         index = np.repeat(np.arange(x.shape[axis]), repeats)
         return x[(slice(None),) * axis + (index,)]
 
-    def gather(self, axis, index):
-        """out[i][j] = x[index[i][j]][j] for axis 0 (and so on), as torch.gather."""
+    def gather(self, dim, index):
+        """out[i][j] = x[index[i][j]][j] for dim 0 (and so on), as torch.gather."""
         # a copy: the record keeps its index read-only, which must not lock the caller's array
         index = np.array(index.data if isinstance(index, TorchMethods) else index)
-        axis = normalize_axis(reduce_args("gather", axis, False)[0], self.ndim, "gather")[0]
+        axis = normalize_axis(reduce_args("gather", dim, False)[0], self.ndim, "gather")[0]
         if self.ndim == 0 or index.ndim != self.ndim or index.dtype.kind not in "iu" or any(
                 m > n for i, (m, n) in enumerate(zip(index.shape, self.shape)) if i != axis):
             raise ValueError(f"gather: index {index.dtype} {index.shape} for input {self.shape}: "
