@@ -92,3 +92,34 @@ def test_one_generator_for_tg_and_nn_init():
     own = np.random.default_rng(9)
     assert F.dropout(Tensor(np.ones(4)), 0.5, generator=own) is not None
     assert nn.init.get_generator() is g             # a given generator never replaces it
+
+
+@pytest.mark.parametrize("name, param", [("linear", None), ("tanh", None), ("relu", None),
+                                         ("leaky_relu", None), ("leaky_relu", 0.2),
+                                         ("selu", None), ("conv2d", None), ("sigmoid", None)])
+def test_calculate_gain_matches_torch(torch, name, param):
+    assert nn.init.calculate_gain(name, param) == pytest.approx(
+        torch.nn.init.calculate_gain(name, param), rel=1e-15)
+
+
+@pytest.mark.parametrize("fill, bound_or_std", [
+    (lambda t: nn.init.xavier_uniform_(t, gain=2.0), ("bound", 2.0 * (6 / (20 + 30)) ** 0.5)),
+    (lambda t: nn.init.xavier_normal_(t), ("std", (2 / (20 + 30)) ** 0.5)),
+    (lambda t: nn.init.kaiming_normal_(t, mode="fan_out", nonlinearity="relu"),
+     ("std", (2 / 30) ** 0.5)),
+    (lambda t: nn.init.kaiming_uniform_(t, a=0.1), ("bound", (2 / 1.01 * 3 / 20) ** 0.5)),
+    (lambda t: nn.init.constant_(t, 0.25), ("const", 0.25)),
+], ids=["xavier_uniform", "xavier_normal", "kaiming_normal-fan_out", "kaiming_uniform", "const"])
+def test_init_scales_follow_torch(fill, bound_or_std):
+    """Weight (30, 20): fan_in 20, fan_out 30; same formulas as torch.nn.init, our generator."""
+    tg.manual_seed(0)
+    t = fill(Tensor(np.zeros((30, 20))))
+    kind, value = bound_or_std
+    if kind == "bound":
+        assert np.abs(t.data).max() <= value and np.abs(t.data).max() > 0.9 * value
+    elif kind == "std":
+        assert abs(t.data.std() / value - 1) < 0.06
+    else:
+        assert (t.data == value).all()
+    tg.manual_seed(0)
+    np.testing.assert_array_equal(fill(Tensor(np.zeros((30, 20)))).data, t.data)

@@ -11,7 +11,8 @@ import numpy as np
 
 from ..creation import get_generator, manual_seed  # noqa: F401  (the package's one generator)
 
-_GAINS = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5 / 3, "relu": math.sqrt(2.0)}
+_GAINS = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5 / 3, "relu": math.sqrt(2.0), "selu": 3 / 4,
+          **{f"conv{t}{d}d": 1.0 for t in ("", "_transpose") for d in (1, 2, 3)}}
 
 
 def fan_in(shape):
@@ -46,23 +47,66 @@ def ones_(tensor):
     return tensor
 
 
-def kaiming_uniform_(tensor, a=0.0, nonlinearity="leaky_relu", generator=None):
-    """Fill with U(-bound, bound), bound = gain * sqrt(3 / fan_in) (He et al.), in place.
+def fan_out(shape):
+    """Outputs fed by one input: shape[0] * kh * kw, as torch computes it."""
+    return int(shape[0] * np.prod(shape[2:], dtype=int)) if len(shape) >= 2 else fan_in(shape)
+
+
+def calculate_gain(nonlinearity, param=None):
+    """torch.nn.init.calculate_gain: the scale that keeps activations' variance through a
+    nonlinearity (tanh 5/3, relu sqrt(2), leaky_relu sqrt(2 / (1 + slope**2)), selu 3/4)."""
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        return math.sqrt(2.0 / (1 + slope * slope))
+    if nonlinearity not in _GAINS:
+        raise ValueError(f"calculate_gain: nonlinearity {nonlinearity!r}; use one of "
+                         f"{['leaky_relu', *_GAINS]}")
+    return _GAINS[nonlinearity]
+
+
+def _fan(tensor, mode, op):
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"{op}: mode={mode!r}; use 'fan_in' or 'fan_out'")
+    return fan_in(tensor.shape) if mode == "fan_in" else fan_out(tensor.shape)
+
+
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """Fill with U(-bound, bound), bound = gain * sqrt(3 / fan) (He et al.), in place.
 
     Keeps the activations' variance constant through layers; gain depends on the nonlinearity
     (leaky_relu with slope a: sqrt(2 / (1 + a**2))). An empty tensor is left as is (torch too).
     """
     if tensor.data.size == 0:
         return tensor
-    if nonlinearity == "leaky_relu":
-        gain = math.sqrt(2.0 / (1 + a * a))
-    elif nonlinearity in _GAINS:
-        gain = _GAINS[nonlinearity]
-    else:
-        raise ValueError(f"kaiming_uniform_: nonlinearity {nonlinearity!r}; use one of "
-                         f"{['leaky_relu', *_GAINS]}")
-    bound = gain * math.sqrt(3.0 / fan_in(tensor.shape))
+    gain = calculate_gain(nonlinearity, a)
+    bound = gain * math.sqrt(3.0 / _fan(tensor, mode, "kaiming_uniform_"))
     return uniform_(tensor, -bound, bound, generator)
+
+
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """Fill with N(0, std**2), std = gain / sqrt(fan) (He et al.), in place."""
+    if tensor.data.size == 0:
+        return tensor
+    std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode, "kaiming_normal_"))
+    return normal_(tensor, 0.0, std, generator)
+
+
+def xavier_uniform_(tensor, gain=1.0, generator=None):
+    """Fill with U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot and Bengio), in place."""
+    bound = gain * math.sqrt(6.0 / (fan_in(tensor.shape) + fan_out(tensor.shape)))
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def xavier_normal_(tensor, gain=1.0, generator=None):
+    """Fill with N(0, std**2), std = gain * sqrt(2 / (fan_in + fan_out)), in place."""
+    std = gain * math.sqrt(2.0 / (fan_in(tensor.shape) + fan_out(tensor.shape)))
+    return normal_(tensor, 0.0, std, generator)
+
+
+def constant_(tensor, val):
+    """Fill with val in place; returns tensor."""
+    tensor.data[...] = val
+    return tensor
 
 
 def default_(weight, bias=None, generator=None):
