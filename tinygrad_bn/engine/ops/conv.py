@@ -1,7 +1,7 @@
 """Convolution primitives on (N, C, H, W) arrays, as PyTorch lays them out: conv2d, conv_transpose2d.
 
 One GEMM per direction around im2col / col2im:
-  im2col  copies every window of the padded input once, into cols (G, C/G*kh*kw, N*Ho*Wo);
+  im2col  copies every window of the padded input once, into cols (G, C/G*kh*kw, Ho*Wo*N);
           the forward is w @ cols, and backward reuses the saved cols for dw = g @ cols.T.
   col2im  is im2col's adjoint: the rows of dcols = w.T @ g go back with one strided add per
           kernel offset (kh*kw adds in all, none per pixel or sample; overlaps add up).
@@ -28,44 +28,44 @@ def conv_args(op, w, stride, padding, dilation, groups):
 
 
 def im2col(xpad, kernel, args):
-    """(N, C, Hp, Wp) -> (cols (G, C/G*kh*kw, N*Ho*Wo), (Ho, Wo)): each window copied once."""
+    """(N, C, Hp, Wp) -> (cols (G, C/G*kh*kw, Ho*Wo*N), (Ho, Wo)): each window copied once."""
     n, c, hp, wp = xpad.shape
     (kh, kw), (sh, sw), (dh, dw) = kernel, args.stride, args.dilation
     ho, wo = (out_size(size, k, s, d, "conv2d") for size, k, s, d in
               ((hp, kh, sh, dh), (wp, kw, sw, dw)))
     sn, sc, sy, sx = xpad.strides
-    view = as_strided(xpad, (c, kh, kw, n, ho, wo), (sc, sy * dh, sx * dw, sn, sy * sh, sx * sw),
+    view = as_strided(xpad, (c, kh, kw, ho, wo, n), (sc, sy * dh, sx * dw, sy * sh, sx * sw, sn),
                       writeable=False)
-    return np.ascontiguousarray(view).reshape(args.groups, -1, n * ho * wo), (ho, wo)
+    return np.ascontiguousarray(view).reshape(args.groups, -1, ho * wo * n), (ho, wo)
 
 
 def col2im(dcols, shape, kernel, args, out_hw):
-    """Adjoint of im2col: dcols (G, C/G*kh*kw, N*Ho*Wo) -> (N, C, Hp, Wp), overlapping windows adding."""
-    n, c = shape[:2]
+    """Adjoint of im2col: dcols (G, C/G*kh*kw, Ho*Wo*N) -> (N, C, Hp, Wp), overlaps adding up."""
+    n, c, hp, wp = shape
     kh, kw = kernel
-    dcols = dcols.reshape(c, kh, kw, n, *out_hw)
-    dx = np.zeros(shape, dtype=dcols.dtype)
-    dx_cn = dx.transpose(1, 0, 2, 3)                  # a view in dcols' (C, N, H, W) order
+    dcols = dcols.reshape(c, kh, kw, *out_hw, n)
+    dx = np.zeros((c, hp, wp, n), dtype=dcols.dtype)      # batch-last, as im2col reads it
     for i in range(kh):
         for j in range(kw):
-            dx_cn[(slice(None), slice(None)) + offset_slices(i, j, args.stride, args.dilation,
-                                                             out_hw)] += dcols[:, i, j]
-    return dx
+            rows, cols = offset_slices(i, j, args.stride, args.dilation, out_hw)
+            dx[:, rows, cols] += dcols[:, i, j]
+    return dx.transpose(3, 0, 1, 2)
 
 
 def channels_first(a, groups):
-    """(N, C, H, W) -> (G, C/G, N*H*W), the GEMM layout of outputs and their gradients."""
-    return a.transpose(1, 0, 2, 3).reshape(groups, a.shape[1] // groups, -1)
+    """(N, C, H, W) -> (G, C/G, H*W*N), the GEMM layout of outputs and their gradients (free
+    for a batch-last array, such as conv2d's own output)."""
+    return a.transpose(1, 2, 3, 0).reshape(groups, a.shape[1] // groups, -1)
 
 
 def conv_out(cols, w, n, out_hw, groups):
-    """w @ cols per group -> (N, Cout, Ho, Wo): the forward GEMM (a view in (Cout, N) memory order)."""
+    """w @ cols per group -> (N, Cout, Ho, Wo), stored batch-last: the forward GEMM."""
     out = w.reshape(groups, w.shape[0] // groups, -1) @ cols
-    return out.reshape(w.shape[0], n, *out_hw).transpose(1, 0, 2, 3)
+    return out.reshape(w.shape[0], *out_hw, n).transpose(3, 0, 1, 2)
 
 
 def conv_dcols(g_cf, w, groups):
-    """w.T @ g per group -> dcols (G, C/G*kh*kw, N*Ho*Wo), the GEMM before col2im."""
+    """w.T @ g per group -> dcols (G, C/G*kh*kw, Ho*Wo*N), the GEMM before col2im."""
     return w.reshape(groups, w.shape[0] // groups, -1).transpose(0, 2, 1) @ g_cf
 
 

@@ -8,7 +8,7 @@ from collections import namedtuple
 import numpy as np
 
 from .base import Op
-from .windows import check_4d, crop_hw, offset_slices, pad_hw, pair
+from .windows import batch_last, check_4d, crop_hw, offset_slices, pad_hw, pair
 
 PoolArgs = namedtuple("PoolArgs", "kernel stride dilation pads out_hw")
 
@@ -51,21 +51,38 @@ def offsets(args):
 
 
 def max_windows(x, args):
-    """(max of each window, offset k of its first maximum); NaN wins, as in torch's kernel."""
+    """(max of each window, offset k of its first maximum), as torch: ties go to the first, and a
+    window holding NaN gives NaN with its last NaN as the argmax."""
     fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     xpad = pad_hw(x, args.pads, fill)
-    arg = np.zeros(x.shape[:2] + args.out_hw, dtype=np.min_scalar_type(args.kernel[0] * args.kernel[1]))
-    for k, where in offsets(args):
-        if k == 0:
-            out = xpad[where].copy()
-            continue
-        view = xpad[where]
-        better = view > out
-        if x.dtype.kind == "f":
-            better |= np.isnan(view)
-        np.copyto(out, view, where=better)
-        arg[better] = k
+    views = [xpad[where] for _, where in offsets(args)]
+    out = views[0].copy(order="K")
+    for view in views[1:]:
+        np.maximum(out, view, out=out)               # propagates NaN, as torch's max does
+    arg = np.zeros_like(out, dtype=np.min_scalar_type(len(views)))
+    found = np.zeros_like(out, dtype=bool)
+    for view in views:                               # arg counts the offsets before the first hit:
+        found |= view == out                         # boolean ufuncs only, no masked assignment
+        arg += ~found
+    if x.dtype.kind == "f" and np.isnan(out).any():
+        for k, view in enumerate(views):
+            np.copyto(arg, k, where=np.isnan(view))
     return out, arg
+
+
+def window_grads(shape, dtype, args, grad_of_offset):
+    """dx (N, C, H, W): each kernel offset k's cells of every window get grad_of_offset(k), added
+    up where windows overlap (assigned when they cannot, which skips reading dx back)."""
+    (pt, pb), (pl, pr) = args.pads
+    n, c, h, w = shape
+    dxpad = batch_last((n, c, h + pt + pb, w + pl + pr), dtype)
+    overlap = any(s < d * (k - 1) + 1 for k, s, d in zip(args.kernel, args.stride, args.dilation))
+    for k, where in offsets(args):
+        if overlap:
+            dxpad[where] += grad_of_offset(k)
+        else:
+            dxpad[where] = grad_of_offset(k)
+    return crop_hw(dxpad, args.pads)
 
 
 def flat_indices(arg, args, width):
@@ -90,13 +107,8 @@ class MaxPool2d(Op):
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
-        arg, args = saved["arg"], saved["args"]
-        (pt, pb), (pl, pr) = args.pads
-        n, c, h, w = saved["shape"]
-        dxpad = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=g.dtype)
-        for k, where in offsets(args):
-            dxpad[where] += np.where(arg == k, g, 0)
-        return crop_hw(dxpad, args.pads)
+        arg = saved["arg"]
+        return window_grads(saved["shape"], g.dtype, saved["args"], lambda k: g * (arg == k))
 
 
 def avg_divisor(shape, args, count_include_pad, divisor_override):
@@ -135,11 +147,5 @@ class AvgPool2d(Op):
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
-        args = saved["args"]
-        (pt, pb), (pl, pr) = args.pads
-        n, c, h, w = saved["shape"]
-        dxpad = np.zeros((n, c, h + pt + pb, w + pl + pr), dtype=g.dtype)
         share = g / saved["divisor"]
-        for _, where in offsets(args):
-            dxpad[where] += share
-        return crop_hw(dxpad, args.pads)
+        return window_grads(saved["shape"], g.dtype, saved["args"], lambda k: share)
