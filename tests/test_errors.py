@@ -236,11 +236,12 @@ def item_of_many():
 
 
 # --- dtypes ----------------------------------------------------------------------------------------
-@mistake("requires_grad=True on an integer tensor",
-         "Make the data float: `np.asarray(data, dtype=np.float64)`.",
-         TypeError, "Tensor", "int64", "(2, 3)", "dtype=np.float32")
+@mistake("requires_grad=True on an integer tensor (a list of ints is one)",
+         "Lists keep their kind, as in PyTorch: `[[0, 1, 2], [3, 4, 5]]` is int64. Write floats "
+         "(`[1.0, 2.0]`) or pass `dtype=np.float64`.",
+         TypeError, "Tensor", "int64", "(2, 3)", "[1.0, 2.0]", "dtype=np.float64")
 def requires_grad_on_int():
-    Tensor(np.arange(6).reshape(2, 3), requires_grad=True)
+    Tensor([[0, 1, 2], [3, 4, 5]], requires_grad=True)
 
 
 @mistake("Passing an object (or string) array as tensor data",
@@ -258,7 +259,8 @@ def int_default_dtype():
 
 
 @mistake("Mixing float32 and float64 tensors (a warning)",
-         "Cast one input (`x.data.astype(np.float64)`) so both have the same dtype.",
+         "Cast one input so both have the same dtype: `x.astype(np.float32)` (recorded, so "
+         "the gradient comes back in x's dtype) or `x.float()`.",
          UserWarning, "mul", "float32", "(3,)", "float64", "cast one input")
 def mixed_floats():
     Tensor(np.ones(3, dtype=np.float32), requires_grad=True) * Tensor(np.ones(3))

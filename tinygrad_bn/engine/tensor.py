@@ -28,8 +28,8 @@ class Tensor(TorchMethods):
         self.data = as_array(data, dtype)
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(f"Tensor: requires_grad=True needs a float dtype, got "
-                            f"{self.data.dtype} {self.data.shape}; pass "
-                            "np.asarray(data, dtype=np.float64) or dtype=np.float32")
+                            f"{self.data.dtype} {self.data.shape} (a list of ints stays int, as "
+                            "in PyTorch); write floats ([1.0, 2.0]) or pass dtype=np.float64")
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self.name = name
