@@ -41,7 +41,8 @@ def ours(kind, x, y):
         model = nn.Sequential(*layers(nn, kind, x.shape[-1]))
     finally:
         tg.set_default_dtype(previous)
-    opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    params = model.parameters()
+    opt = optim.SGD(params, lr=LR, momentum=MOMENTUM)
     x = tg.Tensor(x)
 
     def step():
@@ -49,14 +50,15 @@ def ours(kind, x, y):
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
-        return [loss.data] + [p.data for p in model.parameters()]
+        return [loss.data] + [p.data for p in params]     # for the check; the list is made once
     return step, model
 
 
 def torch_step(torch, kind, x, y, state):
     model = torch.nn.Sequential(*layers(torch.nn, kind, x.shape[-1])).to(getattr(torch, x.dtype.name))
     model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
-    opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    params = list(model.parameters())
+    opt = torch.optim.SGD(params, lr=LR, momentum=MOMENTUM)
     x, y = torch.from_numpy(x), torch.from_numpy(y)
 
     def step():
@@ -64,7 +66,7 @@ def torch_step(torch, kind, x, y, state):
         loss = torch.nn.functional.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
-        return [loss.detach().numpy()] + [p.detach().numpy() for p in model.parameters()]
+        return [loss.detach().numpy()] + [p.detach().numpy() for p in params]
     return step
 
 
