@@ -557,3 +557,18 @@ def test_backward_is_told_which_inputs_need_a_gradient():
         np.testing.assert_array_equal(a.grad, [3.0, 4.0])
     finally:
         del OPS["test_spy"]
+
+
+def test_number_constants_are_shared_read_only_and_keep_the_sign_of_zero():
+    """`y * 1.001` reuses one read-only 0-d array per (number, dtype); zeros are never shared,
+    since 0.0 == -0.0 as keys while x + 0.0 and x + -0.0 differ at x = -0.0."""
+    from tinygrad_bn.engine import tensor as tensor_module
+    x = Tensor(np.array([-0.0, 0.0, 1.5], np.float32), requires_grad=True)
+    a, b = x * 1.001, x * 1.001
+    ca, cb = a.record.inputs[1].data, b.record.inputs[1].data
+    assert ca is cb and ca.dtype == np.float32 and not ca.flags.writeable
+    assert np.array_equal(np.signbit((x + 0.0).data), np.signbit(x.data + np.float32(0.0)))
+    assert np.array_equal(np.signbit((x + -0.0).data), np.signbit(x.data + np.float32(-0.0)))
+    for k in range(3000):                                # a loop over many numbers stays bounded
+        x * float(k)
+    assert len(tensor_module._constants) <= 1024

@@ -43,17 +43,17 @@ def lock(saved):
         for a in saved.values():
             if not isinstance(a, np.ndarray):
                 continue
-            own = _owner(a)
+            own = a if a.base is None else _owner(a)
             entry = _locks.get(id(own))
             if entry is None:
                 if not own.flags.writeable:
                     continue                 # read-only already: nothing to guard or restore
                 entry = _locks[id(own)] = [own, 0, []]
-                own.flags.writeable = False
+                own.setflags(write=False)    # setflags: half the cost of flags.writeable = ...
             if a is not own and a.flags.writeable:
                 entry[2].append(a)           # a view keeps its own flag: restore it on unlock
+                a.setflags(write=False)
             entry[1] += 1
-            a.flags.writeable = False
             locked.append(own)
     _drain()
     return locked
@@ -94,6 +94,6 @@ def _release(locked):
         entry[1] -= 1
         if entry[1] == 0:
             del _locks[id(own)]
-            own.flags.writeable = True
+            own.setflags(write=True)
             for view in entry[2]:
-                view.flags.writeable = True
+                view.setflags(write=True)

@@ -382,6 +382,24 @@ def _operands(op, *xs, floating=False, dtype=None):
     return [_converted(op, x, dtype) for x in xs]
 
 
+_constants = {}        # (number, dtype) -> read-only 0-d array, shared by every use of the number
+
+
+def _constant_array(number, dtype):
+    """A Python number as a read-only 0-d array of `dtype`, cached: `y * 1.001` in a loop makes one.
+
+    Read-only, the array can be shared by every graph and saved by ops without a lock. Zeros are
+    not cached: 0.0 == -0.0 as keys, but their signs give different results.
+    """
+    if len(_constants) >= 1024:         # bounded: a loop over many numbers cannot grow it
+        _constants.clear()
+    value = np.asarray(number, dtype)
+    value.setflags(write=False)
+    if number != 0:
+        _constants[number, dtype] = value
+    return value
+
+
 def _float_pair(a, b):
     """The common cases of result_type, decided fast: a float tensor with a tensor of its dtype or
     with a Python float or int (weak: it takes the tensor's dtype). None for every other case."""
@@ -393,8 +411,11 @@ def _float_pair(a, b):
         return (a, b) if other.data.dtype == dtype else None
     if type(other) is not float and type(other) is not int:
         return None
+    value = _constants.get((other, dtype))
+    if value is None:
+        value = _constant_array(other, dtype)
     constant = Tensor.__new__(Tensor)
-    constant.data, constant.grad, constant.requires_grad = np.asarray(other, dtype), None, False
+    constant.data, constant.grad, constant.requires_grad = value, None, False
     constant.name = constant.record = None
     return (t, constant) if t is a else (constant, t)
 
