@@ -117,6 +117,16 @@ def test_we_load_torch_files_and_give_torch_outputs(ours, theirs, shape, torch, 
                                    atol=1e-12, err_msg=mode)
 
 
+def test_torch_file_without_num_batches_tracked_loads_and_keeps_ours(torch, tmp_path):
+    """Older PyTorch wrote BN without num_batches_tracked; torch's load_state_dict accepts it."""
+    import safetensors.torch
+    state = {k: v for k, v in torch_mlp(torch).state_dict().items() if "num_batches" not in k}
+    safetensors.torch.save_file(state, str(tmp_path / "old.safetensors"))
+    model = tg.load(mlp(), tmp_path / "old.safetensors")
+    assert int(model[1].num_batches_tracked) == 1
+    np.testing.assert_array_equal(model[0].weight.data, state["0.weight"].numpy())
+
+
 def test_float32_torch_file_widens_exactly_into_a_float64_model(torch, tmp_path):
     import safetensors.torch
     tmodel, path = torch_mlp(torch).float(), tmp_path / "f32.safetensors"

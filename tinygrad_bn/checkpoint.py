@@ -183,8 +183,9 @@ def _no_duplicates(pairs):
 
 def _check_fits(module, specs, path):
     """CheckpointError naming every key of the file that does not fit `module` (names, shapes,
-    and dtypes that would not convert exactly into the module's)."""
-    expected = module.state_dict()
+    and dtypes that would not convert exactly into the module's), by load_state_dict's rules."""
+    state = module.state_dict()
+    expected = {k: state[k] for k in module._required_slots(specs)}
     problems = state_mismatches(expected, specs)
     lossy = [f"{k} {s.dtype} -> {expected[k].dtype}" for k, s in specs.items()
              if k in expected and not np.can_cast(s.dtype, expected[k].dtype, "safe")]

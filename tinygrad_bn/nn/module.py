@@ -161,8 +161,7 @@ class Module:
         every problem and nothing is assigned. A buffer a module lists in `optional_state`
         (BatchNorm's num_batches_tracked) may be missing and keeps its value, as in torch.
         """
-        slots = {k: (m, attr) for k, (m, attr) in self._slots().items()
-                 if k in state or attr not in m.optional_state}
+        slots = self._required_slots(state)
         current = {k: _array(getattr(m, attr)) for k, (m, attr) in slots.items()}
         arrays, problems = {}, []
         for k, v in state.items():
@@ -189,6 +188,12 @@ class Module:
                 old.data = new[name]                 # a fresh array: never writes a locked one
             else:
                 setattr(m, attr, new[name])
+
+    def _required_slots(self, names):
+        """The slots (as _slots) a state with keys `names` must fill: all but the optional_state
+        buffers it leaves out (tg.load checks a file's header with the same rule)."""
+        return {k: (m, attr) for k, (m, attr) in self._slots().items()
+                if k in names or attr not in m.optional_state}
 
     def _slots(self):
         """dotted name -> (owner module, attribute) for every parameter then buffer, per module.
