@@ -23,8 +23,8 @@ W3 = np.array([0.2, 1.0, 2.5])
 CASES = []
 
 
-def case(id, ours, theirs, *inputs, smooth=True, rtol=1e-10):
-    CASES.append(pytest.param(ours, theirs, list(inputs), smooth, rtol, id=id))
+def case(id, ours, theirs, *inputs, smooth=True, rtol=1e-10, grads=True):
+    CASES.append(pytest.param(ours, theirs, list(inputs), smooth, rtol, grads, id=id))
 
 
 def th():
@@ -212,6 +212,10 @@ for red in ("mean", "sum", "none"):
              x, y, weight=T(W3), reduction=r, pos_weight=T(W3[::-1].copy())), N(4, 3) * 3, U(4, 3))
     case(f"l1_loss-{red}", lambda a, b, r=red: F.l1_loss(a, b, reduction=r),
          lambda a, b, r=red: torch_F().l1_loss(a, b, reduction=r), N(3, 2), N(3, 2))
+case("bce-saturated", lambda p, y: F.binary_cross_entropy(p, y, reduction="sum"),
+     lambda p, y: torch_F().binary_cross_entropy(p, y, reduction="sum"),
+     A([0.0, 1.0, 0.0, 1.0, 1e-50, 0.5]), A([0.0, 1.0, 1.0, 0.0, 0.0, 0.3]), smooth=False,
+     grads=False)       # values as torch (log clamped at -100); gradients: see the next test
 case("cross_entropy-unbatched", lambda x: F.cross_entropy(x, np.array(2)),
      lambda t: torch_F().cross_entropy(t, T(np.array(2))), N(4))
 case("cross_entropy-nd-ignore-smoothing",
@@ -243,8 +247,8 @@ case("nn.L1Loss", lambda a, b: nn.L1Loss()(a, b),
      lambda a, b: th().nn.L1Loss()(a, b), N(4, 3), N(4, 3))
 
 
-@pytest.mark.parametrize("ours, theirs, inputs, smooth, rtol", CASES)
-def test_matches_torch(torch, ours, theirs, inputs, smooth, rtol):
+@pytest.mark.parametrize("ours, theirs, inputs, smooth, rtol, grads", CASES)
+def test_matches_torch(torch, ours, theirs, inputs, smooth, rtol, grads):
     xs = [Tensor(a.copy(), requires_grad=True) for a in inputs]
     ts = [torch.tensor(a, requires_grad=True) for a in inputs]
     out, t_out = ours(*xs), theirs(*ts)
@@ -253,15 +257,16 @@ def test_matches_torch(torch, ours, theirs, inputs, smooth, rtol):
     out.backward(g)
     t_out.backward(torch.as_tensor(g))
     np.testing.assert_allclose(out.data, t_out.detach().numpy(), rtol=rtol, atol=1e-12)
-    for i, (x, t) in enumerate(zip(xs, ts)):
+    for i, (x, t) in enumerate(zip(xs, ts) if grads else ()):
         want = np.zeros_like(inputs[i]) if t.grad is None else t.grad.numpy()
         got = np.zeros_like(inputs[i]) if x.grad is None else x.grad
         np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-12,
                                    err_msg=f"gradient of input {i}")
 
 
-@pytest.mark.parametrize("ours, theirs, inputs, smooth, rtol", [c for c in CASES if c.values[3]])
-def test_gradcheck(ours, theirs, inputs, smooth, rtol):
+@pytest.mark.parametrize("ours, theirs, inputs, smooth, rtol, grads",
+                         [c for c in CASES if c.values[3]])
+def test_gradcheck(ours, theirs, inputs, smooth, rtol, grads):
     assert gradcheck(ours, *(Tensor(a.copy(), requires_grad=True) for a in inputs), seed=2)
 
 
@@ -424,7 +429,7 @@ MORE = [
     pytest.param(ours, theirs, list(inputs), True, 1e-10, id=id)
     for id, ours, theirs, *inputs in MORE])
 def test_more_matches_torch(torch, ours, theirs, inputs, smooth, rtol):
-    test_matches_torch(torch, ours, theirs, inputs, smooth, rtol)
+    test_matches_torch(torch, ours, theirs, inputs, smooth, rtol, True)
     assert gradcheck(ours, *(Tensor(a.copy(), requires_grad=True) for a in inputs), seed=2)
 
 
@@ -436,3 +441,16 @@ def test_requires_grad_and_device_as_torch():
     with pytest.raises(TypeError, match="requires_grad_: int64"):
         tg.arange(3).requires_grad_()
     assert tg.from_numpy(np.ones(2, np.float32)).dtype == np.float32
+
+
+def test_bce_at_saturated_probabilities_stays_finite():
+    """p exactly 0 or 1 (a saturated sigmoid): the loss is finite (log clamped at -100, as torch)
+    and so is every gradient: no log(0) = -inf, no 0 * inf = nan."""
+    p = Tensor(np.array([0.0, 1.0, 0.0, 1.0, 0.3]), requires_grad=True)
+    y = Tensor(np.array([0.0, 1.0, 1.0, 0.0, 1.0]), requires_grad=True)
+    with np.errstate(all="raise"):
+        loss = F.binary_cross_entropy(p, y, reduction="sum")
+        loss.backward()
+    assert np.isclose(loss.item(), 200 - np.log(0.3))
+    assert np.isfinite(p.grad).all() and np.isfinite(y.grad).all()
+    assert p.grad[4] == pytest.approx(-1 / 0.3)

@@ -7,7 +7,7 @@ import functools
 import numpy as np
 
 from .activations import log_softmax, logsigmoid
-from .engine import Tensor, scope
+from .engine import Tensor, scope, where
 
 
 def _tensor(x):
@@ -79,10 +79,18 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          "it takes probabilities: apply sigmoid first, or use "
                          "binary_cross_entropy_with_logits on the raw scores")
     target = _tensor(target)
-    loss = -(target * input.log().clip(min=-100.0)
-             + (1 - target) * (-input).log1p().clip(min=-100.0))
+    loss = -(target * _log_clamped(input) + (1 - target) * _log_clamped(input, complement=True))
     loss = loss if weight is None else loss * weight
     return _reduce(loss, _reduction(size_average, reduce, reduction), "binary_cross_entropy")
+
+
+def _log_clamped(p, complement=False):
+    """max(log(p), -100), or max(log(1 - p), -100), as torch's BCE; where p is exactly 0 (or 1)
+    the -100 is a constant, so neither -inf nor a 0 * inf = nan gradient appears."""
+    ok = p.data != (1.0 if complement else 0.0)
+    safe = where(ok, p, 0.5)
+    log = (-safe).log1p() if complement else safe.log()
+    return where(ok, log.clip(min=-100.0), -100.0)
 
 
 @_scoped

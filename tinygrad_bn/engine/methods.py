@@ -79,9 +79,9 @@ def _keyword(args, kwargs, name, op, alias=None):
 class _Count(int):
     """The element count (NumPy's x.size) that can also be called as PyTorch's x.size(dim)."""
 
-    def __new__(cls, shape):
-        count = super().__new__(cls, int(np.prod(shape, dtype=np.int64)))
-        count.shape = shape
+    def __new__(cls, array):
+        count = super().__new__(cls, array.size)
+        count.shape = array.shape
         return count
 
     def __call__(self, dim=None):
@@ -100,7 +100,7 @@ class TorchMethods:
     @property
     def size(self):
         """Number of elements as NumPy's x.size; x.size() is the shape and x.size(d) as torch."""
-        return _Count(self.data.shape)
+        return _Count(self.data)
 
     device = property(lambda self: "cpu", doc="'cpu': everything here lives in host memory.")
 
