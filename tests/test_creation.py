@@ -33,6 +33,16 @@ def test_creation_matches_torch_in_values_and_kind(torch, call):
     np.testing.assert_allclose(ours.data, theirs, rtol=1e-15)
 
 
+def test_tensor_keeps_an_arrays_dtype_and_copies_it(torch):
+    a = np.ones(3, np.float32)
+    t = tg.tensor(a, requires_grad=True)
+    assert t.dtype == torch.tensor(a).numpy().dtype == np.float32 and t.requires_grad
+    a[0] = 5
+    assert t.data[0] == 1                                # a copy, as torch.tensor
+    assert tg.tensor(np.float32(2)).dtype == np.float32 and tg.tensor(2.0).dtype == np.float64
+    assert tg.tensor([1, 2], dtype=np.float32).dtype == np.float32
+
+
 def test_dtype_and_requires_grad():
     x = tg.zeros(2, 3, dtype=np.float32, requires_grad=True)
     assert x.dtype == np.float32 and x.requires_grad and x.is_leaf

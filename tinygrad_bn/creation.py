@@ -27,16 +27,25 @@ def get_generator(generator=None):
 
 
 def tensor(data, dtype=None, requires_grad=False, device=None):
-    """torch.tensor: a new leaf copying data (lists keep their kind; floats: the default dtype)."""
-    arr = np.array(data.data if isinstance(data, Tensor) else data)
-    return _made(arr, dtype, requires_grad, device=device)
+    """torch.tensor: a new leaf copying data. Arrays keep their dtype, lists their kind (floats
+    take the default dtype), as Tensor(data) does."""
+    _check_device(device)
+    data = data.data if isinstance(data, Tensor) else data
+    data = np.array(data) if isinstance(data, np.ndarray) else data      # a copy, as torch
+    dtype = None if dtype is None else as_dtype(dtype)
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def _check_device(device):
+    """Only the CPU exists here; say so instead of silently ignoring device='cuda'."""
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise ValueError(f"device {device!r}: this engine runs on NumPy, on the CPU only; use "
+                         "'cpu' (or leave the device out)")
 
 
 def _made(arr, dtype, requires_grad, default=None, device=None):
     """A leaf from a freshly made array, cast to dtype (or `default`, or the default float)."""
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise ValueError(f"device {device!r}: this engine runs on NumPy, on the CPU only; use "
-                         "'cpu' (or leave the device out)")
+    _check_device(device)
     dtype = as_dtype(dtype) if dtype is not None else default
     if dtype is None and arr.dtype.kind == "f":
         dtype = get_default_dtype()
