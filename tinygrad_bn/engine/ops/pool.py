@@ -72,11 +72,15 @@ def max_windows(x, args):
 
 def window_grads(shape, dtype, args, grad_of_offset):
     """dx (N, C, H, W): each kernel offset k's cells of every window get grad_of_offset(k), added
-    up where windows overlap (assigned when they cannot, which skips reading dx back)."""
+    up where windows overlap (assigned when they cannot, which skips reading dx back; and when
+    the windows tile the padded input exactly, as 2x2 stride-2 pooling does, nothing is zeroed)."""
     (pt, pb), (pl, pr) = args.pads
     n, c, h, w = shape
-    dxpad = batch_last((n, c, h + pt + pb, w + pl + pr), dtype)
+    padded = (h + pt + pb, w + pl + pr)
     overlap = any(s < d * (k - 1) + 1 for k, s, d in zip(args.kernel, args.stride, args.dilation))
+    tiles = all(d == 1 and s == k and o * s == size for k, s, d, o, size in
+                zip(args.kernel, args.stride, args.dilation, args.out_hw, padded))
+    dxpad = batch_last((n, c) + padded, dtype, None if tiles else 0)
     for k, where in offsets(args):
         if overlap:
             dxpad[where] += grad_of_offset(k)

@@ -66,9 +66,12 @@ def offset_slices(i, j, stride, dilation, out_hw):
 
 
 def batch_last(shape, dtype, fill=0):
-    """A new (N, C, H, W) array filled with `fill`, stored as (C, H, W, N) (see the module note)."""
+    """A new (N, C, H, W) array filled with `fill` (left unset for None: the caller writes every
+    value), stored as (C, H, W, N) (see the module note)."""
     n, c, h, w = shape
-    return np.full((c, h, w, n), fill, dtype=dtype).transpose(3, 0, 1, 2)
+    out = np.empty((c, h, w, n), dtype=dtype) if fill is None else \
+        np.full((c, h, w, n), fill, dtype=dtype)
+    return out.transpose(3, 0, 1, 2)
 
 
 def pad_hw(x, pads, fill=0):
