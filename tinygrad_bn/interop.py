@@ -75,7 +75,6 @@ LAYERS = [
     Layer(nn.LogSoftmax, ("dim",)),
     Layer(nn.Softmin, ("dim",)),
 ]
-IGNORED_TORCH_SETTINGS = {"inplace"}   # in-place activations compute the same values
 
 
 def to_torch(model):
@@ -245,8 +244,7 @@ class _Torch:
         if layer.children:
             return
         rebuilt = self.build(layer, _settings(new, layer), [])
-        names = [k for k in getattr(type(m), "__constants__", ())
-                 if k not in IGNORED_TORCH_SETTINGS]
+        names = getattr(type(m), "__constants__", ())
         lost = [f"{k}={getattr(m, k)!r}" for k in names if getattr(m, k) != getattr(rebuilt, k)]
         if lost:
             raise ValueError(f"{where} has {', '.join(lost)}, which tinygrad_bn's "
