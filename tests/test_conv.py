@@ -387,3 +387,17 @@ def _x(*shape):
 def test_errors_name_the_op_and_the_fix(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("fn, wshape", [(F.conv2d, (4, 3, 3, 3)), (F.conv1d, (4, 3, 3)),
+                                        (F.conv_transpose2d, (3, 4, 3, 3)),
+                                        (F.conv_transpose1d, (3, 4, 3))])
+def test_conv_takes_torchs_bias_keyword(fn, wshape):
+    """F.conv2d(x, w, bias=b) as a PyTorch user writes it equals F.conv2d(x, w, b); both at once raise."""
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((2, 3) + (5,) * (len(wshape) - 2)))
+    w, b = Tensor(rng.standard_normal(wshape)), Tensor(rng.standard_normal(4))
+    np.testing.assert_array_equal(fn(x, w, bias=b).data, fn(x, w, b).data)
+    assert not np.array_equal(fn(x, w, bias=b).data, fn(x, w).data)
+    with pytest.raises(TypeError, match="got both b and bias="):
+        fn(x, w, b, bias=b)

@@ -28,9 +28,9 @@ def batch_norm(x=None, gamma=None, beta=None, running_mean=None, running_var=Non
     empty output and leaves them alone. fused=True records the one `batch_norm` primitive instead
     of mean, sub, square, mean, add, sqrt, reciprocal, mul, mul, add.
     """
-    x, gamma, beta = (_one_of(*pair) for pair in (("x", x, "input", input),
-                                                  ("gamma", gamma, "weight", weight),
-                                                  ("beta", beta, "bias", bias)))
+    x, gamma, beta = (_one_of("batch_norm", *pair) for pair in (("x", x, "input", input),
+                                                                ("gamma", gamma, "weight", weight),
+                                                                ("beta", beta, "bias", bias)))
     if x is None:
         raise TypeError("batch_norm: missing the input; call batch_norm(x, gamma, beta, ...) "
                         "or batch_norm(input=x, weight=gamma, bias=beta, ...)")
@@ -56,10 +56,10 @@ def batch_norm(x=None, gamma=None, beta=None, running_mean=None, running_var=Non
     return out
 
 
-def _one_of(ours, value, torch_name, torch_value):
+def _one_of(op, ours, value, torch_name, torch_value):
     """The argument given under our name or PyTorch's keyword name (not both)."""
     if value is not None and torch_value is not None:
-        raise TypeError(f"batch_norm: got both {ours} and {torch_name}= (PyTorch's name for "
+        raise TypeError(f"{op}: got both {ours} and {torch_name}= (PyTorch's name for "
                         f"{ours}); pass one")
     return value if torch_value is None else torch_value
 
@@ -176,38 +176,45 @@ def dropout(x, p=0.5, training=True, inplace=False, generator=None):
 
 # --- convolution, pooling and padding (torch's names, argument order and semantics) -------------
 
-def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, *, bias=None):
     """2-D cross-correlation of x (N, Cin, H, W) with w (Cout, Cin/groups, kh, kw), plus b (Cout,).
 
-    As torch's F.conv2d; padding is an int, a pair, 'same', 'valid' or (left, right, top, bottom).
+    As torch's F.conv2d (bias= is accepted for b); padding is an int, a pair, 'same', 'valid' or
+    (left, right, top, bottom).
     The bias is a broadcast add after the conv2d primitive: its gradient is g summed per channel.
     """
+    b = _one_of("conv2d", "b", b, "bias", bias)
     with scope("conv2d"):
         return _one_sample(x, 3, lambda x: _add_bias(apply(
             OPS["conv2d"], x, w, stride=stride, padding=padding, dilation=dilation,
             groups=groups), b))
 
 
-def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
+                     *, bias=None):
     """Transposed conv of x (N, Cin, H, W) with w (Cin, Cout/groups, kh, kw), plus b (Cout,).
 
     The gradient of conv2d with respect to its input, run forward: it upsamples by `stride`.
     """
+    b = _one_of("conv_transpose2d", "b", b, "bias", bias)
     with scope("conv_transpose2d"):
         return _one_sample(x, 3, lambda x: _add_bias(apply(
             OPS["conv_transpose2d"], x, w, stride=stride, padding=padding,
             output_padding=output_padding, groups=groups, dilation=dilation), b))
 
 
-def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, *, bias=None):
     """1-D cross-correlation of x (N, Cin, L) with w (Cout, Cin/groups, k): conv2d on height-1 images."""
+    b = _one_of("conv1d", "b", b, "bias", bias)
     with scope("conv1d"):
         return _as_1d(x, "conv1d", lambda x: conv2d(x, _kernel_2d(w, "conv1d"), b, _w(stride, 1),
                                              _w(padding, 0), _w(dilation, 1), groups))
 
 
-def conv_transpose1d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+def conv_transpose1d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
+                     *, bias=None):
     """Transposed conv of x (N, Cin, L) with w (Cin, Cout/groups, k): conv_transpose2d, height 1."""
+    b = _one_of("conv_transpose1d", "b", b, "bias", bias)
     with scope("conv_transpose1d"):
         return _as_1d(x, "conv_transpose1d", lambda x: conv_transpose2d(
             x, _kernel_2d(w, "conv_transpose1d"), b, _w(stride, 1), _w(padding, 0),
