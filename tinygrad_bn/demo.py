@@ -1,5 +1,6 @@
 """The main demo (`tinygrad-bn demo`): batch norm forward and backward step by step, its graph and
 HTML stepper, composed vs fused, then a BN MLP trained on digits. Everything lands in out/."""
+import sys
 import time
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def _train(out, epochs, seed):
     from .train import fit, make_mlp, plot_history
     data = load_digits(seed=seed)
     model = make_mlp(bn=True, seed=seed)
-    history = fit(model, data, epochs=epochs, seed=seed)
+    history = fit(model, data, epochs=epochs, seed=seed, progress=sys.stderr.isatty())
     acc = history["test_acc"][-1]
     print(f"test accuracy after {epochs} epochs: {100 * acc:.1f}%")
     save(model, out / "mlp_digits.safetensors")
