@@ -45,13 +45,18 @@ def sum_to_shape(g, shape, op):
     """
     if g.shape == shape:
         return g, ()
-    lead = g.ndim - len(shape)
-    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, g.shape[lead:])):
-        raise ValueError(f"{op}: backward gave grad {g.shape} for input {shape}; "
-                         "return the input's shape or a broadcast of it")
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
-                                      if n == 1 and g.shape[lead + i] != 1)
+    axes = broadcast_axes(g.shape, shape, op)
     return g.sum(axis=axes, keepdims=True).reshape(shape), axes
+
+
+def broadcast_axes(big, shape, op):
+    """The axes of `big` that broadcasting `shape` to it stretched (raises if it cannot)."""
+    lead = len(big) - len(shape)
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, big[lead:])):
+        raise ValueError(f"{op}: backward gave grad {big} for input {shape}; "
+                         "return the input's shape or a broadcast of it")
+    return tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                      if n == 1 and big[lead + i] != 1)
 
 
 def _graph(loss):
@@ -154,6 +159,8 @@ def _walk(loss, grad, retain_graph, steps):
             axes = ()
             if gi.shape != t.data.shape:
                 gi, axes = sum_to_shape(gi, t.data.shape, r.op)
+            elif steps and r._impl.sums_broadcast and g.shape != gi.shape:
+                axes = broadcast_axes(g.shape, gi.shape, r.op)   # the op summed them itself
             if check:
                 anomaly.check_grad(gi, r, f"backward, the gradient for input {i} "
                                           f"({t.name or 'unnamed'}, shape {t.shape})")

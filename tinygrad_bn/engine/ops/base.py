@@ -13,13 +13,15 @@ class Op:
     forward(*arrays, **attrs) -> (out, saved)   saved: dict of what backward needs
     backward(g, saved, needs_input_grad)        -> one grad per input (a tuple for several);
         needs_input_grad[i] is False for an input that needs no gradient: return None for it and
-        skip its work. A broadcast shape is fine, the engine sums it back. The engine raises if
-        the number of grads differs from the number of inputs.
+        skip its work. A broadcast shape is fine, the engine sums it back (an op that sums it
+        itself, fused with a product, sets sums_broadcast so the step view still shows the
+        axes). The engine raises if the number of grads differs from the number of inputs.
     rule: one line, one `;` clause per input, in the code's own names.
     """
 
     name = None
     rule = ""
+    sums_broadcast = False      # True: backward may return a broadcast input's grad pre-summed
 
     def __init_subclass__(cls, abstract=False, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -39,6 +39,7 @@ class Mul(Op):
     """out = a * b. Builds xhat = xmu * ivar and gammax = gamma * xhat."""
     name = "mul"
     rule = "da = g * b ; db = g * a"
+    sums_broadcast = True
 
     @staticmethod
     def forward(a, b):
@@ -47,7 +48,21 @@ class Mul(Op):
     @staticmethod
     def backward(g, saved, needs_input_grad):
         da, db = needs_input_grad
-        return (g * saved["b"] if da else None), (g * saved["a"] if db else None)
+        a, b = saved["a"], saved["b"]
+        return (_product_grad(g, b, a.shape) if da else None), (
+            _product_grad(g, a, b.shape) if db else None)
+
+
+def _product_grad(g, other, shape):
+    """g * other summed to `shape`: for an input broadcast against a full-size one (ivar, gamma
+    against x), one einsum pass instead of a full-size product that the engine then sums."""
+    if shape == g.shape or other.shape != g.shape or len(shape) > g.ndim:
+        return g * other
+    letters = "abcdefghijklmnopqrstuvwxyz"[:g.ndim]
+    lead = g.ndim - len(shape)
+    kept = "".join(c for i, c in enumerate(letters)
+                   if i >= lead and (shape[i - lead] != 1 or g.shape[i] == 1))
+    return np.einsum(f"{letters},{letters}->{kept}", g, other).reshape(shape)
 
 
 class Div(Op):
