@@ -576,14 +576,17 @@ def test_number_constants_are_shared_read_only_and_keep_the_sign_of_zero():
 
 @pytest.mark.parametrize("a_shape, b_shape", [((4, 3), (3,)), ((4, 3), (1, 3)), ((2, 1, 4), (3, 1)),
                                               ((2, 3, 4, 5), (1, 3, 1, 1)), ((2, 3, 4), (4,))])
-def test_mul_sums_a_broadcast_inputs_grad_itself_same_values_same_step_axes(a_shape, b_shape):
-    """Mul's fused product-and-sum for gamma * xhat gives what the engine's sum would."""
+@pytest.mark.parametrize("op", ["mul", "sub"])
+def test_ops_that_sum_a_broadcast_inputs_grad_themselves_match_the_engines_sum(op, a_shape, b_shape):
+    """Mul's product-and-sum (gamma * xhat) and sub's -(sum g) (x - mu) give what the engine's
+    sum_to_shape would, and the step view still names the summed axes."""
     rng = np.random.default_rng(0)
     a, b = (Tensor(rng.standard_normal(s), requires_grad=True) for s in (a_shape, b_shape))
     g = rng.standard_normal(np.broadcast_shapes(a_shape, b_shape))
-    steps = list(tg.engine.backward_steps(a * b, g))
+    steps = list(tg.engine.backward_steps(a * b if op == "mul" else a - b, g))
     full_a, full_b = np.broadcast_to(a.data, g.shape), np.broadcast_to(b.data, g.shape)
-    for i, (t, other) in enumerate(((a, full_b), (b, full_a))):
-        expected, axes = tg.engine.sum_to_shape(g * other, t.shape, "mul")
+    full = {"mul": (g * full_b, g * full_a), "sub": (g, -g)}[op]
+    for i, t in enumerate((a, b)):
+        expected, axes = tg.engine.sum_to_shape(full[i], t.shape, op)
         np.testing.assert_allclose(t.grad, expected, rtol=1e-12, atol=1e-14)
         assert steps[0].reduced_axes[i] == axes

@@ -2,6 +2,7 @@
 and the engine sums it back to each input's shape."""
 import numpy as np
 
+from ..backward import sum_to_shape
 from .base import Op
 
 
@@ -24,15 +25,17 @@ class Sub(Op):
     """out = a - b. Builds xmu = x - mu."""
     name = "sub"
     rule = "da = g ; db = -g"
+    sums_broadcast = True
 
     @staticmethod
     def forward(a, b):
-        return a - b, {}
+        return a - b, {"b_shape": b.shape}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
         da, db = needs_input_grad
-        return (g if da else None), (-g if db else None)
+        # -(sum g), not sum(-g): the same bits (negation is exact), no full-size -g for mu
+        return (g if da else None), (-sum_to_shape(g, saved["b_shape"], "sub")[0] if db else None)
 
 
 class Mul(Op):
