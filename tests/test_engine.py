@@ -590,3 +590,15 @@ def test_ops_that_sum_a_broadcast_inputs_grad_themselves_match_the_engines_sum(o
         expected, axes = tg.engine.sum_to_shape(full[i], t.shape, op)
         np.testing.assert_allclose(t.grad, expected, rtol=1e-12, atol=1e-14)
         assert steps[0].reduced_axes[i] == axes
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_square_of_a_broadcast_grad_gives_the_bits_of_two_g_x(dtype):
+    """Square's backward doubles a broadcast g once per row (var's grad in BN): the same bits."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((5, 4, 3)).astype(dtype)
+    for g in (np.broadcast_to(rng.standard_normal((1, 4, 1)).astype(dtype), x.shape),
+              rng.standard_normal(x.shape).astype(dtype)):
+        dx = OPS["square"].backward(g, {"x": x}, (True,))
+        np.testing.assert_array_equal(dx, 2 * (g * x))
+        assert dx.dtype == dtype and dx.shape == x.shape

@@ -148,9 +148,18 @@ class Square(Op):
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
-        dx = np.multiply(g, saved["x"])
-        dx *= 2                        # in place, exact: one array fewer than g * (2 * x)
-        return dx
+        # x * (2 * g): doubling is exact, so the same bits as 2 * (g * x). When g is a broadcast
+        # (var's grad spread over the batch), 2 * g is computed once per row: one full pass.
+        return np.multiply(saved["x"], 2 * _compact(g))
+
+
+def _compact(g):
+    """g with each broadcast (stride-0) axis cut to length 1: the same values once broadcast,
+    so an elementwise product with it runs over the small array, not a full-size copy."""
+    if 0 not in g.strides:
+        return g
+    return g[tuple(slice(0, 1) if s == 0 and n > 1 else slice(None)
+                   for s, n in zip(g.strides, g.shape))]
 
 
 class Sqrt(Op):
