@@ -38,6 +38,7 @@ def machine():
     """Lines naming the machine, the library versions and the thread settings in effect."""
     import platform
     import numpy as np
+    from tinygrad_bn.engine import memory
     torch = _torch()
     cpu = platform.processor() or platform.machine()
     if os.path.exists("/proc/cpuinfo"):
@@ -50,7 +51,9 @@ def machine():
             f"python {platform.python_version()}, numpy {np.__version__}, "
             f"torch {torch.__version__ if torch else 'n/a (not installed)'}",
             f"threads: {threads} BLAS={_blas_threads()} "
-            f"torch={torch.get_num_threads() if torch else 'n/a'}"]
+            f"torch={torch.get_num_threads() if torch else 'n/a'}",
+            f"malloc: {'tinygrad_bn policy' if memory.applied else 'default'} "
+            "(tinygrad_bn/engine/memory.py; TINYGRAD_BN_MALLOC=default turns it off)"]
 
 
 def _blas_threads():
