@@ -53,7 +53,7 @@ def machine():
             f"threads: {threads} BLAS={_blas_threads()} "
             f"torch={torch.get_num_threads() if torch else 'n/a'}",
             f"malloc: {'tinygrad_bn policy' if memory.applied else 'default'} "
-            "(tinygrad_bn/engine/memory.py; TINYGRAD_BN_MALLOC=reuse turns it on)"]
+            "(tinygrad_bn/engine/memory.py; TINYGRAD_BN_MALLOC=default turns it off)"]
 
 
 def _blas_threads():

@@ -1,5 +1,5 @@
-"""The allocator policy: off by default, applied at import on glibc with TINYGRAD_BN_MALLOC=reuse,
-never when the user set a MALLOC_* variable themselves (checked in fresh interpreters, not timing)."""
+"""The allocator policy: applied at import on glibc, off with TINYGRAD_BN_MALLOC=default or when
+the user set a MALLOC_* variable themselves (checked in fresh interpreters, not by timing)."""
 import os
 import platform
 import subprocess
@@ -23,18 +23,18 @@ def applied_in_fresh_process(**env):
 
 
 @pytest.mark.skipif(not GLIBC, reason="the policy tunes glibc's malloc; a no-op elsewhere")
-def test_opting_in_applies_the_policy_at_import_on_glibc():
-    assert applied_in_fresh_process(TINYGRAD_BN_MALLOC="reuse")
+def test_the_policy_is_applied_at_import_on_glibc():
+    assert applied_in_fresh_process()
 
 
-@pytest.mark.parametrize("env", [{}, {"TINYGRAD_BN_MALLOC": "default"},
-                                 {"TINYGRAD_BN_MALLOC": "reuse", "MALLOC_MMAP_THRESHOLD_": "131072"},
-                                 {"TINYGRAD_BN_MALLOC": "reuse", "MALLOC_ARENA_MAX": "2"}])
-def test_by_default_and_with_the_users_own_malloc_settings_malloc_is_left_alone(env):
+@pytest.mark.parametrize("env", [{"TINYGRAD_BN_MALLOC": "default"},
+                                 {"MALLOC_MMAP_THRESHOLD_": "131072"},
+                                 {"MALLOC_ARENA_MAX": "2"}])
+def test_opt_out_and_the_users_own_malloc_settings_leave_malloc_alone(env):
     assert not applied_in_fresh_process(**env)
 
 
-def test_wanted_reads_only_the_opt_in_and_malloc_variables():
-    assert memory._wanted({"PATH": "/bin", "TINYGRAD_BN_MALLOC": "Reuse"})
-    assert not memory._wanted({"PATH": "/bin"})
-    assert not memory._wanted({"TINYGRAD_BN_MALLOC": "reuse", "MALLOC_TRIM_THRESHOLD_": "0"})
+def test_wanted_reads_only_the_opt_out_and_malloc_variables():
+    assert memory._wanted({"PATH": "/bin", "TINYGRAD_BN_MALLOC": "on"})
+    assert not memory._wanted({"TINYGRAD_BN_MALLOC": "Default"})
+    assert not memory._wanted({"MALLOC_TRIM_THRESHOLD_": "0"})

@@ -11,7 +11,7 @@ from .dtypes import set_default_dtype, get_default_dtype, result_type
 from .tensor import Tensor, where, maximum, minimum, concatenate, stack
 from .ops import OPS, Op
 
-memory.apply_policy()                  # opt-in (TINYGRAD_BN_MALLOC=reuse): memory.py
+memory.apply_policy()                  # large arrays reused, not fresh OS pages: memory.py
 
 __all__ = ["no_grad", "enable_grad", "detect_anomaly", "is_grad_enabled", "scope", "Tape", "apply",
            "Record", "Step", "backward", "backward_steps", "sum_to_shape", "Graph", "graph_of",

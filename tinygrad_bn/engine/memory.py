@@ -1,13 +1,11 @@
-"""The allocator policy (opt-in): on glibc, large arrays reused from the heap, not fresh OS pages.
+"""The allocator policy: on glibc, large arrays are reused from the heap instead of fresh OS pages.
 
 glibc hands every block over its mmap threshold (128 KB at start) straight from the OS and gives
 it back on free, so each new array of a training step pays a page fault per 4 KB page on first
-touch, often more than the arithmetic on it (docs/performance.md). With TINYGRAD_BN_MALLOC=reuse
-the mmap threshold goes to 32 MB and the trim threshold to 128 MB at import, so freed blocks stay
-in the process for the next step: faster BN, at the cost of memory the process keeps instead of
-returning to the OS, for the whole process (torch included). Off by default: measured against
-torch in one process it sped torch up as much as us (docs/performance.md). Never applied if the
-user set a MALLOC_* variable (theirs win), nor off glibc.
+touch, often more than the arithmetic on it (docs/performance.md). Raising the mmap threshold to
+32 MB and the trim threshold to 128 MB keeps freed blocks in the process for the next step: faster,
+at the cost of memory the process keeps instead of returning to the OS. Applied once at import;
+skipped if the user set any MALLOC_* variable or TINYGRAD_BN_MALLOC=default, and off glibc.
 """
 import ctypes
 import ctypes.util
@@ -22,8 +20,8 @@ applied = False                # True once the policy is in force in this proces
 
 
 def _wanted(environ):
-    """True if asked for (TINYGRAD_BN_MALLOC=reuse) and the user did not tune malloc themselves."""
-    if environ.get("TINYGRAD_BN_MALLOC", "").lower() != "reuse":
+    """True unless opted out (TINYGRAD_BN_MALLOC=default) or the user tuned malloc themselves."""
+    if environ.get("TINYGRAD_BN_MALLOC", "").lower() == "default":
         return False
     return not any(name.startswith("MALLOC_") for name in environ)
 
