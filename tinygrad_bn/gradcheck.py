@@ -4,6 +4,7 @@ import warnings
 import numpy as np
 
 from .engine import Tensor, no_grad
+from .engine.mode import user_stacklevel
 
 
 class GradcheckError(AssertionError):
@@ -25,7 +26,7 @@ def gradcheck(fn, *tensors, eps=1e-6, atol=1e-6, rtol=1e-5, seed=0, worst=8):
     """
     if any(isinstance(t, Tensor) and t.dtype == np.float32 for t in tensors):
         warnings.warn("gradcheck: float32 inputs are checked as float64 copies; central "
-                      "differences in float32 are too coarse to trust", stacklevel=2)
+                      "differences in float32 are too coarse to trust", stacklevel=user_stacklevel())
     args = [_copy64(t) for t in tensors]
     checked = [i for i, t in enumerate(args) if isinstance(t, Tensor) and t.requires_grad]
     if not checked:

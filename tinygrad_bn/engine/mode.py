@@ -96,18 +96,24 @@ def scope(name, owner=None):
         state.scope = prev
 
 
+def _user_frame():
+    """(level, frame) of the innermost stack frame outside this package, level 1 being the
+    caller of the function that asks; (1, None) if every frame is inside."""
+    frames = traceback.extract_stack()[:-2]          # not this helper, not its caller
+    for level, frame in enumerate(reversed(frames), 1):
+        if not frame.filename.startswith(_PACKAGE_DIR):
+            return level, frame
+    return 1, None
+
+
 def user_line():
     """The innermost stack frame outside this package, as `file:line in function: code`."""
-    for frame in reversed(traceback.extract_stack()[:-1]):
-        if not frame.filename.startswith(_PACKAGE_DIR):
-            return f"{frame.filename}:{frame.lineno} in {frame.name}: {frame.line}"
-    return "<unknown>"
+    frame = _user_frame()[1]
+    if frame is None:
+        return "<unknown>"
+    return f"{frame.filename}:{frame.lineno} in {frame.name}: {frame.line}"
 
 
 def user_stacklevel():
     """The `stacklevel` for warnings.warn that points at the user's line, wherever it is called."""
-    frames = traceback.extract_stack()[:-1]
-    for level, frame in enumerate(reversed(frames), 1):
-        if not frame.filename.startswith(_PACKAGE_DIR):
-            return level
-    return 1
+    return _user_frame()[0]
