@@ -12,6 +12,7 @@ import pytest
 
 import tinygrad_bn as tg
 from tinygrad_bn import Tensor, gradcheck
+from tinygrad_bn import functional as F
 from tinygrad_bn.engine.ops import OPS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -253,6 +254,12 @@ MATMUL_SHAPES = {"1d@1d": [(4,), (4,)], "1d@2d": [(4,), (4, 3)], "2d@1d": [(3, 4
 for id, (sa, sb) in MATMUL_SHAPES.items():
     row("matmul", id, lambda a, b: a @ b, N(*sa), N(*sb))
 
+LINEAR_SHAPES = {"2d": (5, 3), "1d": (3,), "batched": (2, 4, 3), "empty-batch": (0, 3)}
+for id, shape in LINEAR_SHAPES.items():
+    row("linear", id, lambda x, w, b: F.linear(x, w, b), N(*shape), N(4, 3), N(4),
+        np_fn=lambda x, w, b: x @ w.T + b, torch_fn=lambda x, w, b: th().nn.functional.linear(x, w, b))
+row("linear", "no-bias", lambda x, w: F.linear(x, w), N(5, 3), N(4, 3),
+    np_fn=lambda x, w: x @ w.T, torch_fn=lambda x, w: th().nn.functional.linear(x, w))
 
 # --- PyTorch's extra primitives: special functions, rounding, prod, cumsum, cast, einsum --------
 _ERF = np.vectorize(math.erf)        # NumPy has no erf; torch's row is the independent check

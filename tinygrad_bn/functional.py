@@ -15,6 +15,21 @@ from .engine.ops import pool as _pool, windows as _windows
 from .losses import (mse_loss, l1_loss, binary_cross_entropy,  # noqa: F401  (re-exported)
                      binary_cross_entropy_with_logits, nll_loss, cross_entropy)
 
+# --- linear layers ------------------------------------------------------------------------------
+def linear(input, weight, bias=None):
+    """input @ weight.T + bias for input (..., in), weight (out, in), bias (out,) or None, as torch.
+
+    One `linear` record (nn.Linear's forward). Inputs of different dtypes take the composed path
+    (transpose, matmul, add), which promotes them and warns as `@` does.
+    """
+    input, weight, bias = (t if t is None or isinstance(t, Tensor) else Tensor(t)
+                           for t in (input, weight, bias))
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+        out = input @ weight.T
+        return out if bias is None else out + bias
+    return apply(OPS["linear"], input, weight, *(() if bias is None else (bias,)))
+
+
 # --- batch normalization ------------------------------------------------------------------------
 def batch_norm(x=None, gamma=None, beta=None, running_mean=None, running_var=None, training=True,
                momentum=0.1, eps=1e-5, fused=False, *, input=None, weight=None, bias=None):

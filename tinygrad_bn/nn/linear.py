@@ -1,6 +1,7 @@
 """Linear: the fully connected layer, with PyTorch's parameter shapes, order and default init."""
 import numpy as np
 
+from .. import functional as F
 from . import init
 from .module import Module, Parameter, new_array
 
@@ -34,8 +35,7 @@ class Linear(Module):
             raise ValueError(f"Linear({self.in_features}, {self.out_features}): input {x.shape} "
                              f"has {x.shape[-1] if x.ndim else 0} features on its last axis, "
                              f"expected {self.in_features}; flatten images first (nn.Flatten())")
-        out = x @ self.weight.T
-        return out if self.bias is None else out + self.bias
+        return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -1,4 +1,6 @@
-"""Matrix product with NumPy's rules: 1-D, 2-D and batched (broadcast batch axes)."""
+"""Matrix product with NumPy's rules (1-D, 2-D, batched), and `linear`, nn.Linear as one primitive."""
+import math
+
 import numpy as np
 
 from ..blas import small_product
@@ -50,3 +52,44 @@ class MatMul(Op):
         if b.ndim == 1 and need_b:
             db = db[..., 0]
         return da, db                 # batch axes broadcast: the engine sums them back
+
+
+def _check_linear(x, weight, bias):
+    if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        hint = ("; did you mean weight.T?" if weight.ndim == 2 and x.ndim
+                and weight.shape[0] == x.shape[-1] else "")
+        raise ValueError(f"linear: input {x.shape} with weight {weight.shape}: expected input "
+                         f"(..., in_features) and weight (out_features, in_features){hint}")
+    if bias is not None and bias.shape != weight.shape[:1]:
+        raise ValueError(f"linear: bias {bias.shape} for weight {weight.shape}; expected "
+                         f"{weight.shape[:1]}, one value per output feature")
+
+
+class Linear(Op):
+    """out = x @ weight.T + bias: nn.Linear in one record, x (..., in), weight (out, in), bias (out,)."""
+    name = "linear"
+    rule = "dx = g @ weight ; dweight = g.T @ x ; dbias = g.sum(axis=0)"
+
+    @staticmethod
+    def forward(x, weight, bias=None):
+        _check_linear(x, weight, bias)
+        with small_product(x.size * weight.shape[0]):
+            out = x @ weight.T
+        if bias is not None:
+            out += bias                       # out is new and of bias's dtype: add in place
+        return out, {"x": x, "weight": weight}
+
+    @staticmethod
+    def backward(g, saved, needs_input_grad):
+        x, weight = saved["x"], saved["weight"]
+        need_x, need_weight, need_bias = (*needs_input_grad, False)[:3]     # bias is optional
+        with small_product(x.size * weight.shape[0]):
+            dx = g @ weight if need_x else None
+            dweight = _rows(g).T @ _rows(x) if need_weight else None
+        dbias = _rows(g).sum(axis=0) if need_bias else None
+        return (dx, dweight, dbias)[:len(needs_input_grad)]
+
+
+def _rows(a):
+    """(..., n) -> (rows, n): every leading axis is a batch axis of the linear layer."""
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
