@@ -261,6 +261,24 @@ for id, shape in LINEAR_SHAPES.items():
 row("linear", "no-bias", lambda x, w: F.linear(x, w), N(5, 3), N(4, 3),
     np_fn=lambda x, w: x @ w.T, torch_fn=lambda x, w: th().nn.functional.linear(x, w))
 
+
+# --- cross_entropy: class-index targets, three reductions ----------------------------------------
+CLASSES = np.array([2, 0, 3, 3, 1])
+
+
+def np_cross_entropy(x, reduction):
+    """-log softmax(x)[n, CLASSES[n]], reduced; the NumPy reference of the primitive."""
+    z = x - x.max(axis=1, keepdims=True)
+    losses = np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(CLASSES)), CLASSES]
+    return {"mean": losses.mean(), "sum": losses.sum(), "none": losses}[reduction]
+
+
+for reduction in ("mean", "sum", "none"):
+    row("cross_entropy", reduction, lambda x, r=reduction: F.cross_entropy(x, CLASSES, reduction=r),
+        N(5, 4) * 3, np_fn=lambda x, r=reduction: np_cross_entropy(x, r),
+        torch_fn=lambda x, r=reduction: th().nn.functional.cross_entropy(
+            x, th().as_tensor(CLASSES), reduction=r))
+
 # --- PyTorch's extra primitives: special functions, rounding, prod, cumsum, cast, einsum --------
 _ERF = np.vectorize(math.erf)        # NumPy has no erf; torch's row is the independent check
 EXTRA_UNARY = {  # op: (NumPy reference, domain, smooth)

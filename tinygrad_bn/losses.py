@@ -7,7 +7,7 @@ import functools
 import numpy as np
 
 from .activations import log_softmax, logsigmoid
-from .engine import Tensor, scope, where
+from .engine import OPS, Tensor, apply, scope, where
 
 
 def _tensor(x):
@@ -125,6 +125,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     target: class indices (input's shape without the class dim; an int array or Tensor), or
     class probabilities (input's shape, float). label_smoothing mixes the target with the
     uniform distribution: (1 - e) * target + e / C.
+    Float scores (N, C) with class indices, no weight, no ignored target and no smoothing (a
+    classifier's usual call) record one `cross_entropy` primitive, whose gradient is softmax -
+    onehot; every other case is composed from log_softmax and nll_loss's primitives.
     """
     input = _tensor(input)
     op, reduction = "cross_entropy", _reduction(size_average, reduce, reduction)
@@ -132,9 +135,15 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"{op}: input is 0-d; expected scores (C,) or (N, C, ...)")
     if not 0 <= label_smoothing <= 1:
         raise ValueError(f"{op}: label_smoothing={label_smoothing}; use a value in [0, 1]")
+    t_shape = target.shape if isinstance(target, Tensor) else np.shape(target)
+    if (input.ndim == 2 and t_shape != input.shape and weight is None and not label_smoothing
+            and input.dtype.kind == "f" and len(input)):
+        t = _class_target(input, target, ignore_index, op)
+        if not (t == ignore_index).any():      # the common case: one primitive, softmax - onehot
+            return apply(OPS["cross_entropy"], input, Tensor(t.astype(np.intp)),
+                         reduction=reduction)
     dim = 0 if input.ndim == 1 else 1
     logp = log_softmax(input, dim)
-    t_shape = target.shape if isinstance(target, Tensor) else np.shape(target)
     if t_shape == input.shape:
         return _soft_targets(logp, target, weight, ignore_index, reduction, label_smoothing, dim)
     nll = _nll(logp, target, weight, ignore_index, reduction, op)
@@ -222,6 +231,8 @@ def _class_target(logp, target, ignore_index, op):
     if t.shape != expected:
         raise ValueError(f"{op}: target has shape {t.shape} for input {logp.shape}; expected "
                          f"{expected}, one class index per sample (class dim {dim} removed)")
+    if not t.size or 0 <= t.min() and t.max() < c:
+        return t                                    # every target in range: nothing to skip
     valid = t[t != ignore_index]
     if valid.size and (valid.min() < 0 or valid.max() >= c):
         raise ValueError(f"{op}: target ranges over [{valid.min()}, {valid.max()}] but input "

@@ -3,6 +3,7 @@ from .base import OPS, Op
 from . import elementwise, reduce, shape, linalg  # noqa: F401  (registers the ops)
 from . import conv, pool  # noqa: F401  (conv2d, conv_transpose2d, max_pool2d, avg_pool2d)
 from . import batchnorm  # noqa: F401  (the fused batch_norm primitive)
+from . import loss  # noqa: F401  (cross_entropy: F.cross_entropy's common case in one record)
 from . import special, rounding, scan, einsum  # noqa: F401  (ops PyTorch users expect)
 
 __all__ = ["OPS", "Op", "rules_markdown"]

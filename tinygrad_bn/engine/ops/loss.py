@@ -1,0 +1,41 @@
+"""cross_entropy as one primitive: log-softmax and the negative log-likelihood of class indices,
+whose joint gradient is simply softmax - onehot (F.cross_entropy's common case; losses.py)."""
+import numpy as np
+
+from .base import Op
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+class CrossEntropy(Op):
+    """out = -log softmax(logits)[n, target[n]], averaged ('mean'), summed or per row ('none')."""
+    name = "cross_entropy"
+    rule = "dlogits = (softmax(logits) - onehot(target)) * g (/ N for mean) ; dtarget = None"
+
+    @staticmethod
+    def forward(logits, target, reduction="mean"):
+        if reduction not in REDUCTIONS:
+            raise ValueError(f"cross_entropy: reduction={reduction!r}; use 'mean', 'sum' or 'none'")
+        rows = np.arange(len(target))
+        top = logits.max(axis=1, keepdims=True)
+        z = logits - np.where(np.isfinite(top), top, 0)     # exp(z) <= 1: no overflow
+        exp = np.exp(z)
+        total = exp.sum(axis=1, keepdims=True)
+        losses = np.log(total[:, 0]) - z[rows, target]
+        out = losses if reduction == "none" else np.asarray(
+            losses.mean() if reduction == "mean" else losses.sum())
+        exp /= total                                      # now the softmax, for backward
+        return out, {"softmax": exp, "target": target, "reduction": reduction}
+
+    @staticmethod
+    def backward(g, saved, needs_input_grad):
+        p, target = saved["softmax"], saved["target"]
+        if not needs_input_grad[0]:
+            return None, None
+        dlogits = p.copy()
+        dlogits[np.arange(len(target)), target] -= 1
+        if saved["reduction"] == "none":
+            dlogits *= g[:, None]
+        else:
+            dlogits *= g / len(target) if saved["reduction"] == "mean" else g
+        return dlogits, None
