@@ -101,8 +101,29 @@ def test_records_freed_by_gc_inside_lock_do_not_deadlock():
 def test_a_finalizer_unlock_waits_in_the_queue_while_the_guard_is_held():
     data = np.array([1.0, 2.0])
     locked = readonly.lock({"a": data})
-    with readonly._guard:                       # as if gc ran a finalizer inside lock()
-        readonly.unlock_later(locked)
+    with readonly._guard:                       # as if gc freed a record inside lock()
+        del locked                              # its Lock's finalizer must queue, not wait
         assert not data.flags.writeable and len(readonly._pending) == 1
     readonly._drain()                           # what the guard's holder does on letting go
     assert data.flags.writeable and not readonly._pending
+
+
+def test_a_lock_released_by_backward_is_not_released_again_when_freed():
+    data = np.array([1.0, 2.0])
+    first, second = readonly.lock({"a": data}), readonly.lock({"a": data})
+    first.release()
+    assert not data.flags.writeable             # the second record still holds it
+    del first                                   # released already: the finalizer does nothing
+    assert not data.flags.writeable and not readonly._pending
+    del second                                  # dropped without release: the finalizer unlocks
+    assert data.flags.writeable and id(data) not in readonly._locks
+
+
+def test_only_arrays_that_need_it_are_locked():
+    constant, data = np.asarray(2.0), np.array([1.0, 2.0])
+    constant.setflags(write=False)
+    assert readonly.lock({"c": constant, "shape": (2,)}) is None     # nothing to lock: no Lock
+    locked = readonly.lock({"c": constant, "a": data})
+    assert locked.owners == [data] and not data.flags.writeable
+    locked.release()
+    assert data.flags.writeable and not constant.flags.writeable

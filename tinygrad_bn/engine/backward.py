@@ -3,11 +3,15 @@
 The engine owns the cross-cutting jobs here, once each: unbroadcasting (`sum_to_shape`),
 accumulation (fan-in adds, leaves `+=`), release of what backward needed, and anomaly checks.
 """
+import operator
+
 import numpy as np
 
 from . import anomaly
 from .graph import records_of
 from .mode import state
+
+_REQUIRES_GRAD = operator.attrgetter("requires_grad")    # needs_input_grad, without a Python loop
 
 
 class Step:
@@ -61,7 +65,8 @@ def broadcast_axes(big, shape, op):
 
 def _graph(loss):
     """The records `loss` depends on, newest first; raises if one was released."""
-    records = records_of(loss)[::-1]
+    records = records_of(loss)
+    records.reverse()
     for r in records:
         if r.released:
             raise RuntimeError(
@@ -125,7 +130,7 @@ def _walk(loss, grad, retain_graph, steps):
     seed = _seed(loss, grad)
     totals = {id(loss): seed}
     paths, arrived = (_paths(records), {}) if steps else (None, None)
-    check = state.anomaly
+    check = state.modes.anomaly
     if loss.record is None:
         _accumulate_leaf(loss, seed)
     for r in records:
@@ -137,7 +142,7 @@ def _walk(loss, grad, retain_graph, steps):
         inputs = r.inputs
         if r.checksums is not None:
             anomaly.check_saved(r)
-        grads = r._impl.backward(g, r.saved, tuple([t.requires_grad for t in inputs]))
+        grads = r._impl.backward(g, r.saved, tuple(map(_REQUIRES_GRAD, inputs)))
         if type(grads) is not tuple:
             grads = (grads,)
         if len(grads) != len(inputs):
@@ -154,17 +159,19 @@ def _walk(loss, grad, retain_graph, steps):
                         column.append(None)
                     reduced.append(())
                 continue
-            if type(gi) is not np.ndarray or gi.dtype != t.data.dtype:
+            data = t.data
+            if type(gi) is not np.ndarray or gi.dtype != data.dtype:
                 gi = _checked_dtype(gi, t, r, i)
             axes = ()
-            if gi.shape != t.data.shape:
-                gi, axes = sum_to_shape(gi, t.data.shape, r.op)
+            if gi.shape != data.shape:
+                gi, axes = sum_to_shape(gi, data.shape, r.op)
             elif steps and r._impl.sums_broadcast and g.shape != gi.shape:
                 axes = broadcast_axes(g.shape, gi.shape, r.op)   # the op summed them itself
             if check:
                 anomaly.check_grad(gi, r, f"backward, the gradient for input {i} "
                                           f"({t.name or 'unnamed'}, shape {t.shape})")
-            key, total = id(t), totals.get(id(t))
+            key = id(t)
+            total = totals.get(key)
             total = gi if total is None else total + gi     # gi may alias g (add returns g)
             if t.record is None:
                 _accumulate_leaf(t, gi, fresh=_is_fresh(gi, g, grads[:i]))

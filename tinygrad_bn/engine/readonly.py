@@ -2,9 +2,10 @@
 
 Locks are counted per owner array (a view's base) because several records may save the same
 array; the last release makes it writable again, views included. A record freed by the garbage
-collector unlocks from its finalizer, which may run inside lock() on the same thread (any
+collector unlocks from its Lock's finalizer, which may run inside lock() on the same thread (any
 allocation can start a collection): finalizers therefore never wait for the guard. They queue
-their unlock, and whoever holds the guard applies the queue before letting go.
+their unlock, and whoever holds the guard applies the queue before letting go. Only a record that
+locked something has a Lock, so the others cost the collector nothing.
 Views the engine makes are read-only from the start (freeze_view).
 """
 import collections
@@ -12,7 +13,7 @@ import threading
 
 import numpy as np
 
-_locks = {}                            # id(owner) -> [owner, count, views whose flag to restore]
+_locks = {}                 # id(owner) -> [owner, count, views whose flag to restore (or None)]
 _guard = threading.Lock()
 _pending = collections.deque()         # unlocks queued by finalizers (append/popleft are atomic)
 
@@ -37,8 +38,8 @@ def freeze_view(out, arrays):
 
 
 def lock(saved):
-    """Make every array in `saved` read-only; returns the owners to hand back to unlock()."""
-    locked = []
+    """Make every array in `saved` read-only; returns the Lock to release, or None if none needed one."""
+    owners = []
     with _guard:
         for a in saved.values():
             if not isinstance(a, np.ndarray):
@@ -48,29 +49,41 @@ def lock(saved):
             if entry is None:
                 if not own.flags.writeable:
                     continue                 # read-only already: nothing to guard or restore
-                entry = _locks[id(own)] = [own, 0, []]
-                own.setflags(write=False)    # setflags: half the cost of flags.writeable = ...
+                entry = _locks[id(own)] = [own, 0, None]
+                own.setflags(False)          # positional setflags: the cheapest way to flip it
             if a is not own and a.flags.writeable:
+                if entry[2] is None:
+                    entry[2] = []
                 entry[2].append(a)           # a view keeps its own flag: restore it on unlock
-                a.setflags(write=False)
+                a.setflags(False)
             entry[1] += 1
-            locked.append(own)
-    _drain()
-    return locked
+            owners.append(own)
+    if _pending:
+        _drain()
+    return Lock(owners) if owners else None
 
 
-def unlock(locked):
-    """Undo lock(): an owner becomes writable again (views too) when its last lock goes."""
-    with _guard:
-        _release(locked)
-    _drain()
+class Lock:
+    """The owners one record locked. release() unlocks them; a record freed without it (a graph
+    dropped before backward) unlocks them from this finalizer, through the queue."""
 
+    __slots__ = ("owners",)
 
-def unlock_later(locked):
-    """unlock() for finalizers: never waits for the guard, so a collection that runs inside
-    lock() cannot deadlock; the unlock is applied now if the guard is free, else by its holder."""
-    _pending.append(locked)
-    _drain()
+    def __init__(self, owners):
+        self.owners = owners
+
+    def release(self):
+        """Count this lock off its owners now; the last lock of an owner makes it writable."""
+        owners, self.owners = self.owners, ()
+        with _guard:
+            _release(owners)
+        if _pending:
+            _drain()
+
+    def __del__(self):
+        if self.owners:                  # never waits for the guard: gc may run this inside lock()
+            _pending.append(self.owners)
+            _drain()
 
 
 def _drain():
@@ -87,13 +100,13 @@ def _drain():
             _guard.release()
 
 
-def _release(locked):
-    """Count one lock off each owner in `locked`; the guard is held."""
-    for own in locked:
+def _release(owners):
+    """Count one lock off each of `owners`; the guard is held."""
+    for own in owners:
         entry = _locks[id(own)]
         entry[1] -= 1
         if entry[1] == 0:
             del _locks[id(own)]
-            own.setflags(write=True)
-            for view in entry[2]:
-                view.setflags(write=True)
+            own.setflags(True)
+            for view in entry[2] or ():
+                view.setflags(True)

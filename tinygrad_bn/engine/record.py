@@ -9,8 +9,8 @@ import weakref
 import numpy as np
 
 from .anomaly import checksums
-from .mode import state, user_line
-from .readonly import lock, unlock, unlock_later
+from .mode import user_line
+from .readonly import lock
 
 _counter = itertools.count()
 
@@ -19,23 +19,24 @@ class Record:
     """Which op ran (`op`, `rule`, `attrs`) on which `inputs`, its `output`, and `saved` arrays.
 
     `index` is global and increasing (an order, not a name: graphs show records as r0, r1, ...).
+    `scope` is the tuple of scope tags active when it ran (see mode.scope).
     """
 
-    __slots__ = ("index", "attrs", "inputs", "saved", "released", "created_at", "scope",
-                 "checksums", "_impl", "_out", "_locked", "__weakref__")
+    __slots__ = ("index", "attrs", "inputs", "saved", "released", "scope", "_impl", "_out",
+                 "_locked", "__weakref__")
+    created_at = None   # anomaly mode's facts: a plain record carries none (see CheckedRecord)
+    checksums = None
 
-    def __init__(self, impl, attrs, inputs, output, saved):
+    def __init__(self, impl, attrs, inputs, output, saved, scope):
         self.index = next(_counter)
         self.attrs = attrs
         self.inputs = inputs
         self.saved = saved
         self.released = False
-        self.scope = state.scope
-        self.created_at = user_line() if state.anomaly else None
-        self.checksums = checksums(saved) if state.anomaly and saved else None   # see anomaly.py
+        self.scope = scope
         self._impl = impl
         self._out = weakref.ref(output)
-        self._locked = lock(saved) if saved else ()
+        self._locked = lock(saved) if saved else None       # a readonly.Lock, or None
 
     @property
     def op(self):
@@ -59,17 +60,25 @@ class Record:
 
     def release(self):
         """Free what backward needed; a later backward through this record raises."""
-        if self._locked:
-            unlock(self._locked)
-            self._locked = ()
+        if self._locked is not None:
+            self._locked.release()
+            self._locked = None
         self.saved = None
         self.released = True
-
-    def __del__(self):
-        if self._locked:
-            unlock_later(self._locked)      # gc may run this inside lock(): never wait there
 
     def __repr__(self):
         names = ", ".join(t.name or ("const" if t.record is None else t.record.op)
                           for t in self.inputs)
         return f"Record({self.op}({names}); {self.rule})"   # r0.. numbers belong to a graph
+
+
+class CheckedRecord(Record):
+    """A record made in anomaly mode: it also keeps the user line that made it (`created_at`)
+    and a checksum of each saved array, so backward can tell if one was changed in place."""
+
+    __slots__ = ("created_at", "checksums")
+
+    def __init__(self, impl, attrs, inputs, output, saved, scope):
+        self.created_at = user_line()
+        self.checksums = checksums(saved) if saved else None      # see anomaly.py
+        super().__init__(impl, attrs, inputs, output, saved, scope)

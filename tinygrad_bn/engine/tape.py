@@ -11,7 +11,7 @@ from .backward import backward, backward_steps
 from .graph import Graph
 from .mode import state
 from .readonly import freeze_view
-from .record import Record
+from .record import CheckedRecord, Record
 
 
 def apply(op, *inputs, **attrs):
@@ -35,15 +35,17 @@ def apply(op, *inputs, **attrs):
     result = Tensor.__new__(Tensor)
     result.data, result.grad, result.name, result.record = out, None, None, None
     result.requires_grad = False
-    if state.grad_enabled:
+    modes = state.modes                 # this thread's switches, read once
+    if modes.grad_enabled:
         for t in inputs:
             if t.requires_grad:            # a loop, not any(genexpr): this runs for every op
+                make = CheckedRecord if modes.anomaly else Record
+                record = result.record = make(op, attrs, inputs, result, saved, modes.scope)
                 result.requires_grad = True
-                record = result.record = Record(op, attrs, inputs, result, saved)
-                for tape in state.tapes:
+                for tape in modes.tapes:
                     tape._append(record, result)
                 break
-    if state.anomaly:
+    if modes.anomaly:
         anomaly.check_forward(op.name, arrays, out, result.record)
     return result
 
@@ -63,11 +65,11 @@ class Tape:
         self._outputs.append(output)
 
     def __enter__(self):
-        state.tapes.append(self)
+        state.modes.tapes.append(self)
         return self
 
     def __exit__(self, *exc):
-        state.tapes.remove(self)
+        state.modes.tapes.remove(self)
 
     def __iter__(self):
         return iter(self.records)
