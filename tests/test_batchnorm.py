@@ -75,7 +75,7 @@ def test_fused_is_one_record_saving_less(shape, affine):
     with Tape() as composed:
         F.batch_norm(x, gamma, beta)
     assert [r.op for r in fused] == ["batch_norm"]
-    assert sorted(fused[0].saved) == sorted(["xmu", "var", "eps", "axes", "mean"] + ["gamma"] * affine)
+    assert sorted(fused[0].saved) == sorted(["x", "var", "eps", "axes", "mean"] + ["gamma"] * affine)
     full_size = [a for r in composed for a in r.saved.values() if np.shape(a) == shape]
     assert len({id(a) for a in full_size}) == 1 + affine      # xmu, and xhat for gamma * xhat
     assert fused.nbytes < composed.nbytes if affine else fused.nbytes == composed.nbytes
@@ -354,6 +354,24 @@ def test_float32_stays_float32():
     gamma, beta = Tensor(np.ones(3, np.float32)), Tensor(np.zeros(3, np.float32))
     for fused in (False, True):
         assert F.batch_norm(x, gamma, beta, fused=fused).dtype == np.float32
+
+
+def test_fused_with_float64_gamma_on_float32_x_promotes_as_composed():
+    rng = np.random.default_rng(16)
+    data, g = rng.standard_normal((5, 3)).astype(np.float32), rng.standard_normal((5, 3))
+    results = []
+    for fused in (False, True):
+        x = Tensor(data, requires_grad=True)
+        gamma = Tensor(rng.uniform(0.5, 2.0, 3) if not results else results[0][1], requires_grad=True)
+        beta = Tensor(np.zeros(3), requires_grad=True)
+        with pytest.warns(UserWarning, match="mixing float32"):
+            out = F.batch_norm(x, gamma, beta, fused=fused)
+        out.backward(g)
+        results.append((out.data, gamma.data, x.grad, gamma.grad, beta.grad))
+    for a, b in zip(*results):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    assert [a.dtype for a in results[1]] == [np.float64, np.float64, np.float32, np.float64,
+                                             np.float64]
 
 
 # --- compare_bn and its command -----------------------------------------------------------------

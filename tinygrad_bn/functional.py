@@ -41,7 +41,8 @@ def batch_norm(x=None, gamma=None, beta=None, running_mean=None, running_var=Non
     and biased variance, and running_mean/running_var (NumPy arrays, both or neither) updated in
     place as PyTorch does; training=False uses the running statistics. An empty batch gives an
     empty output and leaves them alone. fused=True records the one `batch_norm` primitive instead
-    of mean, sub, square, mean, add, sqrt, reciprocal, mul, mul, add.
+    of mean, sub, square, mean, add, sqrt, reciprocal, mul, mul, add; gamma or beta of another
+    dtype than x takes the composed path, which promotes and warns as `*` does.
     """
     x, gamma, beta = (_one_of("batch_norm", *pair) for pair in (("x", x, "input", input),
                                                                 ("gamma", gamma, "weight", weight),
@@ -58,7 +59,7 @@ def batch_norm(x=None, gamma=None, beta=None, running_mean=None, running_var=Non
         if count == 0:      # an empty batch has no statistics (nor a need): mean 0, var 1
             empty_stats = (np.zeros(shape), np.ones(shape))     # give its empty output
             return _bn_composed(x, gamma, beta, axes, shape, eps, empty_stats)[0]
-        if fused:
+        if fused and all(t is None or t.dtype == x.dtype for t in (gamma, beta)):
             out = apply(OPS["batch_norm"], x, *_fused_affine(x, gamma, beta),
                         axes=axes, eps=eps).named("out")
             if running_mean is not None:    # the batch statistics the primitive computed

@@ -2,9 +2,8 @@
 
 It must agree with the ten-record composed graph (functional.batch_norm, fused=False) to rounding.
 Written for few passes over x, since at BN's sizes NumPy's time is passes over memory: per-channel
-sums go through BLAS (ones @ x), per-channel sums of products and products with a per-channel
-vector are one einsum pass each (no temporary the size of x), and every full-size array is
-written in place once it exists.
+sums go through BLAS (ones @ x), per-channel sums of products are one einsum pass each (no
+temporary the size of x), and each full-size array is made once and then updated in place.
 """
 import numpy as np
 
@@ -27,14 +26,6 @@ def _channel_dot(a, b):
     return np.einsum("ncl,ncl->c", _channels(a), _channels(b))
 
 
-def _channel_scale(a, v):
-    """a * v with v (C,) per channel, into a new array: one einsum pass (for a row vector it
-    beats the broadcasting multiply, which walks x one row at a time)."""
-    if a.ndim == 2:
-        return np.einsum("nc,c->nc", a, v)
-    return np.einsum("ncl,c->ncl", _channels(a), v).reshape(a.shape)
-
-
 def _channels(a):
     """a (N, C, ...) as a 3-D view (N, C, L): every BN layout reduces over axes 0 and 2."""
     return a.reshape(a.shape[0], a.shape[1], -1)
@@ -43,11 +34,13 @@ def _channels(a):
 class BatchNorm(Op):
     """out = gamma * (x - mean(x)) / sqrt(var(x) + eps) + beta, statistics per channel (axis 1).
 
-    Forward, 4 passes over x-sized arrays: mean (BLAS), xmu = x - mean, var = sum(xmu * xmu) / N,
-    out = xmu * (gamma * ivar) then += beta. Backward, 6: sum(g) (BLAS), sum(g * xmu), then dx
-    built in place in 4: xmu * k, + dbeta / N, g - that, * gamma * ivar.
-    Saves xmu (not xhat = xmu * ivar: one pass fewer), the batch (biased) var, eps, gamma and the
-    batch mean: the running statistics take mean and var from here.
+    Forward, 5 passes over x-sized arrays: mean (BLAS), out = x - mean (xmu, in out's array),
+    var = sum(out * out) / N, out *= gamma * ivar, out += beta. Backward, 7: sum(g) (BLAS),
+    dx = x - mean (xmu again, in dx's array), sum(g * dx), then in place dx *= dgamma * ivar / N,
+    += dbeta / N, g - dx, *= gamma * ivar. Writing a new array costs about two in-place passes,
+    so making xmu again in backward costs what storing it would, and the only full-size array
+    saved is x itself (alive anyway): the op adds out and dx to memory, nothing more. Also saves
+    the batch (biased) var, eps, gamma and the batch mean (the running statistics take them).
     """
     name = "batch_norm"
     rule = ("dx = ivar/N * (N*dxhat - sum(dxhat) - xhat*sum(dxhat*xhat)) ; "
@@ -61,28 +54,30 @@ class BatchNorm(Op):
                              f"axes={(0,) + tuple(range(2, x.ndim))}")
         n = x.size // x.shape[1]
         mean = _channel_sum(x) / n
-        xmu = np.subtract(x, _per_channel(mean, x.ndim))
-        var = _channel_dot(xmu, xmu) / n
-        ivar = _ivar(var, eps)
-        saved = {"xmu": xmu, "var": var, "eps": eps, "axes": axes, "mean": mean}
-        if gamma is None:                                      # affine=False: out is xhat
-            return _channel_scale(xmu, ivar), saved
-        saved["gamma"] = gamma
-        out = _channel_scale(xmu, gamma * ivar)                # gamma * xhat in one pass
-        out += _per_channel(beta, x.ndim)
+        out = np.subtract(x, _per_channel(mean, x.ndim))      # xmu, in the output's array
+        var = _channel_dot(out, out) / n
+        saved = {"x": x, "var": var, "eps": eps, "axes": axes, "mean": mean}
+        scale = _ivar(var, eps)                                # out = xhat = xmu * ivar, or
+        if gamma is not None:                                  # gamma * xhat = xmu * (gamma * ivar)
+            saved["gamma"] = gamma
+            scale *= gamma
+        out *= _per_channel(scale, x.ndim)
+        if beta is not None:
+            out += _per_channel(beta, x.ndim)
         return out, saved
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
-        xmu, gamma = saved["xmu"], saved.get("gamma")
+        gamma = saved.get("gamma")
         ivar, n = _ivar(saved["var"], saved["eps"]), g.size // g.shape[1]
         dbeta = _channel_sum(g)                                # = sum(dxhat) / gamma
-        dgamma = _channel_dot(g, xmu)
+        dx = np.subtract(saved["x"], _per_channel(saved["mean"], g.ndim))   # xmu again, in dx
+        dgamma = _channel_dot(g, dx)
         dgamma *= ivar                                         # = sum(g*xhat) = sum(dxhat*xhat) / gamma
         if not needs_input_grad[0]:
             return None if gamma is None else (None, dgamma, dbeta)
         # dx = gamma*ivar * (g - (dbeta + xhat*dgamma)/N): the rule with dxhat = g*gamma, in place.
-        dx = _channel_scale(xmu, dgamma * ivar / n)            # xhat * dgamma / N
+        dx *= _per_channel(dgamma * ivar / n, g.ndim)          # xhat * dgamma / N
         dx += _per_channel(dbeta / n, g.ndim)
         np.subtract(g, dx, out=dx)
         dx *= _per_channel(ivar if gamma is None else gamma * ivar, g.ndim)
