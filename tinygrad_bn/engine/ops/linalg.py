@@ -83,10 +83,11 @@ class Linear(Op):
     def backward(g, saved, needs_input_grad):
         x, weight = saved["x"], saved["weight"]
         need_x, need_weight, need_bias = (*needs_input_grad, False)[:3]     # bias is optional
+        rows = _rows(g)
         with small_product(x.size * weight.shape[0]):
             dx = g @ weight if need_x else None
-            dweight = _rows(g).T @ _rows(x) if need_weight else None
-        dbias = _rows(g).sum(axis=0) if need_bias else None
+            dweight = rows.T @ _rows(x) if need_weight else None
+            dbias = np.ones(len(rows), g.dtype) @ rows if need_bias else None   # BLAS column sums
         return (dx, dweight, dbias)[:len(needs_input_grad)]
 
 
