@@ -1,10 +1,13 @@
 """The BLAS thread policy: a product of fewer than SMALL multiply-adds runs on one BLAS thread.
 
 At the sizes this package trains on (an MLP layer of 128 x 256 x 256), handing a product to BLAS's
-other threads costs more than it saves, and on a busy machine threads waiting for a core make it
-10-300x slower (docs/performance.md). Larger products keep the threads BLAS was given, and the
-user's own NumPy calls are never affected: the limit is set around the call and restored after.
-It needs threadpoolctl (optional, `pip install threadpoolctl`); without it, BLAS decides alone.
+other threads costs more than it saves: back to back two threads win a third on an idle machine,
+but inside a training step the second thread sleeps between products and waking it costs a
+scheduler time slice whenever another process holds the core (MLP step 2-3 ms on one thread,
+30-48 ms with 2^23-multiply-add products on two; figures in docs/performance.md). Larger products
+keep the threads BLAS was given, and the user's own NumPy calls are never affected: the limit is
+set around the call and restored after. It needs threadpoolctl (optional, `pip install
+threadpoolctl`); without it, BLAS decides alone.
 """
 SMALL = 1 << 24           # multiply-adds (256 x 256 x 256); why: docs/performance.md
 
