@@ -12,9 +12,10 @@ from benchmarks.timing import check_close, load_torch, median_times, row
 LR, MOMENTUM = 0.01, 0.9
 
 
-def layers(lib, kind, side):
-    """The benchmark model as a list of layers of `lib` (tinygrad_bn.nn or torch.nn)."""
-    bn = {"fused": True} if lib is nn else {}
+def layers(lib, kind, side, fused=True):
+    """The benchmark model as a list of layers of `lib` (tinygrad_bn.nn or torch.nn); fused picks
+    our BN primitive (True) or the composed ten-record graph (nn.BatchNorm's default)."""
+    bn = {"fused": fused} if lib is nn else {}
     if kind == "mlp":
         return [lib.Linear(64, 256), lib.BatchNorm1d(256, **bn), lib.ReLU(),
                 lib.Linear(256, 256), lib.BatchNorm1d(256, **bn), lib.ReLU(), lib.Linear(256, 10)]
@@ -23,22 +24,24 @@ def layers(lib, kind, side):
             lib.Flatten(), lib.Linear(16 * (side // 4) ** 2, 10)]
 
 
-CASES = {  # name: (model kind, input shape)
-    "MLP 64-256-256-10 BN1d, batch 128": ("mlp", (128, 64)),
-    "CNN on (128,1,8,8)": ("cnn", (128, 1, 8, 8)),
-    "CNN on (64,1,28,28)": ("cnn", (64, 1, 28, 28)),
+CASES = {  # name: (model kind, input shape, fused BN)
+    "MLP 64-256-256-10 BN1d, batch 128": ("mlp", (128, 64), True),
+    "same MLP, composed BN (the default)": ("mlp", (128, 64), False),
+    "CNN on (128,1,8,8)": ("cnn", (128, 1, 8, 8), True),
+    "CNN on (64,1,28,28)": ("cnn", (64, 1, 28, 28), True),
 }
 HEADLINE_SHAPES = {"mlp": (128, 64), "cnn": (128, 1, 8, 8)}   # the two steps of issue 15's table
 TOLERANCE = {"float32": (1e-4, 1e-5), "float64": (1e-10, 1e-12)}   # rtol, atol of the checks
-QUICK_CASES = {"MLP quick": ("mlp", (8, 64)), "CNN quick": ("cnn", (4, 1, 8, 8))}
+QUICK_CASES = {"MLP quick": ("mlp", (8, 64), True), "MLP composed BN quick": ("mlp", (8, 64), False),
+               "CNN quick": ("cnn", (4, 1, 8, 8), True)}
 
 
-def ours(kind, x, y):
+def ours(kind, x, y, fused=True):
     """A step of our model, built in x's dtype; returns (step, model) so torch can copy the weights."""
     previous = tg.get_default_dtype()
     tg.set_default_dtype(x.dtype)
     try:
-        model = nn.Sequential(*layers(nn, kind, x.shape[-1]))
+        model = nn.Sequential(*layers(nn, kind, x.shape[-1], fused))
     finally:
         tg.set_default_dtype(previous)
     params = model.parameters()
@@ -73,11 +76,11 @@ def torch_step(torch, kind, x, y, state):
 def main(quick=False):
     """Rows: our step time over torch's; targets MLP <= 0.8, CNN <= 1.3."""
     torch, rows, rng = load_torch(), [], np.random.default_rng(0)
-    for case, (kind, shape) in (QUICK_CASES if quick else CASES).items():
+    for case, (kind, shape, fused) in (QUICK_CASES if quick else CASES).items():
         for dtype in (np.float32, np.float64):
             x = rng.standard_normal(shape).astype(dtype)
             y = rng.integers(0, 10, shape[0])
-            step, model = ours(kind, x, y)
+            step, model = ours(kind, x, y, fused)
             fns = {"ours": step}
             if torch:
                 fns["torch"] = torch_step(torch, kind, x, y, model.state_dict())
@@ -85,7 +88,7 @@ def main(quick=False):
                     check_close(f"{case} {x.dtype.name}: loss and parameters after a step",
                                 fns["ours"](), fns["torch"](), *TOLERANCE[x.dtype.name])
             t = median_times(fns, quick)
-            headline = shape == HEADLINE_SHAPES[kind] and x.dtype == np.float32
+            headline = shape == HEADLINE_SHAPES[kind] and x.dtype == np.float32 and fused
             rows.append(row("train step", case, x.dtype.name, t["ours"], t.get("torch"), "torch",
                             0.8 if kind == "mlp" else 1.3,
                             headline=f"{kind.upper()} step" if headline else None))
