@@ -71,15 +71,44 @@ def numpy_step(x, gamma, beta, g):
     return step
 
 
+def numpy_floor_step(x, gamma, beta, g):
+    """BN in the fewest NumPy passes we found, as the fused primitive makes them: NumPy's floor.
+
+    out and dx are each written once (x - mean) and then updated in place; against torch it
+    shows what no engine on NumPy can beat (docs/performance.md).
+    """
+    axes = (0,) if x.ndim == 2 else (0, 2, 3)
+    dot = "ij,ij->j" if x.ndim == 2 else "nchw,nchw->c"
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    gamma, beta, n = gamma.reshape(shape), beta.reshape(shape), x.size // x.shape[1]
+
+    def step():
+        mean = x.mean(axis=axes, keepdims=True)
+        out = x - mean
+        ivar = 1.0 / np.sqrt(np.einsum(dot, out, out).reshape(shape) / n + EPS)
+        out *= gamma * ivar
+        out += beta
+        dbeta = g.sum(axis=axes, keepdims=True)
+        dx = x - mean
+        dgamma = np.einsum(dot, g, dx).reshape(shape) * ivar
+        dx *= dgamma * ivar / n
+        dx += dbeta / n
+        np.subtract(g, dx, out=dx)
+        dx *= gamma * ivar
+        return out, dx, dgamma.reshape(-1), dbeta.reshape(-1)
+    return step
+
+
 def main(quick=False):
-    """Rows per shape and dtype: fused/torch (<= 1.3), composed/fused (<= 3), fused/NumPy (<= 1.15)."""
+    """Rows per shape and dtype: fused/torch (<= 1.3), composed/fused (<= 3), fused/NumPy (<= 1.15),
+    and NumPy's floor against torch (no target: what fused/torch could reach at best)."""
     torch, rows = load_torch(), []
     for shape in QUICK_SHAPES if quick else SHAPES:
         case = f"BN-{len(shape) // 2}d {'x'.join(map(str, shape))}"
         for dtype in (np.float32, np.float64):
             arrays = inputs(shape, dtype)
             fns = {"fused": ours(*arrays, fused=True), "composed": ours(*arrays, fused=False),
-                   "numpy": numpy_step(*arrays)}
+                   "numpy": numpy_step(*arrays), "floor": numpy_floor_step(*arrays)}
             if torch:
                 fns["torch"] = torch_step(torch, *arrays)
             name = np.dtype(dtype).name
@@ -94,4 +123,6 @@ def main(quick=False):
                             "ours fused", 3.0, headline="BN-1d composed / fused" if headline else None))
             rows.append(row("bn fwd+bwd", f"{case} fused", name, t["fused"], t["numpy"],
                             "plain NumPy", 1.15))
+            rows.append(row("bn fwd+bwd", f"{case} NumPy floor", name, t["floor"], t.get("torch"),
+                            "torch"))
     return rows
