@@ -74,28 +74,32 @@ def numpy_step(x, gamma, beta, g):
 def numpy_floor_step(x, gamma, beta, g):
     """BN in the fewest NumPy passes we found, as the fused primitive makes them: NumPy's floor.
 
-    out and dx are each written once (x - mean) and then updated in place; against torch it
-    shows what no engine on NumPy can beat (docs/performance.md).
+    out and dx are each written once (x - mean) and then updated in place, as rows (N, C*H*W)
+    against per-channel values repeated H*W times; against torch it shows what no engine on NumPy
+    can beat (docs/performance.md).
     """
     axes = (0,) if x.ndim == 2 else (0, 2, 3)
     dot = "ij,ij->j" if x.ndim == 2 else "nchw,nchw->c"
-    shape = (1, -1) + (1,) * (x.ndim - 2)
-    gamma, beta, n = gamma.reshape(shape), beta.reshape(shape), x.size // x.shape[1]
+    n, spread = x.size // x.shape[1], x.size // x.shape[0] // x.shape[1]
+
+    def row(v):
+        """(C,) or (1, C, 1, 1) per-channel values as one row of x's 2-D view."""
+        return np.repeat(v.reshape(-1), spread)
 
     def step():
-        mean = x.mean(axis=axes, keepdims=True)
-        out = x - mean
-        ivar = 1.0 / np.sqrt(np.einsum(dot, out, out).reshape(shape) / n + EPS)
-        out *= gamma * ivar
-        out += beta
-        dbeta = g.sum(axis=axes, keepdims=True)
-        dx = x - mean
-        dgamma = np.einsum(dot, g, dx).reshape(shape) * ivar
-        dx *= dgamma * ivar / n
-        dx += dbeta / n
-        np.subtract(g, dx, out=dx)
-        dx *= gamma * ivar
-        return out, dx, dgamma.reshape(-1), dbeta.reshape(-1)
+        mean = row(x.mean(axis=axes))
+        out = x.reshape(x.shape[0], -1) - mean
+        ivar = 1.0 / np.sqrt(np.einsum(dot, out.reshape(x.shape), out.reshape(x.shape)) / n + EPS)
+        out *= row(gamma * ivar)
+        out += row(beta)
+        dbeta = g.sum(axis=axes)
+        dx = x.reshape(x.shape[0], -1) - mean
+        dgamma = np.einsum(dot, g, dx.reshape(x.shape)) * ivar
+        dx *= row(dgamma * ivar / n)
+        dx += row(dbeta / n)
+        np.subtract(g.reshape(x.shape[0], -1), dx, out=dx)
+        dx *= row(gamma * ivar)
+        return out.reshape(x.shape), dx.reshape(x.shape), dgamma, dbeta
     return step
 
 
