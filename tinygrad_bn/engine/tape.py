@@ -4,6 +4,8 @@ Outside an explicit Tape nothing global grows: a record hangs off its output ten
 as long as something needs it. Inside `with Tape() as tape:` every record is also appended to
 the tape, in execution order, for looking at and stepping through.
 """
+import operator
+
 import numpy as np
 
 from . import anomaly
@@ -13,16 +15,26 @@ from .mode import state
 from .readonly import freeze_view
 from .record import CheckedRecord, Record
 
+_REQUIRES_GRAD = operator.attrgetter("requires_grad")    # the needs mask without a Python loop
+
 
 def apply(op, *inputs, **attrs):
     """Run primitive `op` on tensors and, while gradients are on, record it on the output.
 
     The one place where forward results become tensors: recording, appending to active tapes,
     the read-only lock on what was saved (in Record) and anomaly checks all happen here.
+    Which inputs need a gradient is decided here, once (as in PyTorch): a tensor that gets
+    requires_grad later gets no gradient through ops that ran before.
     """
+    modes = state.modes                 # this thread's switches, read once
+    needs = tuple(map(_REQUIRES_GRAD, inputs))
+    recorded = modes.grad_enabled and True in needs
     arrays = [t.data for t in inputs]
     try:
-        out, saved = op.forward(*arrays, **attrs)
+        if op.saves_by_need:            # it saves only what the gradients backward will ask read
+            out, saved = op.forward(*arrays, needs if recorded else (False,) * len(needs), **attrs)
+        else:
+            out, saved = op.forward(*arrays, **attrs)
     except ValueError as exc:
         if "could not be broadcast" not in str(exc):      # NumPy's own wording only
             raise
@@ -33,18 +45,14 @@ def apply(op, *inputs, **attrs):
     if out.base is not None and out.flags.writeable:
         freeze_view(out, arrays)
     result = Tensor.__new__(Tensor)
-    result.data, result.grad, result.name, result.record = out, None, None, None
-    result.requires_grad = False
-    modes = state.modes                 # this thread's switches, read once
-    if modes.grad_enabled:
-        for t in inputs:
-            if t.requires_grad:            # a loop, not any(genexpr): this runs for every op
-                make = CheckedRecord if modes.anomaly else Record
-                record = result.record = make(op, attrs, inputs, result, saved, modes.scope)
-                result.requires_grad = True
-                for tape in modes.tapes:
-                    tape._append(record, result)
-                break
+    result.data, result.grad, result.name, result.requires_grad = out, None, None, recorded
+    if recorded:
+        make = CheckedRecord if modes.anomaly else Record
+        record = result.record = make(op, attrs, inputs, needs, result, saved, modes.scope)
+        for tape in modes.tapes:
+            tape._append(record, result)
+    else:
+        result.record = None
     if modes.anomaly:
         anomaly.check_forward(op.name, arrays, out, result.record)
     return result

@@ -45,15 +45,20 @@ class Mul(Op):
     sums_broadcast = True
 
     @staticmethod
-    def forward(a, b):
-        return a * b, {"a": a, "b": b}
+    def forward(a, b, needs_input_grad=(True, True)):
+        need_a, need_b = needs_input_grad
+        out = a * b
+        # da reads b, db reads a; each also reads its own input's shape when that was broadcast
+        keep_a = need_b or (need_a and a.shape != out.shape)
+        keep_b = need_a or (need_b and b.shape != out.shape)
+        return out, {"a": a if keep_a else None, "b": b if keep_b else None}   # y * 2.0 keeps 2.0
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
         da, db = needs_input_grad
         a, b = saved["a"], saved["b"]
-        return (_product_grad(g, b, a.shape) if da else None), (
-            _product_grad(g, a, b.shape) if db else None)
+        return (_product_grad(g, b, g.shape if a is None else a.shape) if da else None), (
+            _product_grad(g, a, g.shape if b is None else b.shape) if db else None)
 
 
 def _product_grad(g, other, shape):
