@@ -97,18 +97,18 @@ class Tensor(TorchMethods):
         return f"Tensor({head})"
 
     # --- operators ------------------------------------------------------------------------------
-    def __add__(self, other): return apply(OPS["add"], *_operands("add", self, other))
-    def __radd__(self, other): return apply(OPS["add"], *_operands("add", other, self))
-    def __sub__(self, other): return apply(OPS["sub"], *_operands("sub", self, other))
-    def __rsub__(self, other): return apply(OPS["sub"], *_operands("sub", other, self))
-    def __mul__(self, other): return apply(OPS["mul"], *_operands("mul", self, other))
-    def __rmul__(self, other): return apply(OPS["mul"], *_operands("mul", other, self))
-    def __truediv__(self, other): return apply(OPS["div"], *_operands("div", self, other, floating=True))
-    def __rtruediv__(self, other): return apply(OPS["div"], *_operands("div", other, self, floating=True))
-    def __matmul__(self, other): return apply(OPS["matmul"], *_operands("matmul", self, other))
-    def __rmatmul__(self, other): return apply(OPS["matmul"], *_operands("matmul", other, self))
-    def __floordiv__(self, other): return apply(OPS["floordiv"], *_operands("floordiv", self, other))
-    def __rfloordiv__(self, other): return apply(OPS["floordiv"], *_operands("floordiv", other, self))
+    def __add__(self, other): return apply(OPS["add"], *_pair("add", self, other))
+    def __radd__(self, other): return apply(OPS["add"], *_pair("add", other, self))
+    def __sub__(self, other): return apply(OPS["sub"], *_pair("sub", self, other))
+    def __rsub__(self, other): return apply(OPS["sub"], *_pair("sub", other, self))
+    def __mul__(self, other): return apply(OPS["mul"], *_pair("mul", self, other))
+    def __rmul__(self, other): return apply(OPS["mul"], *_pair("mul", other, self))
+    def __truediv__(self, other): return apply(OPS["div"], *_pair("div", self, other, floating=True))
+    def __rtruediv__(self, other): return apply(OPS["div"], *_pair("div", other, self, floating=True))
+    def __matmul__(self, other): return apply(OPS["matmul"], *_pair("matmul", self, other))
+    def __rmatmul__(self, other): return apply(OPS["matmul"], *_pair("matmul", other, self))
+    def __floordiv__(self, other): return apply(OPS["floordiv"], *_pair("floordiv", self, other))
+    def __rfloordiv__(self, other): return apply(OPS["floordiv"], *_pair("floordiv", other, self))
     def __neg__(self): return apply(OPS["neg"], self)
     def __getitem__(self, index): return apply(OPS["getitem"], self, index=_index(index))
     def __lt__(self, other): return Tensor(self.data < _array(other))
@@ -132,8 +132,8 @@ class Tensor(TorchMethods):
                              "ambiguous; reduce it first, e.g. (a == b).all() or (a > 0).any()")
         return bool(self.data.item())
 
-    def __pow__(self, exponent): return apply(OPS["pow"], *_operands("pow", self, exponent))
-    def __rpow__(self, base): return apply(OPS["pow"], *_operands("pow", base, self))
+    def __pow__(self, exponent): return apply(OPS["pow"], *_pair("pow", self, exponent))
+    def __rpow__(self, base): return apply(OPS["pow"], *_pair("pow", base, self))
 
     # --- elementwise ----------------------------------------------------------------------------
     def add(self, other):
@@ -156,7 +156,7 @@ class Tensor(TorchMethods):
             return self // other
         if rounding_mode != "trunc":
             raise ValueError(f"div: rounding_mode={rounding_mode!r}; use None, 'trunc' or 'floor'")
-        a, b = _operands("div", self, other)
+        a, b = _pair("div", self, other)
         if a.dtype.kind in "iub":                  # integers stay integers, exact at any size
             floor = (a // b).data
             return Tensor(floor + ((floor < 0) & (floor * b.data != a.data)))
@@ -374,12 +374,28 @@ def _operands(op, *xs, floating=False, dtype=None):
     if not xs:
         return []                       # the op names the problem: it needs at least one tensor
     if dtype is None:
-        if len(xs) == 2:
-            pair = _float_pair(*xs)
-            if pair is not None:
-                return pair
         dtype = result_type(*xs, floating=floating, op=op)
     return [_converted(op, x, dtype) for x in xs]
+
+
+def _pair(op, a, b, floating=False):
+    """`_operands` for two, its common cases decided here without result_type: a float tensor
+    with a tensor of its dtype, or with a Python float or int (weak: it takes the tensor's dtype)."""
+    t, other = (a, b) if isinstance(a, Tensor) else (b, a)
+    dtype = t.data.dtype if isinstance(t, Tensor) else None
+    if dtype is None or dtype.kind != "f":
+        return _operands(op, a, b, floating=floating)
+    if isinstance(other, Tensor):
+        return (a, b) if other.data.dtype == dtype else _operands(op, a, b, floating=floating)
+    if type(other) is not float and type(other) is not int:
+        return _operands(op, a, b, floating=floating)
+    value = _constants.get((other, dtype))
+    if value is None:
+        value = _constant_array(other, dtype)
+    constant = Tensor.__new__(Tensor)
+    constant.data, constant.grad, constant.requires_grad = value, None, False
+    constant.name = constant.record = None
+    return (t, constant) if t is a else (constant, t)
 
 
 _constants = {}        # (number, dtype) -> read-only 0-d array, shared by every use of the number
@@ -400,26 +416,6 @@ def _constant_array(number, dtype):
     return value
 
 
-def _float_pair(a, b):
-    """The common cases of result_type, decided fast: a float tensor with a tensor of its dtype or
-    with a Python float or int (weak: it takes the tensor's dtype). None for every other case."""
-    t, other = (a, b) if isinstance(a, Tensor) else (b, a)
-    if not isinstance(t, Tensor) or t.data.dtype.kind != "f":
-        return None
-    dtype = t.data.dtype
-    if isinstance(other, Tensor):
-        return (a, b) if other.data.dtype == dtype else None
-    if type(other) is not float and type(other) is not int:
-        return None
-    value = _constants.get((other, dtype))
-    if value is None:
-        value = _constant_array(other, dtype)
-    constant = Tensor.__new__(Tensor)
-    constant.data, constant.grad, constant.requires_grad = value, None, False
-    constant.name = constant.record = None
-    return (t, constant) if t is a else (constant, t)
-
-
 def _converted(op, x, dtype):
     """x as a tensor of `dtype`: itself if it already is one, else cast (recorded when needed)."""
     if not isinstance(x, Tensor):
@@ -437,18 +433,18 @@ def _converted(op, x, dtype):
 def where(cond, a, b):
     """Elementwise `a if cond else b`; cond is a bool array or Tensor and gets no gradient."""
     cond = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
-    a, b = _operands("where", a, b)
+    a, b = _pair("where", a, b)
     return apply(OPS["where"], Tensor(cond.astype(bool, copy=False)), a, b)
 
 
 def maximum(a, b):
     """Elementwise max; at ties each input gets half the gradient (as PyTorch)."""
-    return apply(OPS["maximum"], *_operands("maximum", a, b))
+    return apply(OPS["maximum"], *_pair("maximum", a, b))
 
 
 def minimum(a, b):
     """Elementwise min; at ties each input gets half the gradient (as PyTorch)."""
-    return apply(OPS["minimum"], *_operands("minimum", a, b))
+    return apply(OPS["minimum"], *_pair("minimum", a, b))
 
 
 def concatenate(tensors, axis=0, *, dim=None):
