@@ -131,14 +131,13 @@ def _walk(loss, grad, retain_graph, steps):
         _accumulate_leaf(loss, seed)
     for r in records:
         out = r._out()
-        g = totals.pop(id(out), None) if out is not None else None
+        g = totals.pop(id(out), None)          # None: off the path to the loss, or out was freed
         if g is None:
-            continue                 # output not on the path to the loss
+            continue
         out.grad = g
-        inputs = r.inputs
+        inputs, needs = r.inputs, r.needs_input_grad
         if r.checksums is not None:
             anomaly.check_saved(r)
-        needs = r.needs_input_grad
         grads = r._impl.backward(g, r.saved, needs)
         if type(grads) is not tuple:
             grads = (grads,)
@@ -162,27 +161,29 @@ def _walk(loss, grad, retain_graph, steps):
             axes = ()
             if gi.shape != data.shape:
                 gi, axes = sum_to_shape(gi, data.shape, r.op)
-            elif steps and r._impl.sums_broadcast and g.shape != gi.shape:
-                axes = broadcast_axes(g.shape, gi.shape, r.op)   # the op summed them itself
             if check:
                 anomaly.check_grad(gi, r, f"backward, the gradient for input {i} "
                                           f"({t.name or 'unnamed'}, shape {t.shape})")
+            leaf = t.record is None
+            if leaf:
+                _accumulate_leaf(t, gi, fresh=_is_fresh(gi, g, grads[:i]))
+                if not steps:
+                    continue                    # its .grad holds the sum: nothing to carry
             key = id(t)
             total = totals.get(key)
             total = gi if total is None else total + gi     # gi may alias g (add returns g)
-            if t.record is None:
-                _accumulate_leaf(t, gi, fresh=_is_fresh(gi, g, grads[:i]))
             if steps:
+                if not axes and r._impl.sums_broadcast and g.shape != gi.shape:
+                    axes = broadcast_axes(g.shape, gi.shape, r.op)   # the op summed them itself
                 grad_inputs.append(gi)
                 reduced.append(axes)
                 grad_totals.append(total)
                 k = arrived[key] = arrived.get(key, 0) + 1
                 arrivals.append((k, paths[key]))
-                if t.record is None and k == paths[key]:
+                if leaf and k == paths[key]:
                     totals.pop(key, None)       # a leaf's last arrival: nothing more to add
                     continue
-            if t.record is not None or steps:
-                totals[key] = total
+            totals[key] = total
         if not retain_graph:
             r.release()
         if steps:
