@@ -13,7 +13,7 @@ class Add(Op):
 
     @staticmethod
     def forward(a, b):
-        return a + b, {}
+        return _rowwise(np.add, a, b), {}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
@@ -29,7 +29,7 @@ class Sub(Op):
 
     @staticmethod
     def forward(a, b):
-        return a - b, {"b_shape": b.shape}
+        return _rowwise(np.subtract, a, b), {"b_shape": b.shape}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
@@ -47,7 +47,7 @@ class Mul(Op):
     @staticmethod
     def forward(a, b, needs_input_grad=(True, True)):
         need_a, need_b = needs_input_grad
-        out = a * b
+        out = _rowwise(np.multiply, a, b)
         # da reads b, db reads a; each also reads its own input's shape when that was broadcast
         keep_a = need_b or (need_a and a.shape != out.shape)
         keep_b = need_a or (need_b and b.shape != out.shape)
@@ -65,12 +65,37 @@ def _product_grad(g, other, shape):
     """g * other summed to `shape`: for an input broadcast against a full-size one (ivar, gamma
     against x), one einsum pass instead of a full-size product that the engine then sums."""
     if shape == g.shape or other.shape != g.shape or len(shape) > g.ndim:
-        return g * other
+        return _rowwise(np.multiply, g, other)
     letters = "abcdefghijklmnopqrstuvwxyz"[:g.ndim]
     lead = g.ndim - len(shape)
     kept = "".join(c for i, c in enumerate(letters)
                    if i >= lead and (shape[i - lead] != 1 or g.shape[i] == 1))
     return np.einsum(f"{letters},{letters}->{kept}", g, other).reshape(shape)
+
+
+LARGE = 1 << 16       # elements: from here a broadcast operand is spread into whole rows
+
+
+def _rowwise(ufunc, a, b):
+    """ufunc(a, b); for a large C-ordered array against one broadcast over some of its trailing
+    axes (x (N, C, H, W) against mu (1, C, 1, 1)), computed on rows (N, C*H*W) against the small
+    one spread into one row (each value repeated H*W times): NumPy's inner loop then runs over
+    whole rows instead of H*W values at a time. The same bits, up to 2x faster at BN's sizes."""
+    big, small = (a, b) if a.size >= b.size else (b, a)
+    if (big.size < LARGE or a.dtype != b.dtype or small.ndim > big.ndim
+            or not big.flags.c_contiguous):
+        return ufunc(a, b)
+    shape = (1,) * (big.ndim - small.ndim) + small.shape
+    lead = next((i for i, n in enumerate(shape) if n != 1), big.ndim)
+    tail, row_size = big.shape[lead:], big.size // max(1, int(np.prod(big.shape[:lead])))
+    if (shape[lead:] == tail or row_size * 8 > big.size
+            or any(n not in (1, m) for n, m in zip(shape[lead:], tail))):
+        return ufunc(a, b)            # nothing to gain (or not a broadcast of small into big)
+    row = np.broadcast_to(small.reshape(shape[lead:]), tail).reshape(row_size)
+    out = np.empty(big.shape, big.dtype)
+    rows = big.reshape(-1, row_size)
+    ufunc(*((rows, row) if big is a else (row, rows)), out=out.reshape(-1, row_size))
+    return out
 
 
 class Div(Op):
@@ -155,7 +180,7 @@ class Square(Op):
     def backward(g, saved, needs_input_grad):
         # x * (2 * g): doubling is exact, so the same bits as 2 * (g * x). When g is a broadcast
         # (var's grad spread over the batch), 2 * g is computed once per row: one full pass.
-        return np.multiply(saved["x"], 2 * _compact(g))
+        return _rowwise(np.multiply, saved["x"], 2 * _compact(g))
 
 
 def _compact(g):
