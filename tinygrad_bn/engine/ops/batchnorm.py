@@ -2,23 +2,15 @@
 
 It must agree with the ten-record composed graph (functional.batch_norm, fused=False) to rounding.
 Written for few passes over x, since at BN's sizes NumPy's time is passes over memory: per-channel
-sums go through BLAS (ones @ x), per-channel sums of products are one einsum pass each (no
+sums go through BLAS (ones @ x, reduce.blas_sum), per-channel sums of products are one einsum pass each (no
 temporary the size of x), and each full-size array is made once and then updated in place.
 """
 import math
 
 import numpy as np
 
-from ..blas import small_product
 from .base import Op
-
-
-def _channel_sum(a):
-    """sum(a) over every axis but 1 -> (C,), as matrix-vector products (BLAS, no temporary)."""
-    n, c = a.shape[:2]
-    with small_product(a.size):
-        rows = np.ones(n, a.dtype) @ a.reshape(n, -1)      # (C * L,): the batch axis summed
-        return rows if a.ndim == 2 else rows.reshape(c, -1) @ np.ones(rows.size // c, a.dtype)
+from .reduce import channel_sum
 
 
 def _channel_dot(a, b):
@@ -57,7 +49,7 @@ class BatchNorm(Op):
                              "normalizes per channel (axis 1) over every other axis, "
                              f"axes={(0,) + tuple(range(2, x.ndim))}")
         n = x.size // x.shape[1]
-        mean = _channel_sum(x) / n
+        mean = channel_sum(x) / n
         out = np.empty(x.shape, x.dtype)
         rows = _rows(out)
         np.subtract(_rows(x), _spread(mean, x), out=rows)     # xmu, in the output's array
@@ -76,7 +68,7 @@ class BatchNorm(Op):
     def backward(g, saved, needs_input_grad):
         gamma = saved.get("gamma")
         ivar, n = _ivar(saved["var"], saved["eps"]), g.size // g.shape[1]
-        dbeta = _channel_sum(g)                                # = sum(dxhat) / gamma
+        dbeta = channel_sum(g)                                 # = sum(dxhat) / gamma
         dx = np.empty(g.shape, g.dtype)
         rows = _rows(dx)
         np.subtract(_rows(saved["x"]), _spread(saved["mean"], g), out=rows)    # xmu again

@@ -2,8 +2,9 @@
 and the engine sums it back to each input's shape."""
 import numpy as np
 
-from ..backward import sum_to_shape
+from ..backward import broadcast_axes, sum_to_shape
 from .base import Op
+from .reduce import blas_sum
 
 
 class Add(Op):
@@ -35,7 +36,16 @@ class Sub(Op):
     def backward(g, saved, needs_input_grad):
         da, db = needs_input_grad
         # -(sum g), not sum(-g): the same bits (negation is exact), no full-size -g for mu
-        return (g if da else None), (-sum_to_shape(g, saved["b_shape"], "sub")[0] if db else None)
+        return (g if da else None), (-_sum_to(g, saved["b_shape"], "sub") if db else None)
+
+
+def _sum_to(g, shape, op):
+    """g summed down to `shape` (as the engine's sum_to_shape), through BLAS where it applies."""
+    if g.shape == shape:
+        return g
+    axes = broadcast_axes(g.shape, shape, op)
+    total = blas_sum(g, axes)
+    return sum_to_shape(g, shape, op)[0] if total is None else total.reshape(shape)
 
 
 class Mul(Op):
