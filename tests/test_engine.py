@@ -647,6 +647,43 @@ def test_number_constants_are_shared_read_only_and_keep_the_sign_of_zero():
     assert len(tensor_module._constants) <= 1024
 
 
+FAST_CASES = [(np.float32, 1.5), (np.float32, 3), (np.float64, -2.0), (np.float64, 7),
+              (np.float32, "same"), (np.float64, "same"), (np.float32, "f64"), (np.float32, True),
+              (np.int64, 2.5), (np.int64, 2), (np.float32, np.float64(2.0)), (np.float16, 0.1)]
+
+
+@pytest.mark.filterwarnings("ignore:.*mixing")
+@pytest.mark.parametrize("dtype, other", FAST_CASES, ids=str)
+@pytest.mark.parametrize("name", ["add", "sub", "mul", "div", "pow", "maximum"])
+def test_operator_fast_path_gives_what_the_general_dtype_rules_give(dtype, other, name):
+    """Operators decide a float tensor with a number or a tensor of its dtype without
+    result_type: both orders give the dtype and the bits of the general path (_operands)."""
+    from tinygrad_bn.engine import tensor as tensor_module
+    t = Tensor(np.array([0.5, 1.5, 2.0], dtype=dtype))
+    other = {"same": Tensor(np.array([1.0, 2.0, 3.0], dtype=dtype)),
+             "f64": Tensor(np.array([1.0, 2.0, 3.0]))}.get(other, other) if isinstance(other, str) else other
+    op = OPS[name]
+    for a, b in ((t, other), (other, t)):
+        fast = tensor_module._binary(name, a, b, floating=name == "div")
+        general = apply(op, *tensor_module._operands(name, a, b, floating=name == "div"))
+        assert fast.dtype == general.dtype, (a, b)
+        np.testing.assert_array_equal(fast.data, general.data)
+
+
+def test_number_constants_are_never_locked():
+    """A number's array is read-only for good: saving it takes no lock, and x * 2.0 keeps x
+    writable (only 2.0 is needed for x's gradient)."""
+    from tinygrad_bn.engine import readonly
+    x = leaf(1.0, 2.0)
+    y = x * 2.0
+    constant = y.record.inputs[1].data
+    assert id(constant) in readonly._frozen and not constant.flags.writeable
+    assert readonly.lock({"c": constant}) is None and y.record._locked is None
+    assert x.data.flags.writeable and id(x.data) not in readonly._locks
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
 @pytest.mark.parametrize("a_shape, b_shape", [((4, 3), (3,)), ((4, 3), (1, 3)), ((2, 1, 4), (3, 1)),
                                               ((2, 3, 4, 5), (1, 3, 1, 1)), ((2, 3, 4), (4,))])
 @pytest.mark.parametrize("op", ["mul", "sub"])

@@ -16,6 +16,7 @@ import numpy as np
 _locks = {}                 # id(owner) -> [owner, count, views whose flag to restore (or None)]
 _guard = threading.Lock()
 _pending = collections.deque()         # unlocks queued by finalizers (append/popleft are atomic)
+_frozen = {}                # id(array) -> array, read-only for good (number constants): never locked
 
 
 def _owner(a):
@@ -37,14 +38,24 @@ def freeze_view(out, arrays):
         out.flags.writeable = False
 
 
+def freeze(a):
+    """Make `a` read-only for good: lock() then skips it without taking the guard (it is held,
+    so its id names no other array while listed; the list is bounded, as the number cache)."""
+    if len(_frozen) >= 1024:
+        _frozen.clear()                      # a dropped array just takes lock()'s guarded path
+    a.setflags(write=False)
+    _frozen[id(a)] = a
+
+
 def lock(saved):
     """Make every array in `saved` read-only; returns the Lock to release, or None if none needed one."""
+    arrays = [a for a in saved.values() if isinstance(a, np.ndarray) and id(a) not in _frozen]
+    if not arrays:
+        return None                          # nothing to lock: y * 2.0 saves only the constant
     owners = []
     _guard.acquire()                         # acquire/finally: half the cost of `with` per op
     try:
-        for a in saved.values():
-            if not isinstance(a, np.ndarray):
-                continue
+        for a in arrays:
             own = a if a.base is None else _owner(a)
             entry = _locks.get(id(own))
             if entry is None:

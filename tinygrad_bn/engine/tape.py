@@ -15,7 +15,8 @@ from .mode import state
 from .readonly import freeze_view
 from .record import CheckedRecord, Record
 
-_REQUIRES_GRAD = operator.attrgetter("requires_grad")    # the needs mask without a Python loop
+_REQUIRES_GRAD = operator.attrgetter("requires_grad")    # map(getter, inputs): no Python loop per op
+_DATA = operator.attrgetter("data")
 
 
 def apply(op, *inputs, **attrs):
@@ -29,32 +30,32 @@ def apply(op, *inputs, **attrs):
     modes = state.modes                 # this thread's switches, read once
     needs = tuple(map(_REQUIRES_GRAD, inputs))
     recorded = modes.grad_enabled and True in needs
-    arrays = [t.data for t in inputs]
     try:
         if op.saves_by_need:            # it saves only what the gradients backward will ask read
-            out, saved = op.forward(*arrays, needs if recorded else (False,) * len(needs), **attrs)
+            out, saved = op.forward(*map(_DATA, inputs), needs if recorded else (False,) * len(needs),
+                                    **attrs)
         else:
-            out, saved = op.forward(*arrays, **attrs)
+            out, saved = op.forward(*map(_DATA, inputs), **attrs)
     except ValueError as exc:
         if "could not be broadcast" not in str(exc):      # NumPy's own wording only
             raise
-        shapes = " and ".join(str(a.shape) for a in arrays)
+        shapes = " and ".join(str(t.shape) for t in inputs)
         raise ValueError(f"{op.name}: shapes {shapes} do not broadcast (from the right, each "
                          "dimension must match or be 1); reshape one input, e.g. "
                          "b.reshape(1, -1) for a row") from None
     if out.base is not None and out.flags.writeable:
-        freeze_view(out, arrays)
+        freeze_view(out, [t.data for t in inputs])
     result = Tensor.__new__(Tensor)
-    result.data, result.grad, result.name, result.requires_grad = out, None, None, recorded
+    result.data = out
+    result.grad = result.name = result.record = None
+    result.requires_grad = recorded
     if recorded:
         make = CheckedRecord if modes.anomaly else Record
         record = result.record = make(op, attrs, inputs, needs, result, saved, modes.scope)
         for tape in modes.tapes:
             tape._append(record, result)
-    else:
-        result.record = None
     if modes.anomaly:
-        anomaly.check_forward(op.name, arrays, out, result.record)
+        anomaly.check_forward(op.name, [t.data for t in inputs], out, result.record)
     return result
 
 

@@ -12,6 +12,7 @@ from .dtypes import as_array, get_default_dtype, result_type
 from .methods import TorchMethods, reduce_args, shape_args
 from .mode import user_stacklevel
 from .ops import OPS
+from .readonly import freeze
 from .tape import apply
 
 
@@ -97,18 +98,18 @@ class Tensor(TorchMethods):
         return f"Tensor({head})"
 
     # --- operators ------------------------------------------------------------------------------
-    def __add__(self, other): return apply(OPS["add"], *_pair("add", self, other))
-    def __radd__(self, other): return apply(OPS["add"], *_pair("add", other, self))
-    def __sub__(self, other): return apply(OPS["sub"], *_pair("sub", self, other))
-    def __rsub__(self, other): return apply(OPS["sub"], *_pair("sub", other, self))
-    def __mul__(self, other): return apply(OPS["mul"], *_pair("mul", self, other))
-    def __rmul__(self, other): return apply(OPS["mul"], *_pair("mul", other, self))
-    def __truediv__(self, other): return apply(OPS["div"], *_pair("div", self, other, floating=True))
-    def __rtruediv__(self, other): return apply(OPS["div"], *_pair("div", other, self, floating=True))
-    def __matmul__(self, other): return apply(OPS["matmul"], *_pair("matmul", self, other))
-    def __rmatmul__(self, other): return apply(OPS["matmul"], *_pair("matmul", other, self))
-    def __floordiv__(self, other): return apply(OPS["floordiv"], *_pair("floordiv", self, other))
-    def __rfloordiv__(self, other): return apply(OPS["floordiv"], *_pair("floordiv", other, self))
+    def __add__(self, other): return _binary("add", self, other)
+    def __radd__(self, other): return _binary("add", other, self)
+    def __sub__(self, other): return _binary("sub", self, other)
+    def __rsub__(self, other): return _binary("sub", other, self)
+    def __mul__(self, other): return _binary("mul", self, other)
+    def __rmul__(self, other): return _binary("mul", other, self)
+    def __truediv__(self, other): return _binary("div", self, other, floating=True)
+    def __rtruediv__(self, other): return _binary("div", other, self, floating=True)
+    def __matmul__(self, other): return _binary("matmul", self, other)
+    def __rmatmul__(self, other): return _binary("matmul", other, self)
+    def __floordiv__(self, other): return _binary("floordiv", self, other)
+    def __rfloordiv__(self, other): return _binary("floordiv", other, self)
     def __neg__(self): return apply(OPS["neg"], self)
     def __getitem__(self, index): return apply(OPS["getitem"], self, index=_index(index))
     def __lt__(self, other): return Tensor(self.data < _array(other))
@@ -132,8 +133,8 @@ class Tensor(TorchMethods):
                              "ambiguous; reduce it first, e.g. (a == b).all() or (a > 0).any()")
         return bool(self.data.item())
 
-    def __pow__(self, exponent): return apply(OPS["pow"], *_pair("pow", self, exponent))
-    def __rpow__(self, base): return apply(OPS["pow"], *_pair("pow", base, self))
+    def __pow__(self, exponent): return _binary("pow", self, exponent)
+    def __rpow__(self, base): return _binary("pow", base, self)
 
     # --- elementwise ----------------------------------------------------------------------------
     def add(self, other):
@@ -156,7 +157,7 @@ class Tensor(TorchMethods):
             return self // other
         if rounding_mode != "trunc":
             raise ValueError(f"div: rounding_mode={rounding_mode!r}; use None, 'trunc' or 'floor'")
-        a, b = _pair("div", self, other)
+        a, b = _operands("div", self, other)
         if a.dtype.kind in "iub":                  # integers stay integers, exact at any size
             floor = (a // b).data
             return Tensor(floor + ((floor < 0) & (floor * b.data != a.data)))
@@ -378,24 +379,33 @@ def _operands(op, *xs, floating=False, dtype=None):
     return [_converted(op, x, dtype) for x in xs]
 
 
-def _pair(op, a, b, floating=False):
-    """`_operands` for two, its common cases decided here without result_type: a float tensor
-    with a tensor of its dtype, or with a Python float or int (weak: it takes the tensor's dtype)."""
-    t, other = (a, b) if isinstance(a, Tensor) else (b, a)
-    dtype = t.data.dtype if isinstance(t, Tensor) else None
-    if dtype is None or dtype.kind != "f":
-        return _operands(op, a, b, floating=floating)
-    if isinstance(other, Tensor):
-        return (a, b) if other.data.dtype == dtype else _operands(op, a, b, floating=floating)
-    if type(other) is not float and type(other) is not int:
-        return _operands(op, a, b, floating=floating)
-    value = _constants.get((other, dtype))
+def _binary(name, a, b, floating=False):
+    """OPS[name] on a and b, made tensors of one dtype by `_operands`. Its common cases (most ops
+    of a model) are decided here without result_type: a float tensor with a tensor of its dtype,
+    or with a Python float or int (weak: it takes the tensor's dtype)."""
+    op = OPS[name]
+    t = a if isinstance(a, Tensor) else b
+    if isinstance(t, Tensor) and t.data.dtype.kind == "f":
+        dtype = t.data.dtype
+        other = b if t is a else a
+        if isinstance(other, Tensor):
+            if other.data.dtype == dtype:
+                return apply(op, a, b)
+        elif type(other) is float or type(other) is int:
+            constant = _constant(other, dtype)
+            return apply(op, t, constant) if t is a else apply(op, constant, t)
+    return apply(op, *_operands(name, a, b, floating=floating))
+
+
+def _constant(number, dtype):
+    """A Python number as a tensor of `dtype` that needs no gradient; its array is shared."""
+    value = _constants.get((number, dtype))
     if value is None:
-        value = _constant_array(other, dtype)
+        value = _constant_array(number, dtype)
     constant = Tensor.__new__(Tensor)
     constant.data, constant.grad, constant.requires_grad = value, None, False
     constant.name = constant.record = None
-    return (t, constant) if t is a else (constant, t)
+    return constant
 
 
 _constants = {}        # (number, dtype) -> read-only 0-d array, shared by every use of the number
@@ -404,13 +414,13 @@ _constants = {}        # (number, dtype) -> read-only 0-d array, shared by every
 def _constant_array(number, dtype):
     """A Python number as a read-only 0-d array of `dtype`, cached: `y * 1.001` in a loop makes one.
 
-    Read-only, the array can be shared by every graph and saved by ops without a lock. Zeros are
+    Read-only for good, the array can be shared by every graph and saved without a lock. Zeros are
     not cached: 0.0 == -0.0 as keys, but their signs give different results.
     """
     if len(_constants) >= 1024:         # bounded: a loop over many numbers cannot grow it
         _constants.clear()
     value = np.asarray(number, dtype)
-    value.setflags(write=False)
+    freeze(value)
     if number != 0:
         _constants[number, dtype] = value
     return value
@@ -433,18 +443,18 @@ def _converted(op, x, dtype):
 def where(cond, a, b):
     """Elementwise `a if cond else b`; cond is a bool array or Tensor and gets no gradient."""
     cond = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
-    a, b = _pair("where", a, b)
+    a, b = _operands("where", a, b)
     return apply(OPS["where"], Tensor(cond.astype(bool, copy=False)), a, b)
 
 
 def maximum(a, b):
     """Elementwise max; at ties each input gets half the gradient (as PyTorch)."""
-    return apply(OPS["maximum"], *_pair("maximum", a, b))
+    return _binary("maximum", a, b)
 
 
 def minimum(a, b):
     """Elementwise min; at ties each input gets half the gradient (as PyTorch)."""
-    return apply(OPS["minimum"], *_pair("minimum", a, b))
+    return _binary("minimum", a, b)
 
 
 def concatenate(tensors, axis=0, *, dim=None):
