@@ -11,15 +11,21 @@ class Add(Op):
     """out = a + b. Builds var_eps = var + eps and out = gammax + beta."""
     name = "add"
     rule = "da = g ; db = g"
+    sums_broadcast = True
 
     @staticmethod
     def forward(a, b):
-        return _rowwise(np.add, a, b), {}
+        # shapes kept when they differ, so that backward sums a broadcast grad (dbeta) through BLAS
+        return _rowwise(np.add, a, b), ({} if a.shape == b.shape else
+                                        {"a_shape": a.shape, "b_shape": b.shape})
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
         da, db = needs_input_grad
-        return (g if da else None), (g if db else None)
+        if not saved:
+            return (g if da else None), (g if db else None)
+        return (_sum_to(g, saved["a_shape"], "add") if da else None), (
+            _sum_to(g, saved["b_shape"], "add") if db else None)
 
 
 class Sub(Op):
