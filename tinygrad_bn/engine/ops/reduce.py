@@ -60,6 +60,18 @@ def channel_sum(a):
     return a.sum(axis=axes) if out is None else out
 
 
+def _spread_to(g, shape):
+    """np.broadcast_to(g, shape) for g with size-1 axes (keepdims). A broadcast over trailing axes
+    is laid out first as one row (C*H*W values for BN's (1, C, 1, 1)), so that the engine adding
+    it to a full array (x's two gradients) runs over whole rows, not H*W values at a time."""
+    lead = next((i for i, n in enumerate(g.shape) if n != 1), g.ndim)
+    tail = shape[lead:]
+    if (g.ndim != len(shape) or lead == g.ndim or g.shape[lead:] == tail
+            or math.prod(tail) * 8 > math.prod(shape) or math.prod(shape) < BLAS_SUM):
+        return np.broadcast_to(g, shape)
+    return np.broadcast_to(np.ascontiguousarray(np.broadcast_to(g[(0,) * lead], tail)), shape)
+
+
 def _keep(out, axes, keepdims):
     """A blas_sum result with the summed axes back as size 1 when keepdims."""
     return np.expand_dims(out, axes) if keepdims else out
@@ -79,7 +91,7 @@ class Sum(Op):
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
-        return np.broadcast_to(_expand(g, saved["axes"], saved["keepdims"]), saved["shape"])
+        return _spread_to(_expand(g, saved["axes"], saved["keepdims"]), saved["shape"])
 
 
 class Mean(Op):
@@ -101,7 +113,7 @@ class Mean(Op):
     @staticmethod
     def backward(g, saved, needs_input_grad):
         n = _count(saved["shape"], saved["axes"])
-        return np.broadcast_to(_expand(g, saved["axes"], saved["keepdims"]) / n, saved["shape"])
+        return _spread_to(_expand(g, saved["axes"], saved["keepdims"]) / n, saved["shape"])
 
 
 class _Extreme(Op, abstract=True):
