@@ -4,6 +4,8 @@ losses live in activations.py and losses.py and are re-exported here).
 A composite never defines a backward: its graph is made of recorded primitives, so backward,
 graphs and step views see every node. One that needs its own backward becomes a primitive.
 """
+import math
+
 import numpy as np
 
 from .activations import (softmax, log_softmax, softmin, relu, sigmoid, tanh,  # noqa: F401
@@ -155,7 +157,7 @@ def _bn_check(x, gamma, beta, running_mean, running_var, training, momentum):
     if training and running_mean is not None and momentum is None:
         raise ValueError("batch_norm: momentum=None (cumulative average) needs the factor "
                          "1/num_batches_tracked; nn.BatchNorm passes it, here pass a number")
-    count = int(np.prod([x.shape[i] for i in axes]))
+    count = math.prod(x.shape[i] for i in axes)
     if training and count == 1:
         raise ValueError(f"batch_norm: input {x.shape} has 1 value per channel in training, so "
                          "its batch variance is 0 and the output would be all beta; use a batch "
