@@ -111,6 +111,26 @@ def test_composed_and_fused_agree_to_1e12(case, affine):
         close(a, b, 1e-12, scale)
 
 
+@pytest.mark.parametrize("order", ["C", "batch last"])
+def test_fused_keeps_the_input_layout_and_agrees_with_composed(order):
+    """conv2d's output keeps its batch axis last; fused BN's output and dx keep that layout (a
+    C-ordered copy would slow every op after it) and give the composed numbers in either layout."""
+    data = np.random.default_rng(2).standard_normal((4, 3, 5, 6))
+    if order == "batch last":
+        data = np.ascontiguousarray(data.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+    g = np.random.default_rng(3).standard_normal(data.shape)
+    results = []
+    for fused in (False, True):
+        x, gamma, beta = leaves(data, 3, affine=True)
+        y = F.batch_norm(x, gamma, beta, fused=fused)
+        y.backward(g)
+        results.append((y.data, x.grad, gamma.grad, beta.grad))
+        if fused:
+            assert np.argsort(y.data.strides).tolist() == np.argsort(data.strides).tolist()
+    for a, b in zip(*results):
+        close(a, b, 1e-12)
+
+
 # --- node by node against the plain-NumPy oracles -----------------------------------------------
 @pytest.mark.parametrize("shape", [(6, 3), (2, 3, 2, 3)])
 def test_engine_nodes_match_the_staged_and_simplified_oracles(shape):

@@ -50,18 +50,18 @@ class BatchNorm(Op):
                              f"axes={(0,) + tuple(range(2, x.ndim))}")
         n = x.size // x.shape[1]
         mean = channel_sum(x) / n
-        out = np.empty(x.shape, x.dtype)
-        rows = _rows(out)
-        np.subtract(_rows(x), _spread(mean, x), out=rows)     # xmu, in the output's array
+        out = np.empty_like(x)                                 # x's memory layout (conv: batch last)
+        rows = _rows(out, out)
+        np.subtract(_rows(x, out), _spread(mean, out), out=rows)     # xmu, in the output's array
         var = _channel_dot(out, out) / n
         saved = {"x": x, "var": var, "eps": eps, "axes": axes, "mean": mean}
         scale = _ivar(var, eps)                                # out = xhat = xmu * ivar, or
         if gamma is not None:                                  # gamma * xhat = xmu * (gamma * ivar)
             saved["gamma"] = gamma
             scale *= gamma
-        rows *= _spread(scale, x)
+        rows *= _spread(scale, out)
         if beta is not None:
-            rows += _spread(beta, x)
+            rows += _spread(beta, out)
         return out, saved
 
     @staticmethod
@@ -69,33 +69,40 @@ class BatchNorm(Op):
         gamma = saved.get("gamma")
         ivar, n = _ivar(saved["var"], saved["eps"]), g.size // g.shape[1]
         dbeta = channel_sum(g)                                 # = sum(dxhat) / gamma
-        dx = np.empty(g.shape, g.dtype)
-        rows = _rows(dx)
-        np.subtract(_rows(saved["x"]), _spread(saved["mean"], g), out=rows)    # xmu again
+        dx = np.empty_like(g)
+        rows = _rows(dx, dx)
+        np.subtract(_rows(saved["x"], dx), _spread(saved["mean"], dx), out=rows)    # xmu again
         dgamma = _channel_dot(g, dx)
         dgamma *= ivar                                         # sum(g*xhat) = sum(dxhat*xhat)/gamma
         if not needs_input_grad[0]:
             return None if gamma is None else (None, dgamma, dbeta)
         # dx = gamma*ivar * (g - (dbeta + xhat*dgamma)/N): the rule with dxhat = g*gamma, in place.
-        rows *= _spread(dgamma * ivar / n, g)                  # xhat * dgamma / N
-        rows += _spread(dbeta / n, g)
-        np.subtract(_rows(g), rows, out=rows)
-        rows *= _spread(ivar if gamma is None else gamma * ivar, g)
+        rows *= _spread(dgamma * ivar / n, dx)                  # xhat * dgamma / N
+        rows += _spread(dbeta / n, dx)
+        np.subtract(_rows(g, dx), rows, out=rows)
+        rows *= _spread(ivar if gamma is None else gamma * ivar, dx)
         if gamma is None:
             return dx
         return dx, dgamma, dbeta
 
 
-def _rows(a):
-    """a (N, C, ...) as 2-D (N, C * L), a view of a C-ordered array: against a per-channel row
-    NumPy's inner loop then runs over whole rows, not over L values at a time (2x at L = 256)."""
+def _rows(a, out):
+    """a (N, C, ...) as 2-D (N, C * L) when `out`, the array being written, is C-ordered: against a
+    per-channel row NumPy's inner loop then runs over whole rows, not L values at a time (2x at
+    L = 256). Other layouts (conv's output keeps its batch axis last) stay as they are."""
+    if a.ndim == 2 or not out.flags.c_contiguous:
+        return a
     return a.reshape(a.shape[0], math.prod(a.shape[1:]))
 
 
-def _spread(v, a):
-    """v (C,) as the row that broadcasts against _rows(a): each channel's value repeated over
-    its L = H * W * ... columns (v itself for a 2-D a)."""
-    return v if a.ndim == 2 else np.repeat(v, math.prod(a.shape[2:]))
+def _spread(v, out):
+    """v (C,) shaped to broadcast against _rows(..., out): each channel's value repeated over its
+    L = H * W * ... columns for a C-ordered `out`, else (1, C, 1, ...)."""
+    if out.ndim == 2:
+        return v
+    if out.flags.c_contiguous:
+        return np.repeat(v, math.prod(out.shape[2:]))
+    return v.reshape((1, -1) + (1,) * (out.ndim - 2))
 
 
 def _ivar(var, eps):
