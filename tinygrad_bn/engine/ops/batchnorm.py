@@ -2,8 +2,8 @@
 
 It must agree with the ten-record composed graph (functional.batch_norm, fused=False) to rounding.
 Written for few passes over x, since at BN's sizes NumPy's time is passes over memory: per-channel
-sums go through BLAS (ones @ x, reduce.blas_sum), per-channel sums of products are one einsum pass each (no
-temporary the size of x), and each full-size array is made once and then updated in place.
+sums go through BLAS (ones @ x, blas.blas_sum), per-channel sums of products are one einsum pass
+each (no temporary the size of x), and each full-size array is made once and then updated in place.
 """
 import math
 

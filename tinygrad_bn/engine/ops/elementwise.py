@@ -4,30 +4,23 @@ import math
 
 import numpy as np
 
-from ..backward import broadcast_axes, sum_to_shape
+from ..backward import sum_to_shape
 from .base import Op
-from .reduce import blas_sum
 
 
 class Add(Op):
     """out = a + b. Builds var_eps = var + eps and out = gammax + beta."""
     name = "add"
     rule = "da = g ; db = g"
-    sums_broadcast = True
 
     @staticmethod
     def forward(a, b):
-        # shapes kept when they differ, so that backward sums a broadcast grad (dbeta) through BLAS
-        return _rowwise(np.add, a, b), ({} if a.shape == b.shape else
-                                        {"a_shape": a.shape, "b_shape": b.shape})
+        return _rowwise(np.add, a, b), {}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
         da, db = needs_input_grad
-        if not saved:
-            return (g if da else None), (g if db else None)
-        return (_sum_to(g, saved["a_shape"], "add") if da else None), (
-            _sum_to(g, saved["b_shape"], "add") if db else None)
+        return (g if da else None), (g if db else None)
 
 
 class Sub(Op):
@@ -44,16 +37,7 @@ class Sub(Op):
     def backward(g, saved, needs_input_grad):
         da, db = needs_input_grad
         # -(sum g), not sum(-g): the same bits (negation is exact), no full-size -g for mu
-        return (g if da else None), (-_sum_to(g, saved["b_shape"], "sub") if db else None)
-
-
-def _sum_to(g, shape, op):
-    """g summed down to `shape` (as the engine's sum_to_shape), through BLAS where it applies."""
-    if g.shape == shape:
-        return g
-    axes = broadcast_axes(g.shape, shape, op)
-    total = blas_sum(g, axes)
-    return sum_to_shape(g, shape, op)[0] if total is None else total.reshape(shape)
+        return (g if da else None), (-sum_to_shape(g, saved["b_shape"], "sub")[0] if db else None)
 
 
 class Mul(Op):
