@@ -53,20 +53,27 @@ def _documented_tables():
     return tables
 
 
+ROUNDING = 1e-14      # float64: a few ulps of relative difference, whichever order a CPU sums in
+
+
 @pytest.mark.parametrize("shape", [(64, 32), (32, 16, 8, 8)])
 def test_documented_compare_bn_figures_are_what_the_command_prints(shape):
-    """Records, bytes and differences are deterministic: they must match a fresh run exactly.
-    (Times vary by machine; their rows only need to be there.)"""
+    """Records and bytes are the same on every machine: they must match a fresh run exactly. The
+    differences are rounding, and which rounding depends on the CPU (its BLAS kernel sums in its
+    own order): documented and fresh ones must both be rounding-sized. Times only need a row."""
     documented = _documented_tables()[shape]
     printed = str(compare_bn(shape, dtype=np.float64, seed=0, repeats=1))
     fresh = {row.split("|")[1].strip(): [c.strip() for c in row.split("|")[2:-1]]
              for row in printed.splitlines() if row.startswith("| ") and "quantity" not in row}
-    for name in ("records", "bytes saved", "out", "dx", "dgamma", "dbeta"):
+    for name in ("records", "bytes saved"):
         assert documented[name] == fresh[name], (shape, name, documented[name], fresh[name])
+    for name in ("out", "dx", "dgamma", "dbeta"):
+        for table in (documented, fresh):
+            assert float(table[name][4]) < ROUNDING, (shape, name, table[name])
     assert {"forward", "backward"} <= set(documented)
     if shape == (64, 32):                                 # README's short version of the table
         readme = (ROOT / "README.md").read_text()
         assert f"| bytes saved for backward | {' | '.join(fresh['bytes saved'][:3])} |" in readme
-        diffs = " / ".join(f"{float(fresh[k][3]):.1e}".replace("0.0e+00", "0")
-                           for k in ("out", "dx", "dgamma", "dbeta"))
+        diffs = " / ".join(f"{float(documented[k][3]):.1e}".replace("0.0e+00", "0")
+                           for k in ("out", "dx", "dgamma", "dbeta"))        # as batchnorm.md's
         assert f"| max abs diff of out / dx / dgamma / dbeta | | | {diffs} |" in readme
