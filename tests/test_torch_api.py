@@ -441,6 +441,13 @@ def test_requires_grad_and_device_as_torch():
     with pytest.raises(TypeError, match="requires_grad_: int64"):
         tg.arange(3).requires_grad_()
     assert tg.from_numpy(np.ones(2, np.float32)).dtype == np.float32
+    w = tg.ones(2)                   # the attribute, as torch: the same checks as requires_grad_()
+    w.requires_grad = np.True_
+    assert w.requires_grad is True and (w * w).requires_grad
+    with pytest.raises(TypeError, match="requires_grad_: int64"):
+        tg.arange(3).requires_grad = True
+    with pytest.raises(ValueError, match="was made by mul"):
+        (w * 2).requires_grad = False
 
 
 def test_bce_at_saturated_probabilities_stays_finite():

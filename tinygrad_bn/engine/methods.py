@@ -112,7 +112,7 @@ class TorchMethods:
         if requires_grad and self.dtype.kind != "f":
             raise TypeError(f"requires_grad_: {self.dtype} {self.shape} cannot have a gradient; "
                             "cast to a float dtype first, e.g. x.double()")
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
 
     def dim(self):

@@ -15,8 +15,9 @@ from .mode import state
 from .readonly import freeze_view
 from .record import CheckedRecord, Record
 
-_REQUIRES_GRAD = operator.attrgetter("requires_grad")    # map(getter, inputs): no Python loop per op
+_REQUIRES_GRAD = operator.attrgetter("_requires_grad")    # map(getter, inputs): no Python loop per op
 _DATA = operator.attrgetter("data")
+_PAIRS = (((False, False), (False, True)), ((True, False), (True, True)))  # [a needs][b needs]
 
 
 def apply(op, *inputs, **attrs):
@@ -28,14 +29,17 @@ def apply(op, *inputs, **attrs):
     requires_grad later gets no gradient through ops that ran before.
     """
     modes = state.modes                 # this thread's switches, read once
-    needs = tuple(map(_REQUIRES_GRAD, inputs))
+    if len(inputs) == 2:                # most ops: two inputs, no map() and a shared needs tuple
+        a, b = inputs
+        needs, arrays = _PAIRS[a._requires_grad][b._requires_grad], (a.data, b.data)
+    else:
+        needs, arrays = tuple(map(_REQUIRES_GRAD, inputs)), tuple(map(_DATA, inputs))
     recorded = modes.grad_enabled and True in needs
     try:
         if op.saves_by_need:            # it saves only what the gradients backward will ask read
-            out, saved = op.forward(*map(_DATA, inputs), needs if recorded else (False,) * len(needs),
-                                    **attrs)
+            out, saved = op.forward(*arrays, needs if recorded else (False,) * len(needs), **attrs)
         else:
-            out, saved = op.forward(*map(_DATA, inputs), **attrs)
+            out, saved = op.forward(*arrays, **attrs)
     except ValueError as exc:
         if "could not be broadcast" not in str(exc):      # NumPy's own wording only
             raise
@@ -44,18 +48,18 @@ def apply(op, *inputs, **attrs):
                          "dimension must match or be 1); reshape one input, e.g. "
                          "b.reshape(1, -1) for a row") from None
     if out.base is not None and out.flags.writeable:
-        freeze_view(out, [t.data for t in inputs])
+        freeze_view(out, arrays)
     result = Tensor.__new__(Tensor)
     result.data = out
     result.grad = result.name = result.record = None
-    result.requires_grad = recorded
+    result._requires_grad = recorded
     if recorded:
         make = CheckedRecord if modes.anomaly else Record
         record = result.record = make(op, attrs, inputs, needs, result, saved, modes.scope)
         for tape in modes.tapes:
             tape._append(record, result)
     if modes.anomaly:
-        anomaly.check_forward(op.name, [t.data for t in inputs], out, result.record)
+        anomaly.check_forward(op.name, arrays, out, result.record)
     return result
 
 

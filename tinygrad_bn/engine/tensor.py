@@ -22,7 +22,7 @@ class Tensor(TorchMethods):
     PyTorch's spellings and extra ops (dim=, keepdim=, view, permute, ...) come from TorchMethods.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "name", "record", "__weakref__")
+    __slots__ = ("data", "grad", "_requires_grad", "name", "record", "__weakref__")
     __array_ufunc__ = None      # `ndarray + Tensor` defers to Tensor.__radd__ instead of detaching
 
     def __init__(self, data, requires_grad=False, name=None, dtype=None):
@@ -32,7 +32,7 @@ class Tensor(TorchMethods):
                             f"{self.data.dtype} {self.data.shape} (a list of ints stays int, as "
                             "in PyTorch); write floats ([1.0, 2.0]) or pass dtype=np.float64")
         self.grad = None
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         self.name = name
         self.record = None
 
@@ -40,6 +40,16 @@ class Tensor(TorchMethods):
     shape = property(lambda self: self.data.shape, doc="Shape of data, as in NumPy.")
     dtype = property(lambda self: self.data.dtype, doc="dtype of data, as in NumPy.")
     ndim = property(lambda self: self.data.ndim, doc="Number of axes.")
+
+    @property
+    def requires_grad(self):
+        """True if backward gives this tensor a gradient. Set it on a float leaf (x.requires_grad =
+        True, or x.requires_grad_()); a tensor an op made has it when one of the op's inputs had."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)          # the checks torch makes: a float leaf only
 
     @property
     def op(self):
@@ -403,7 +413,7 @@ def _constant(number, dtype):
     if value is None:
         value = _constant_array(number, dtype)
     constant = Tensor.__new__(Tensor)
-    constant.data, constant.grad, constant.requires_grad = value, None, False
+    constant.data, constant.grad, constant._requires_grad = value, None, False
     constant.name = constant.record = None
     return constant
 
