@@ -158,7 +158,7 @@ def _walk(loss, grad, retain_graph, steps):
                     reduced.append(())
                 continue
             data = t.data
-            if type(gi) is not np.ndarray or gi.dtype != data.dtype:
+            if type(gi) is not np.ndarray or gi.dtype is not data.dtype:    # `is`: the usual case
                 gi = _checked_dtype(gi, t, r, i)
             axes = ()
             if gi.shape != data.shape:

@@ -85,8 +85,10 @@ def _rowwise(ufunc, a, b):
     repeated H*W times), so that NumPy's inner loop runs over whole rows, not H*W values at a
     time: up to 2x faster per pass. A product against a short row (gamma (1, C) against x (N, C))
     is an einsum, 10-20% faster than the broadcasting multiply (slower on long rows). Same bits."""
+    if a.size < LARGE and b.size < LARGE:
+        return ufunc(a, b)
     big, small = (a, b) if a.size >= b.size else (b, a)
-    if (big.size < LARGE or a.dtype != b.dtype or small.ndim > big.ndim
+    if (a.dtype != b.dtype or small.ndim > big.ndim
             or not big.flags.c_contiguous):
         return ufunc(a, b)
     shape = (1,) * (big.ndim - small.ndim) + small.shape
