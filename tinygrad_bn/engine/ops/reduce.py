@@ -49,13 +49,15 @@ def channel_sum(a):
     return a.sum(axis=axes) if out is None else out
 
 
-def _spread_to(g, shape):
-    """np.broadcast_to(g, shape) for g with size-1 axes (keepdims). A broadcast over trailing axes
-    is laid out first as one row (C*H*W values for BN's (1, C, 1, 1)), so that the engine adding
-    it to a full array (x's two gradients) runs over whole rows, not H*W values at a time."""
+def _spread_to(g, shape, rows):
+    """np.broadcast_to(g, shape) for g with size-1 axes (keepdims). For an x stored in C order
+    (`rows`), a broadcast over trailing axes is laid out first as one row (C*H*W values for BN's
+    (1, C, 1, 1)), so that the engine adding it to a full array (x's two gradients) runs over
+    whole rows, not H*W values at a time; for another layout (conv's output, batch last) a row
+    would mix two layouts in that add, so the plain strided view is kept."""
     lead = next((i for i, n in enumerate(g.shape) if n != 1), g.ndim)
     tail = shape[lead:]
-    if (g.ndim != len(shape) or lead == g.ndim or g.shape[lead:] == tail
+    if (not rows or g.ndim != len(shape) or lead == g.ndim or g.shape[lead:] == tail
             or math.prod(tail) * 8 > math.prod(shape) or math.prod(shape) < BLAS_SUM):
         return broadcast_view(g, shape)
     return broadcast_view(np.ascontiguousarray(np.broadcast_to(g[(0,) * lead], tail)), shape)
@@ -90,11 +92,13 @@ class Sum(Op):
         axes = normalize_axis(axis, x.ndim, "sum")
         out = blas_sum(x, axes)
         out = x.sum(axis=axes, keepdims=keepdims) if out is None else _keep(out, axes, keepdims)
-        return out, {"shape": x.shape, "axes": axes, "keepdims": keepdims}
+        return out, {"shape": x.shape, "axes": axes, "keepdims": keepdims,
+                     "rows": x.flags.c_contiguous}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
-        return _spread_to(_expand(g, saved["axes"], saved["keepdims"]), saved["shape"])
+        return _spread_to(_expand(g, saved["axes"], saved["keepdims"]), saved["shape"],
+                          saved["rows"])
 
 
 class Mean(Op):
@@ -111,12 +115,14 @@ class Mean(Op):
         out = blas_sum(x, axes)
         out = (x.mean(axis=axes, keepdims=keepdims) if out is None
                else _keep(out / _count(x.shape, axes), axes, keepdims))
-        return out, {"shape": x.shape, "axes": axes, "keepdims": keepdims}
+        return out, {"shape": x.shape, "axes": axes, "keepdims": keepdims,
+                     "rows": x.flags.c_contiguous}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
         n = _count(saved["shape"], saved["axes"])
-        return _spread_to(_expand(g, saved["axes"], saved["keepdims"]) / n, saved["shape"])
+        return _spread_to(_expand(g, saved["axes"], saved["keepdims"]) / n, saved["shape"],
+                          saved["rows"])
 
 
 class _Extreme(Op, abstract=True):
