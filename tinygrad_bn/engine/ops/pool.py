@@ -59,11 +59,14 @@ def max_windows(x, args):
     out = views[0].copy(order="K")
     for view in views[1:]:
         np.maximum(out, view, out=out)               # propagates NaN, as torch's max does
-    arg = np.zeros_like(out, dtype=np.min_scalar_type(len(views)))
-    found = np.zeros_like(out, dtype=bool)
-    for view in views:                               # arg counts the offsets before the first hit:
-        found |= view == out                         # boolean ufuncs only, no masked assignment
-        arg += ~found
+    # arg counts the offsets before the first hit: where every earlier one missed, add 1. The
+    # last offset needs no test (a window that missed all others has its max there), and there
+    # are only boolean ufuncs and byte adds (a bool array viewed as uint8), no masked assignment.
+    missed = views[0] != out
+    arg = missed.astype(np.min_scalar_type(len(views)))
+    for view in views[1:-1]:
+        missed &= view != out
+        arg += missed.view(np.uint8)
     if x.dtype.kind == "f" and np.isnan(out).any():
         for k, view in enumerate(views):
             np.copyto(arg, k, where=np.isnan(view))
