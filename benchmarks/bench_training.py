@@ -28,6 +28,7 @@ CASES = {  # name: (model kind, input shape, fused BN)
     "MLP 64-256-256-10 BN1d, batch 128": ("mlp", (128, 64), True),
     "same MLP, composed BN (the default)": ("mlp", (128, 64), False),
     "CNN on (128,1,8,8)": ("cnn", (128, 1, 8, 8), True),
+    "same CNN, composed BN (the default)": ("cnn", (128, 1, 8, 8), False),
     "CNN on (64,1,28,28)": ("cnn", (64, 1, 28, 28), True),
 }
 HEADLINE_SHAPES = {"mlp": (128, 64), "cnn": (128, 1, 8, 8)}   # the two steps of issue 15's table
