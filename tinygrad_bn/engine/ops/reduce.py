@@ -91,7 +91,8 @@ class Sum(Op):
     def forward(x, axis=None, keepdims=False):
         axes = normalize_axis(axis, x.ndim, "sum")
         out = blas_sum(x, axes)
-        out = x.sum(axis=axes, keepdims=keepdims) if out is None else _keep(out, axes, keepdims)
+        out = (np.add.reduce(x, axes, keepdims=keepdims) if out is None    # = x.sum, without
+               else _keep(out, axes, keepdims))                             # its Python layer
         return out, {"shape": x.shape, "axes": axes, "keepdims": keepdims,
                      "rows": x.flags.c_contiguous}
 
@@ -113,8 +114,12 @@ class Mean(Op):
             raise ValueError(f"mean: the reduced axes {axes} of input {x.shape} are empty, so "
                              "the mean is undefined; check the batch is not empty")
         out = blas_sum(x, axes)
-        out = (x.mean(axis=axes, keepdims=keepdims) if out is None
-               else _keep(out / _count(x.shape, axes), axes, keepdims))
+        if out is not None:
+            out = _keep(out / _count(x.shape, axes), axes, keepdims)
+        elif x.dtype.char in "fd":              # NumPy's mean is this sum and division, bit for
+            out = np.add.reduce(x, axes, keepdims=keepdims) / _count(x.shape, axes)   # bit,
+        else:                                   # behind 2 us of Python; float16 keeps x.mean
+            out = x.mean(axis=axes, keepdims=keepdims)      # (it sums in float32)
         return out, {"shape": x.shape, "axes": axes, "keepdims": keepdims,
                      "rows": x.flags.c_contiguous}
 
