@@ -76,9 +76,9 @@ def blas_sum(a, axes):
     if tail == 1 and a.size < BLAS_ROWS:
         return None
     with small_product(a.size):
-        v = np.ones(lead, a.dtype) @ a.reshape(lead, -1) if lead > 1 else a.reshape(-1)
+        v = ones(lead, a.dtype) @ a.reshape(lead, -1) if lead > 1 else a.reshape(-1)
         if tail > 1:
-            v = v.reshape(-1, tail) @ np.ones(tail, a.dtype)
+            v = v.reshape(-1, tail) @ ones(tail, a.dtype)
     return v.reshape([a.shape[i] for i in kept])
 
 
@@ -86,10 +86,26 @@ def _in_memory_order(a, axes):
     """(a transposed to the order of its memory, the summed axes renumbered), if that view is
     C-ordered and keeps the kept axes in their order: conv's output (N, C, H, W), stored batch
     last, is (C, H, W, N) in C order, so its sum over (0, 2, 3) is one product. Else (None, None)."""
-    order = sorted(range(a.ndim), key=lambda i: -a.strides[i])
+    order = sorted(range(a.ndim), key=a.strides.__getitem__, reverse=True)
     kept = [i for i in order if i not in axes]
     if kept != sorted(kept):
         return None, None
     a = a.transpose(order)
     return (a, sorted(order.index(i) for i in axes)) if a.flags.c_contiguous else (None, None)
+
+
+_ones = {}               # (n, dtype) -> a read-only vector of n ones, shared by every sum
+
+
+def ones(n, dtype):
+    """np.ones(n, dtype), read-only and cached: a sum as `ones @ a` makes none per call (making
+    one costs a third of summing 32k values this way). Bounded, as the constants of tensor.py."""
+    key = (n, dtype)
+    vector = _ones.get(key)
+    if vector is None:
+        if len(_ones) >= 256:
+            _ones.clear()
+        vector = _ones[key] = np.ones(n, dtype)
+        vector.flags.writeable = False
+    return vector
 

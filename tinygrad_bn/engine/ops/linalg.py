@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from ..blas import small_product
+from ..blas import ones, small_product
 from .base import Op
 
 
@@ -87,7 +87,7 @@ class Linear(Op):
         with small_product(x.size * weight.shape[0]):
             dx = g @ weight if need_x else None
             dweight = rows.T @ _rows(x) if need_weight else None
-            dbias = np.ones(len(rows), g.dtype) @ rows if need_bias else None   # BLAS column sums
+            dbias = ones(len(rows), g.dtype) @ rows if need_bias else None   # BLAS column sums
         return (dx, dweight, dbias)[:len(needs_input_grad)]
 
 
