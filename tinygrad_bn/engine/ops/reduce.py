@@ -91,8 +91,10 @@ class Sum(Op):
     def forward(x, axis=None, keepdims=False):
         axes = normalize_axis(axis, x.ndim, "sum")
         out = blas_sum(x, axes)
-        out = (np.add.reduce(x, axes, keepdims=keepdims) if out is None    # = x.sum, without
-               else _keep(out, axes, keepdims))                             # its Python layer
+        if out is None:                     # x.sum, without its 1 us of Python
+            out = np.add.reduce(x, axes, keepdims=keepdims)
+        else:
+            out = _keep(out, axes, keepdims)
         return out, {"shape": x.shape, "axes": axes, "keepdims": keepdims,
                      "rows": x.flags.c_contiguous}
 
@@ -116,10 +118,11 @@ class Mean(Op):
         out = blas_sum(x, axes)
         if out is not None:
             out = _keep(out / _count(x.shape, axes), axes, keepdims)
-        elif x.dtype.char in "fd":              # NumPy's mean is this sum and division, bit for
-            out = np.add.reduce(x, axes, keepdims=keepdims) / _count(x.shape, axes)   # bit,
-        else:                                   # behind 2 us of Python; float16 keeps x.mean
-            out = x.mean(axis=axes, keepdims=keepdims)      # (it sums in float32)
+        elif x.dtype.char in "fd":
+            # x.mean's own sum and division, the same bits, without its 2 us of Python
+            out = np.add.reduce(x, axes, keepdims=keepdims) / _count(x.shape, axes)
+        else:
+            out = x.mean(axis=axes, keepdims=keepdims)      # float16: x.mean sums in float32
         return out, {"shape": x.shape, "axes": axes, "keepdims": keepdims,
                      "rows": x.flags.c_contiguous}
 
