@@ -564,3 +564,21 @@ def test_pow_with_a_tensor_exponent_matches_the_issue_examples(torch):
     a, b = Tensor([0.0, 2.0], requires_grad=True), Tensor([0.0, 3.0], requires_grad=True)
     (a ** b).sum().backward()
     assert list(a.grad) == [0.0, 12.0] and b.grad[0] == 0.0 and b.grad[1] == pytest.approx(8 * np.log(2))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int8, np.int64, bool])
+@pytest.mark.parametrize("shape, axis", [((128, 256), (0,)), ((7, 5, 3), (0, 2)), ((7, 5, 3), 1),
+                                         ((300,), None), ((3, 4), None), ((), None)])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_sum_and_mean_give_numpys_bits(dtype, shape, axis, keepdims):
+    """The primitives reduce with np.add.reduce (NumPy's sum and mean without their Python layer):
+    the same values, dtype and shape as x.sum / x.mean, bit for bit, where BLAS does not sum."""
+    x = (np.random.default_rng(0).standard_normal(shape) * 3).astype(dtype)
+    total = OPS["sum"].forward(x, axis=axis, keepdims=keepdims)[0]
+    expected = x.sum(axis=axis, keepdims=keepdims)
+    assert np.asarray(total).dtype == expected.dtype and np.shape(total) == np.shape(expected)
+    assert np.array_equal(total, expected)
+    if np.dtype(dtype).kind == "f":
+        mean = OPS["mean"].forward(x, axis=axis, keepdims=keepdims)[0]
+        expected = x.mean(axis=axis, keepdims=keepdims)
+        assert np.asarray(mean).dtype == expected.dtype and np.array_equal(mean, expected)
