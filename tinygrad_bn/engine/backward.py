@@ -6,7 +6,7 @@ accumulation (fan-in adds, leaves `+=`), release of what backward needed, and an
 import numpy as np
 
 from . import anomaly
-from .blas import blas_sum
+from .blas import sum_over
 from .graph import records_of
 from .mode import state
 
@@ -47,8 +47,7 @@ def sum_to_shape(g, shape, op):
     if g.shape == shape:
         return g, ()
     axes = broadcast_axes(g.shape, shape, op)
-    total = blas_sum(g, axes)              # BLAS where it applies (dbeta over (0, 2, 3): 2-3x)
-    return (g.sum(axis=axes, keepdims=True) if total is None else total).reshape(shape), axes
+    return sum_over(g, axes).reshape(shape), axes    # BLAS where it applies (dbeta: 2-3x)
 
 
 def broadcast_axes(big, shape, op):

@@ -1,5 +1,6 @@
 """The BLAS thread policy: a product of fewer than SMALL multiply-adds runs on one BLAS thread;
-and blas_sum, sums over leading and trailing axes as BLAS matrix-vector products.
+and blas_sum, sums over leading and trailing axes as BLAS matrix-vector products (sum_over: the
+one "BLAS where it applies, else NumPy" every sum of the engine goes through).
 
 At the sizes this package trains on (an MLP layer of 128 x 256 x 256), handing a product to BLAS's
 other threads costs more than it saves: back to back two threads win a third on an idle machine,
@@ -78,6 +79,13 @@ def blas_sum(a, axes):
         if tail > 1:
             v = v.reshape(-1, tail) @ ones(tail, a.dtype)
     return v.reshape([a.shape[i] for i in kept])
+
+
+def sum_over(a, axes):
+    """a summed over `axes` (sorted; kept axes only, no keepdims): blas_sum where it applies,
+    else NumPy's own reduction (np.add.reduce: x.sum without its Python layer, the same bits)."""
+    total = blas_sum(a, axes)
+    return np.add.reduce(a, axes) if total is None else total
 
 
 _ones = {}               # (n, dtype) -> a read-only vector of n ones, shared by every sum

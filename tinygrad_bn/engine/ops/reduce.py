@@ -3,8 +3,9 @@ import math
 
 import numpy as np
 
-from ..blas import BLAS_SUM, blas_sum
+from ..blas import BLAS_SUM, sum_over
 from .base import Op
+
 
 def normalize_axis(axis, ndim, op):
     """axis -> sorted tuple of non-negative axes; raises a clear error when out of range."""
@@ -43,10 +44,8 @@ def _count(shape, axes):
 
 
 def channel_sum(a):
-    """sum(a) over every axis but 1 -> (C,): BN's per-channel sum (blas_sum where it applies)."""
-    axes = (0,) + tuple(range(2, a.ndim))
-    out = blas_sum(a, axes)
-    return a.sum(axis=axes) if out is None else out
+    """sum(a) over every axis but 1 -> (C,): BN's per-channel sum."""
+    return sum_over(a, (0,) + tuple(range(2, a.ndim)))
 
 
 def _spread_to(g, shape, rows):
@@ -78,7 +77,7 @@ def broadcast_view(a, shape):
 
 
 def _keep(out, axes, keepdims):
-    """A blas_sum result with the summed axes back as size 1 when keepdims."""
+    """A sum_over result with the summed axes back as size 1 when keepdims."""
     return _unsqueezed(out, axes) if keepdims else out
 
 
@@ -90,11 +89,7 @@ class Sum(Op):
     @staticmethod
     def forward(x, axis=None, keepdims=False):
         axes = normalize_axis(axis, x.ndim, "sum")
-        out = blas_sum(x, axes)
-        if out is None:                     # x.sum, without its 1 us of Python
-            out = np.add.reduce(x, axes, keepdims=keepdims)
-        else:
-            out = _keep(out, axes, keepdims)
+        out = _keep(sum_over(x, axes), axes, keepdims)
         return out, {"shape": x.shape, "axes": axes, "keepdims": keepdims,
                      "rows": x.flags.c_contiguous}
 
@@ -115,12 +110,8 @@ class Mean(Op):
         if _count(x.shape, axes) == 0:
             raise ValueError(f"mean: the reduced axes {axes} of input {x.shape} are empty, so "
                              "the mean is undefined; check the batch is not empty")
-        out = blas_sum(x, axes)
-        if out is not None:
-            out = _keep(out / _count(x.shape, axes), axes, keepdims)
-        elif x.dtype.char in "fd":
-            # x.mean's own sum and division, the same bits, without its 2 us of Python
-            out = np.add.reduce(x, axes, keepdims=keepdims) / _count(x.shape, axes)
+        if x.dtype.char in "fd":            # x.mean's own sum and division, without its Python
+            out = _keep(sum_over(x, axes) / _count(x.shape, axes), axes, keepdims)
         else:
             out = x.mean(axis=axes, keepdims=keepdims)      # float16: x.mean sums in float32
         return out, {"shape": x.shape, "axes": axes, "keepdims": keepdims,
