@@ -156,7 +156,7 @@ def test_a_backward_that_changes_the_dtype_raises_naming_the_op():
         rule = "dx = 2 g"
 
         @staticmethod
-        def forward(x):
+        def forward(x, *, needs_input_grad):
             return 2 * x, {}
 
         @staticmethod

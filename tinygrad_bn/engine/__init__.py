@@ -3,17 +3,17 @@ facade and the primitives. It imports nothing else from tinygrad_bn (a test hold
 """
 from . import memory
 from .mode import no_grad, enable_grad, detect_anomaly, is_grad_enabled, scope
-from .tape import Tape, apply          # before tensor: tape.py imports Tensor at its end
+from .tape import Tape
 from .record import Record
 from .backward import Step, backward, backward_steps, sum_to_shape
 from .graph import Graph, graph_of, records_of
 from .dtypes import set_default_dtype, get_default_dtype, result_type
-from .tensor import Tensor, where, maximum, minimum, concatenate, stack
-from .ops import OPS, Op
+from .tensor import Tensor, apply, where, maximum, minimum, concatenate, stack
+from .ops import KERNELS, OPS, Op
 
 memory.apply_policy()                  # large arrays reused, not fresh OS pages: memory.py
 
 __all__ = ["no_grad", "enable_grad", "detect_anomaly", "is_grad_enabled", "scope", "Tape", "apply",
            "Record", "Step", "backward", "backward_steps", "sum_to_shape", "Graph", "graph_of",
            "records_of", "Tensor", "set_default_dtype", "get_default_dtype", "result_type", "where", "maximum",
-           "minimum", "concatenate", "stack", "OPS", "Op"]
+           "minimum", "concatenate", "stack", "KERNELS", "OPS", "Op"]

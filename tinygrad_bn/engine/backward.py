@@ -93,8 +93,8 @@ def _seed(loss, grad):
             raise RuntimeError(
                 f"backward: output has shape {loss.shape}, not a scalar; pass a gradient of "
                 f"that shape, e.g. y.backward(np.ones({loss.shape})), or reduce first (y.sum())")
-        return np.ones_like(loss.data)
-    grad = np.asarray(grad.data if hasattr(grad, "record") else grad, dtype=loss.dtype)
+        return np.ones(loss.shape, loss.dtype)
+    grad = np.array(grad.data if hasattr(grad, "record") else grad, dtype=loss.dtype)
     if grad.shape != loss.shape:
         raise ValueError(f"backward: gradient has shape {grad.shape} but the output has shape "
                          f"{loss.shape}; pass one of the output's shape")
@@ -102,114 +102,83 @@ def _seed(loss, grad):
 
 
 def backward_steps(loss, grad=None, retain_graph=False):
-    """Reverse mode one record at a time: yields a Step per record, newest first.
+    """Reverse mode one record at a time: yields a Step per record reached, newest first.
 
     Leaf gradients accumulate into .grad (+=), as in PyTorch; every intermediate tensor gets
     .grad set to its gradient from this backward, so learners can read dxhat, divar, ... by name.
-    """
-    return _walk(loss, grad, retain_graph, steps=True)
-
-
-def backward(loss, grad=None, retain_graph=False):
-    """Fill .grad of every tensor `loss` depends on: the same walk as backward_steps, without
-    building the Steps nobody reads (so teaching costs nothing when it is not used)."""
-    for _ in _walk(loss, grad, retain_graph, steps=False):
-        pass
-
-
-def _walk(loss, grad, retain_graph, steps):
-    """The reverse walk; with steps=True it yields a Step per record (arrivals, running totals).
-
-    totals holds the gradient so far of every tensor still waiting for a contribution; it is
-    never added into in place (`total + gi`), so a yielded Step's grad_totals stay what they were.
+    totals holds the gradient so far of every tensor reached; it is never added into in place
+    (`total + gi`), so a yielded Step's grad_totals stay what they were.
     """
     records = _graph(loss)
     seed = _seed(loss, grad)
-    totals = {id(loss): seed}
-    paths, arrived = (_paths(records), {}) if steps else (None, None)
-    check = state.modes.anomaly
+    totals, paths, arrived = {id(loss): seed}, _paths(records), {}
     if loss.record is None:
         _accumulate_leaf(loss, seed)
     for r in records:
-        out = r._out()
+        out = r.output
         g = totals.pop(id(out), None)          # None: off the path to the loss, or out was freed
         if g is None:
             continue
         out.grad = g
-        inputs, needs = r.inputs, r.needs_input_grad
-        if r.checksums is not None:
-            anomaly.check_saved(r)
-        grads = r._impl.backward(g, r.saved, needs)
-        if type(grads) is not tuple:
-            grads = (grads,)
-        if len(grads) != len(inputs):
-            raise RuntimeError(f"{r.op}: backward returned {len(grads)} gradient(s) for "
-                               f"{len(inputs)} input(s); return one per input, None for an "
-                               "input that gets no gradient")
-        if steps:
-            grad_inputs, reduced, grad_totals, arrivals = [], [], [], []
-        for i, t in enumerate(inputs):
-            gi = grads[i]
-            if gi is None or not needs[i]:
-                if steps:
-                    for column in (grad_inputs, grad_totals, arrivals):
-                        column.append(None)
-                    reduced.append(())
+        grads = _backward_of(r, g)
+        columns = []                           # per input: (grad, axes summed, total, arrival)
+        for i, (t, gi) in enumerate(zip(r.inputs, grads)):
+            if gi is None or not r.needs_input_grad[i]:
+                columns.append((None, (), None, None))
                 continue
-            data = t.data
-            if type(gi) is not np.ndarray or gi.dtype is not data.dtype:    # `is`: the usual case
-                gi = _checked_dtype(gi, t, r, i)
-            axes = ()
-            if gi.shape != data.shape:
-                gi, axes = sum_to_shape(gi, data.shape, r.op)
-            if check:
-                anomaly.check_grad(gi, r, f"backward, the gradient for input {i} "
-                                          f"({t.name or 'unnamed'}, shape {t.shape})")
-            leaf = t.record is None
-            if leaf:
-                _accumulate_leaf(t, gi, fresh=_is_fresh(gi, g, grads[:i]))
-                if not steps:
-                    continue                    # its .grad holds the sum: nothing to carry
+            gi, axes = _contribution(r, i, gi, g, grads[:i])
             key = id(t)
             total = totals.get(key)
-            total = gi if total is None else total + gi     # gi may alias g (add returns g)
-            if steps:
-                if not axes and r._impl.sums_broadcast and g.shape != gi.shape:
-                    axes = broadcast_axes(g.shape, gi.shape, r.op)   # the op summed them itself
-                grad_inputs.append(gi)
-                reduced.append(axes)
-                grad_totals.append(total)
-                k = arrived[key] = arrived.get(key, 0) + 1
-                arrivals.append((k, paths[key]))
-                if leaf and k == paths[key]:
-                    totals.pop(key, None)       # a leaf's last arrival: nothing more to add
-                    continue
-            totals[key] = total
+            totals[key] = total = gi if total is None else total + gi
+            if t.record is None:
+                _accumulate_leaf(t, gi)
+            arrived[key] = arrived.get(key, 0) + 1
+            columns.append((gi, axes, total, (arrived[key], paths[key])))
         if not retain_graph:
             r.release()
-        if steps:
-            yield Step(r, g, tuple(grad_inputs), tuple(reduced), tuple(grad_totals), tuple(arrivals))
+        yield Step(r, g, *zip(*columns))
 
 
-def _checked_dtype(gi, t, record, i):
-    """gi as an array, after checking it has its input's dtype: an op must not change it."""
+def backward(loss, grad=None, retain_graph=False):
+    """Fill .grad of every tensor `loss` depends on: backward_steps, drained."""
+    for _ in backward_steps(loss, grad, retain_graph):
+        pass
+
+
+def _backward_of(r, g):
+    """The op's grads for record r, one per input (checked), from the implementation that ran."""
+    if r.checksums is not None:
+        anomaly.check_saved(r)
+    grads = r.impl.backward(g, r.saved, r.needs_input_grad)
+    if type(grads) is not tuple:
+        grads = (grads,)
+    if len(grads) != len(r.inputs):
+        raise RuntimeError(f"{r.op}: backward returned {len(grads)} gradient(s) for "
+                           f"{len(r.inputs)} input(s); return one per input, None for an "
+                           "input that gets no gradient")
+    return grads
+
+
+def _contribution(r, i, gi, g, earlier):
+    """Input i's gradient from record r: its dtype checked, summed back to its shape, and a fresh
+    writable array (a copy of g, a view or another input's grad), so no two .grad share memory.
+    Returns it with the axes summed, for the step view."""
+    t = r.inputs[i]
     gi = np.asarray(gi)
     if gi.dtype != t.dtype:
-        raise RuntimeError(f"{record.op}: backward returned a {gi.dtype} gradient for input {i} "
+        raise RuntimeError(f"{r.op}: backward returned a {gi.dtype} gradient for input {i} "
                            f"({t.dtype} {t.shape}); a gradient keeps its input's dtype: convert "
                            "in the op's backward, e.g. dx.astype(x.dtype)")
-    return gi
+    gi, axes = sum_to_shape(gi, t.shape, r.op)
+    if (gi is g or gi.base is not None or not gi.flags.writeable
+            or any(gi is o for o in earlier)):
+        gi = np.array(gi, order="C")
+    if state.modes.anomaly:
+        anomaly.check_grad(gi, r, f"backward, the gradient for input {i} "
+                                  f"({t.name or 'unnamed'}, shape {t.shape})")
+    return gi, axes
 
 
-def _is_fresh(gi, g, others):
-    """True if the op's backward made gi just now: not g, a view, a saved (read-only) array or a
-    grad it also gave another input. Such an array can become a leaf's .grad without a copy."""
-    return (gi is not g and gi.base is None and gi.flags.writeable
-            and not any(gi is o for o in others))
-
-
-def _accumulate_leaf(t, g, fresh=False):
-    if t.grad is None:
-        t.grad = g if fresh else np.array(g, dtype=t.dtype, copy=True)
-    else:
-        t.grad = t.grad + g          # a new array: a .grad the user kept is never changed
+def _accumulate_leaf(t, g):
+    """A leaf's .grad += g, as in PyTorch; g is fresh (see _contribution), so the first is kept."""
+    t.grad = g if t.grad is None else t.grad + g    # a new array: a .grad the user kept stays

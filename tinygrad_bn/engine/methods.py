@@ -9,9 +9,7 @@ from collections import namedtuple
 import numpy as np
 
 from .dtypes import get_default_dtype
-from .ops import OPS
 from .ops.reduce import normalize_axis
-from .tape import apply
 
 __all__ = ["TorchMethods", "MaxResult"]
 
@@ -137,7 +135,7 @@ class TorchMethods:
 
     def clone(self):
         """A copy that stays in the graph (records `cast` to its own dtype); gradient passes."""
-        return apply(OPS["cast"], self, dtype=self.dtype)
+        return self._apply("cast", self, dtype=self.dtype)
 
     def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
         """x.to(dtype), x.to('cpu'), x.to(other_tensor), as torch; a float-to-float cast keeps
@@ -195,7 +193,7 @@ class TorchMethods:
         """floor/ceil/round/trunc/sign: integers are already whole, a copy as torch gives."""
         if self.dtype.kind in "iub" and op != "sign":
             return type(self)(self.data.copy())
-        return apply(OPS[op], self)
+        return self._apply(op, self)
 
     # --- elementwise ---------------------------------------------------------------------------
     def rsqrt(self):
@@ -212,23 +210,23 @@ class TorchMethods:
 
     def expm1(self):
         """exp(x) - 1, exact for tiny x."""
-        return apply(OPS["expm1"], self._floating())
+        return self._apply("expm1", self._floating())
 
     def log1p(self):
         """log(1 + x), exact for tiny x."""
-        return apply(OPS["log1p"], self._floating())
+        return self._apply("log1p", self._floating())
 
     def erf(self):
         """The error function, elementwise (GELU is built on it)."""
-        return apply(OPS["erf"], self._floating())
+        return self._apply("erf", self._floating())
 
     def sin(self):
         """Sine, elementwise."""
-        return apply(OPS["sin"], self._floating())
+        return self._apply("sin", self._floating())
 
     def cos(self):
         """Cosine, elementwise."""
-        return apply(OPS["cos"], self._floating())
+        return self._apply("cos", self._floating())
 
     def floor(self):
         """Largest integer <= x; gradient 0 (as torch)."""
@@ -259,7 +257,7 @@ class TorchMethods:
         """value where mask is True, else x (mask broadcasts); no gradient where filled."""
         mask = np.asarray(mask.data if isinstance(mask, TorchMethods) else mask, dtype=bool)
         fill = type(self)(np.asarray(value, dtype=self.dtype))
-        return apply(OPS["where"], type(self)(mask), fill, self)
+        return self._apply("where", type(self)(mask), fill, self)
 
     def tril(self, diagonal=0):
         """Keep the lower triangle of the last two axes (on and below `diagonal`), zero the rest."""
@@ -274,7 +272,7 @@ class TorchMethods:
             raise ValueError(f"{op}: input {self.shape} has {self.ndim} dims; it needs a matrix "
                              "(or a batch of them) in the last two axes")
         zero = type(self)(np.zeros((), dtype=self.dtype))
-        return apply(OPS["where"], type(self)(keep), self, zero)
+        return self._apply("where", type(self)(keep), self, zero)
 
     def dot(self, other):
         """Inner product of two 1-D tensors (torch.dot): self @ other."""
@@ -313,15 +311,15 @@ class TorchMethods:
         """Product over axis; its gradient is the product of the others, exact with zeros."""
         axis, keepdims = reduce_args("prod", axis, keepdims, dim, keepdim)
         x = self if dtype is None else self._cast(as_dtype(dtype))
-        return apply(OPS["prod"], x, axis=axis, keepdims=keepdims)
+        return self._apply("prod", x, axis=axis, keepdims=keepdims)
 
     def cumsum(self, axis=None, *, dim=None, dtype=None):
         """Running sum along axis (the flattened input for axis=None, as np.cumsum)."""
         axis, _ = reduce_args("cumsum", axis, False, dim)
         x = self if dtype is None else self._cast(as_dtype(dtype))
         if axis is None:
-            return apply(OPS["cumsum"], x.reshape(-1), axis=0)
-        return apply(OPS["cumsum"], x, axis=axis)
+            return self._apply("cumsum", x.reshape(-1), axis=0)
+        return self._apply("cumsum", x, axis=axis)
 
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """log(sum(exp(x))) over axis without overflow: the max is taken out first (a constant)."""
@@ -335,12 +333,12 @@ class TorchMethods:
     def amax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """Max over axis; tied maxima share the gradient (torch.amax)."""
         axis, keepdims = reduce_args("amax", axis, keepdims, dim, keepdim)
-        return apply(OPS["max"], self, axis=axis, keepdims=keepdims)
+        return self._apply("max", self, axis=axis, keepdims=keepdims)
 
     def amin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """Min over axis; tied minima share the gradient (torch.amin)."""
         axis, keepdims = reduce_args("amin", axis, keepdims, dim, keepdim)
-        return apply(OPS["min"], self, axis=axis, keepdims=keepdims)
+        return self._apply("min", self, axis=axis, keepdims=keepdims)
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """Index of the max along axis (the first one at ties, as torch); int64, no gradient."""
@@ -442,7 +440,7 @@ class TorchMethods:
             raise ValueError(f"permute: dims {dims} for input {self.shape} with {self.ndim} "
                              f"dims; give all {self.ndim} axes once, e.g. "
                              f"{tuple(reversed(range(self.ndim)))}")
-        return apply(OPS["transpose"], self, axes=dims)
+        return self._apply("transpose", self, axes=dims)
 
     def t(self):
         """Transpose of a 2-D tensor (1-D and 0-D stay as they are), as torch's x.t()."""

@@ -16,7 +16,6 @@ import numpy as np
 _locks = {}                 # id(owner) -> [owner, count, views whose flag to restore (or None)]
 _guard = threading.Lock()
 _pending = collections.deque()         # unlocks queued by finalizers (append/popleft are atomic)
-_frozen = {}                # id(array) -> array, read-only for good (number constants): never locked
 
 
 def _owner(a):
@@ -38,26 +37,13 @@ def freeze_view(out, arrays):
         out.flags.writeable = False
 
 
-def freeze(a):
-    """Make `a` read-only for good: lock() then skips it without taking the guard (it is held,
-    so its id names no other array while listed; the list is bounded, as the number cache)."""
-    if len(_frozen) >= 1024:
-        _frozen.clear()                      # a dropped array just takes lock()'s guarded path
-    a.setflags(write=False)
-    _frozen[id(a)] = a
-
-
 def lock(saved):
     """Make every array in `saved` read-only; returns the Lock to release, or None if none needed one."""
-    arrays = []                              # a loop, not a comprehension: a third cheaper per op
-    for a in saved.values():
-        if isinstance(a, np.ndarray) and id(a) not in _frozen:
-            arrays.append(a)
+    arrays = [a for a in saved.values() if isinstance(a, np.ndarray)]
     if not arrays:
-        return None                          # nothing to lock: y * 2.0 saves only the constant
+        return None                          # nothing to lock
     owners = []
-    _guard.acquire()                         # acquire/finally: half the cost of `with` per op
-    try:
+    with _guard:
         for a in arrays:
             own = a if a.base is None else _owner(a)
             entry = _locks.get(id(own))
@@ -65,16 +51,14 @@ def lock(saved):
                 if not own.flags.writeable:
                     continue                 # read-only already: nothing to guard or restore
                 entry = _locks[id(own)] = [own, 0, None]
-                own.setflags(False)          # positional setflags: the cheapest way to flip it
+                own.setflags(write=False)
             if a is not own and a.flags.writeable:
                 if entry[2] is None:
                     entry[2] = []
                 entry[2].append(a)           # a view keeps its own flag: restore it on unlock
-                a.setflags(False)
+                a.setflags(write=False)
             entry[1] += 1
             owners.append(own)
-    finally:
-        _guard.release()
     if _pending:
         _drain()
     return Lock(owners) if owners else None
@@ -92,11 +76,8 @@ class Lock:
     def release(self):
         """Count this lock off its owners now; the last lock of an owner makes it writable."""
         owners, self.owners = self.owners, ()
-        _guard.acquire()
-        try:
+        with _guard:
             _release(owners)
-        finally:
-            _guard.release()
         if _pending:
             _drain()
 
@@ -127,6 +108,6 @@ def _release(owners):
         entry[1] -= 1
         if entry[1] == 0:
             del _locks[id(own)]
-            own.setflags(True)
+            own.setflags(write=True)
             for view in entry[2] or ():
-                view.setflags(True)
+                view.setflags(write=True)

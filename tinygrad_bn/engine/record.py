@@ -19,12 +19,13 @@ class Record:
     """Which op ran (`op`, `rule`, `attrs`) on which `inputs`, its `output`, and `saved` arrays.
 
     `index` is global and increasing (an order, not a name: graphs show records as r0, r1, ...).
+    `impl` is the class that ran: OPS[op], or its kernel from KERNELS (same maths, same saved keys).
     `needs_input_grad` says which inputs required a gradient when it ran: backward gets that mask.
     `scope` is the tuple of scope tags active when it ran (see mode.scope).
     """
 
     __slots__ = ("index", "attrs", "inputs", "needs_input_grad", "saved", "released", "scope",
-                 "_impl", "_out", "_locked", "__weakref__")
+                 "impl", "_out", "_locked", "__weakref__")
     created_at = None   # anomaly mode's facts: a plain record carries none (see CheckedRecord)
     checksums = None
 
@@ -36,19 +37,19 @@ class Record:
         self.saved = saved
         self.released = False
         self.scope = scope
-        self._impl = impl
+        self.impl = impl
         self._out = weakref.ref(output)
         self._locked = lock(saved) if saved else None       # a readonly.Lock, or None
 
     @property
     def op(self):
         """The primitive's name, e.g. 'mul'."""
-        return self._impl.name
+        return self.impl.name
 
     @property
     def rule(self):
         """The primitive's derivative rule, one line, e.g. 'da = g * b ; db = g * a'."""
-        return self._impl.rule
+        return self.impl.rule
 
     @property
     def output(self):

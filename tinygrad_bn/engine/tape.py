@@ -1,66 +1,14 @@
-"""apply, the one place where a primitive runs and is recorded, and Tape, the list of what ran.
+"""Tape, the ordered list of what ran while it was active, for looking at and stepping through.
 
 Outside an explicit Tape nothing global grows: a record hangs off its output tensor and lives
-as long as something needs it. Inside `with Tape() as tape:` every record is also appended to
-the tape, in execution order, for looking at and stepping through.
+as long as something needs it (see apply in tensor.py). Inside `with Tape() as tape:` every
+record is also appended to the tape, in execution order.
 """
-import operator
-
 import numpy as np
 
-from . import anomaly
 from .backward import backward, backward_steps
 from .graph import Graph
 from .mode import state
-from .readonly import freeze_view
-from .record import CheckedRecord, Record
-
-_REQUIRES_GRAD = operator.attrgetter("_requires_grad")    # map(getter, inputs): no Python loop per op
-_DATA = operator.attrgetter("data")
-_PAIRS = (((False, False), (False, True)), ((True, False), (True, True)))  # [a needs][b needs]
-
-
-def apply(op, *inputs, **attrs):
-    """Run primitive `op` on tensors and, while gradients are on, record it on the output.
-
-    The one place where forward results become tensors: recording, appending to active tapes,
-    the read-only lock on what was saved (in Record) and anomaly checks all happen here.
-    Which inputs need a gradient is decided here, once (as in PyTorch): a tensor that gets
-    requires_grad later gets no gradient through ops that ran before.
-    """
-    modes = state.modes                 # this thread's switches, read once
-    if len(inputs) == 2:                # most ops: two inputs, no map() and a shared needs tuple
-        a, b = inputs
-        needs, arrays = _PAIRS[a._requires_grad][b._requires_grad], (a.data, b.data)
-    else:
-        needs, arrays = tuple(map(_REQUIRES_GRAD, inputs)), tuple(map(_DATA, inputs))
-    recorded = modes.grad_enabled and True in needs
-    try:
-        if op.saves_by_need:            # it saves only what the gradients backward will ask read
-            out, saved = op.forward(*arrays, needs if recorded else (False,) * len(needs), **attrs)
-        else:
-            out, saved = op.forward(*arrays, **attrs)
-    except ValueError as exc:
-        if "could not be broadcast" not in str(exc):      # NumPy's own wording only
-            raise
-        shapes = " and ".join(str(t.shape) for t in inputs)
-        raise ValueError(f"{op.name}: shapes {shapes} do not broadcast (from the right, each "
-                         "dimension must match or be 1); reshape one input, e.g. "
-                         "b.reshape(1, -1) for a row") from None
-    if out.base is not None and out.flags.writeable:
-        freeze_view(out, arrays)
-    result = Tensor.__new__(Tensor)
-    result.data = out
-    result.grad = result.name = result.record = None
-    result._requires_grad = recorded
-    if recorded:
-        make = CheckedRecord if modes.anomaly else Record
-        record = result.record = make(op, attrs, inputs, needs, result, saved, modes.scope)
-        for tape in modes.tapes:
-            tape._append(record, result)
-    if modes.anomaly:
-        anomaly.check_forward(op.name, arrays, out, result.record)
-    return result
 
 
 class Tape:
@@ -74,6 +22,7 @@ class Tape:
         self._outputs = []    # keeps outputs alive so that record.output stays readable
 
     def _append(self, record, output):
+        """Add a record (apply calls this for every active tape) and keep its output alive."""
         self.records.append(record)
         self._outputs.append(output)
 
@@ -117,6 +66,3 @@ class Tape:
 
     def __repr__(self):
         return f"Tape({len(self)} records, {self.nbytes} bytes saved)"
-
-
-from .tensor import Tensor  # noqa: E402  (tensor.py calls apply: imported last to break the cycle)

@@ -1,4 +1,4 @@
-"""Tensor: a NumPy array that remembers the record that made it, plus its operators.
+"""Tensor: a NumPy array that remembers the record that made it, plus its operators, and `apply`.
 
 Each method runs one primitive through `apply`, the single place where forward results become
 tensors and, while gradients are on, records. Derived operations are one-liners.
@@ -7,13 +7,53 @@ import warnings
 
 import numpy as np
 
+from . import anomaly
 from .backward import backward
 from .dtypes import as_array, get_default_dtype, result_type
 from .methods import TorchMethods, reduce_args, shape_args
-from .mode import user_stacklevel
-from .ops import OPS
-from .readonly import freeze
-from .tape import apply
+from .mode import state, user_stacklevel
+from .ops import KERNELS, OPS
+from .readonly import freeze_view
+from .record import CheckedRecord, Record
+
+
+def apply(op, *inputs, **attrs):
+    """Run primitive `op` on tensors and, while gradients are on, record it on the output.
+
+    The one place where forward results become tensors: the kernel that runs (KERNELS, else the
+    reference op), recording, appending to active tapes, the read-only lock on what was saved
+    (in Record) and anomaly checks all happen here. Which inputs need a gradient is decided
+    here, once (as in PyTorch): a tensor that gets requires_grad later gets no gradient
+    through ops that ran before.
+    """
+    modes = state.modes
+    impl = KERNELS.get(op.name, op)
+    arrays = tuple(t.data for t in inputs)
+    needs = tuple(t.requires_grad for t in inputs)
+    recorded = modes.grad_enabled and any(needs)
+    if not recorded:
+        needs = (False,) * len(inputs)
+    try:
+        out, saved = impl.forward(*arrays, needs_input_grad=needs, **attrs)
+    except ValueError as exc:
+        if "could not be broadcast" not in str(exc):      # NumPy's own wording only
+            raise
+        shapes = " and ".join(str(t.shape) for t in inputs)
+        raise ValueError(f"{op.name}: shapes {shapes} do not broadcast (from the right, each "
+                         "dimension must match or be 1); reshape one input, e.g. "
+                         "b.reshape(1, -1) for a row") from None
+    if out.base is not None and out.flags.writeable:
+        freeze_view(out, arrays)
+    result = Tensor(out)
+    if recorded:
+        result._requires_grad = True
+        make = CheckedRecord if modes.anomaly else Record
+        result.record = make(impl, attrs, inputs, needs, result, saved, modes.scope)
+        for tape in modes.tapes:
+            tape._append(result.record, result)
+    if modes.anomaly:
+        anomaly.check_forward(op.name, arrays, out, result.record)
+    return result
 
 
 class Tensor(TorchMethods):
@@ -93,6 +133,11 @@ class Tensor(TorchMethods):
     def backward(self, grad=None, retain_graph=False):
         """Reverse mode from this tensor: fills .grad of everything it depends on."""
         backward(self, grad, retain_graph)
+
+    @staticmethod
+    def _apply(name, *inputs, **attrs):
+        """apply(OPS[name], *inputs): how TorchMethods runs an op without importing this module."""
+        return apply(OPS[name], *inputs, **attrs)
 
     def __len__(self):
         return len(self.data)
@@ -390,50 +435,8 @@ def _operands(op, *xs, floating=False, dtype=None):
 
 
 def _binary(name, a, b, floating=False):
-    """OPS[name] on a and b, made tensors of one dtype by `_operands`. Its common cases (most ops
-    of a model) are decided here without result_type: a float tensor with a tensor of its dtype,
-    or with a Python float or int (weak: it takes the tensor's dtype)."""
-    op = OPS[name]
-    t = a if isinstance(a, Tensor) else b
-    if isinstance(t, Tensor) and t.data.dtype.kind == "f":
-        dtype = t.data.dtype
-        other = b if t is a else a
-        if isinstance(other, Tensor):
-            if other.data.dtype == dtype:
-                return apply(op, a, b)
-        elif type(other) is float or type(other) is int:
-            constant = _constant(other, dtype)
-            return apply(op, t, constant) if t is a else apply(op, constant, t)
-    return apply(op, *_operands(name, a, b, floating=floating))
-
-
-def _constant(number, dtype):
-    """A Python number as a tensor of `dtype` that needs no gradient; its array is shared."""
-    value = _constants.get((number, dtype))
-    if value is None:
-        value = _constant_array(number, dtype)
-    constant = Tensor.__new__(Tensor)
-    constant.data, constant.grad, constant._requires_grad = value, None, False
-    constant.name = constant.record = None
-    return constant
-
-
-_constants = {}        # (number, dtype) -> read-only 0-d array, shared by every use of the number
-
-
-def _constant_array(number, dtype):
-    """A Python number as a read-only 0-d array of `dtype`, cached: `y * 1.001` in a loop makes one.
-
-    Read-only for good, the array can be shared by every graph and saved without a lock. Zeros are
-    not cached: 0.0 == -0.0 as keys, but their signs give different results.
-    """
-    if len(_constants) >= 1024:         # bounded: a loop over many numbers cannot grow it
-        _constants.clear()
-    value = np.asarray(number, dtype)
-    freeze(value)
-    if number != 0:
-        _constants[number, dtype] = value
-    return value
+    """OPS[name] on a and b, made tensors of one dtype by `_operands`."""
+    return apply(OPS[name], *_operands(name, a, b, floating=floating))
 
 
 def _converted(op, x, dtype):

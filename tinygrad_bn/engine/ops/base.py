@@ -1,46 +1,40 @@
-"""The primitive contract and the registry of every primitive users can see.
+"""The primitive contract, the registry of every primitive users can see, and the seam for kernels.
 
 A primitive is pure maths on NumPy arrays: `forward` returns the output and what backward needs,
 `backward` turns the upstream gradient into one gradient per input. It never touches Tensors.
 """
-import inspect
-
-OPS = {}
+OPS = {}        # name -> the reference class: the ops users see, docs/derivatives.md is made from it
+KERNELS = {}    # name -> a faster subclass of OPS[name]; filled only by tinygrad_bn.fast
 
 
 class Op:
     """Base class of primitives; subclasses register themselves in OPS under `name`.
 
-    forward(*arrays, **attrs) -> (out, saved)   saved: dict of what backward needs
-        A forward with a `needs_input_grad` parameter after the arrays gets the mask backward
-        will get (all False when nothing is recorded) and may save only what those grads read.
-    backward(g, saved, needs_input_grad)        -> one grad per input (a tuple for several);
-        needs_input_grad[i] is False for an input that needs no gradient: return None for it and
-        skip its work. A broadcast shape is fine, the engine sums it back (an op that sums it
-        itself, fused with a product, sets sums_broadcast so the step view still shows the
-        axes). The engine raises if the number of grads differs from the number of inputs.
+    forward(*arrays, needs_input_grad, **attrs) -> (out, saved)
+        needs_input_grad: one bool per input, all False when nothing is recorded; saved: a dict
+        of the residuals backward reads (never more: an input that needs no grad saves nothing).
+    backward(g, saved, needs_input_grad) -> one grad per input (a tuple for several), None for
+        an input that needs none. A broadcast shape is fine: the engine sums it back. Plain
+        NumPy maths on g and saved, never writing into g.
     rule: one line, one `;` clause per input, in the code's own names.
     """
 
     name = None
     rule = ""
-    sums_broadcast = False      # True: backward may return a broadcast input's grad pre-summed
-    saves_by_need = False       # set from forward's signature: it takes needs_input_grad
 
     def __init_subclass__(cls, abstract=False, **kwargs):
         super().__init_subclass__(**kwargs)
-        if abstract:
-            return                      # a shared base of several primitives, not one itself
+        if abstract or cls.name in OPS and issubclass(cls, OPS[cls.name]):
+            return          # a shared base of several primitives, or a kernel of one (KERNELS)
         if not cls.name:
             raise TypeError(f"{cls.__name__}: a primitive needs a `name`")
         if cls.name in OPS:
             raise ValueError(f"{cls.__name__}: primitive name {cls.name!r} is already "
                              f"taken by {OPS[cls.name].__name__}; pick another name")
         OPS[cls.name] = cls
-        cls.saves_by_need = "needs_input_grad" in inspect.signature(cls.forward).parameters
 
     @staticmethod
-    def forward(*arrays, **attrs):
+    def forward(*arrays, needs_input_grad, **attrs):
         raise NotImplementedError
 
     @staticmethod

@@ -43,7 +43,7 @@ class BatchNorm(Op):
             "dgamma = sum(g*xhat) ; dbeta = sum(g)")
 
     @staticmethod
-    def forward(x, gamma=None, beta=None, axes=(0,), eps=1e-5):
+    def forward(x, gamma=None, beta=None, *, needs_input_grad, axes=(0,), eps=1e-5):
         if axes != (0,) + tuple(range(2, x.ndim)):
             raise ValueError(f"batch_norm: axes={axes} for input {x.shape}; the fused primitive "
                              "normalizes per channel (axis 1) over every other axis, "

@@ -91,7 +91,7 @@ class Conv2d(Op):
     rule = "dx = col2im(w.T @ g) ; dw = g @ cols.T   (cols = im2col(xpad), kept from forward)"
 
     @staticmethod
-    def forward(x, w, stride=1, padding=0, dilation=1, groups=1):
+    def forward(x, w, *, needs_input_grad, stride=1, padding=0, dilation=1, groups=1):
         args = conv_args("conv2d", w, stride, padding, dilation, groups)
         check_channels("conv2d", x, w, args.groups, 1)
         xpad = pad_hw(x, args.padding)
@@ -121,7 +121,8 @@ class ConvTranspose2d(Op):
     rule = "dx = conv2d(gpad, w) = w @ im2col(gpad) ; dw = x @ im2col(gpad).T"
 
     @staticmethod
-    def forward(x, w, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    def forward(x, w, *, needs_input_grad, stride=1, padding=0, output_padding=0, groups=1,
+                dilation=1):
         args = conv_args("conv_transpose2d", w, stride, padding, dilation, groups)
         check_channels("conv_transpose2d", x, w, args.groups, 0)
         extra = pair(output_padding, "output_padding", "conv_transpose2d", 0)

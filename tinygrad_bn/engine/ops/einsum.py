@@ -48,7 +48,7 @@ class Einsum(Op):
     rule = "dx_k = einsum(g and the other operands -> subscripts of x_k)"
 
     @staticmethod
-    def forward(*xs, equation):
+    def forward(*xs, needs_input_grad, equation):
         subs, out = parse(equation, [x.shape for x in xs])
         sizes = {}
         for s, x in zip(subs, xs):

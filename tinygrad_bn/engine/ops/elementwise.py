@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 
-from ..backward import sum_to_shape
 from .base import Op
 
 
@@ -14,7 +13,7 @@ class Add(Op):
     rule = "da = g ; db = g"
 
     @staticmethod
-    def forward(a, b):
+    def forward(a, b, *, needs_input_grad):
         return _rowwise(np.add, a, b), {}
 
     @staticmethod
@@ -27,52 +26,31 @@ class Sub(Op):
     """out = a - b. Builds xmu = x - mu."""
     name = "sub"
     rule = "da = g ; db = -g"
-    sums_broadcast = True
 
     @staticmethod
-    def forward(a, b):
-        return _rowwise(np.subtract, a, b), {"b_shape": b.shape}
+    def forward(a, b, *, needs_input_grad):
+        return _rowwise(np.subtract, a, b), {}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
         da, db = needs_input_grad
-        # -(sum g), not sum(-g): the same bits (negation is exact), no full-size -g for mu
-        return (g if da else None), (-sum_to_shape(g, saved["b_shape"], "sub")[0] if db else None)
+        return (g if da else None), (-g if db else None)
 
 
 class Mul(Op):
     """out = a * b. Builds xhat = xmu * ivar and gammax = gamma * xhat."""
     name = "mul"
     rule = "da = g * b ; db = g * a"
-    sums_broadcast = True
 
     @staticmethod
-    def forward(a, b, needs_input_grad=(True, True)):
-        need_a, need_b = needs_input_grad
-        out = _rowwise(np.multiply, a, b)
-        # da reads b, db reads a; each also reads its own input's shape when that was broadcast
-        keep_a = need_b or (need_a and a.shape != out.shape)
-        keep_b = need_a or (need_b and b.shape != out.shape)
-        return out, {"a": a if keep_a else None, "b": b if keep_b else None}   # y * 2.0 keeps 2.0
+    def forward(a, b, *, needs_input_grad):
+        need_a, need_b = needs_input_grad      # da reads b, db reads a: y * 2.0 keeps only 2.0
+        return _rowwise(np.multiply, a, b), {"a": a if need_b else None, "b": b if need_a else None}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
         da, db = needs_input_grad
-        a, b = saved["a"], saved["b"]
-        return (_product_grad(g, b, g.shape if a is None else a.shape) if da else None), (
-            _product_grad(g, a, g.shape if b is None else b.shape) if db else None)
-
-
-def _product_grad(g, other, shape):
-    """g * other summed to `shape`: for an input broadcast against a full-size one (ivar, gamma
-    against x), one einsum pass instead of a full-size product that the engine then sums."""
-    if shape == g.shape or other.shape != g.shape or len(shape) > g.ndim:
-        return _rowwise(np.multiply, g, other)
-    letters = "abcdefghijklmnopqrstuvwxyz"[:g.ndim]
-    lead = g.ndim - len(shape)
-    kept = "".join(c for i, c in enumerate(letters)
-                   if i >= lead and (shape[i - lead] != 1 or g.shape[i] == 1))
-    return np.einsum(f"{letters},{letters}->{kept}", g, other).reshape(shape)
+        return (g * saved["b"] if da else None), (g * saved["a"] if db else None)
 
 
 LARGE = 1 << 16       # elements: from here a broadcast operand is laid out as whole rows
@@ -109,7 +87,7 @@ class Div(Op):
     rule = "da = g / b ; db = -g * a / b**2"
 
     @staticmethod
-    def forward(a, b):
+    def forward(a, b, *, needs_input_grad):
         return a / b, {"a": a, "b": b}
 
     @staticmethod
@@ -125,7 +103,7 @@ class Cast(Op):
     rule = "dx = g.astype(x.dtype)"
 
     @staticmethod
-    def forward(x, dtype):
+    def forward(x, *, needs_input_grad, dtype):
         return x.astype(dtype), {"dtype": x.dtype}
 
     @staticmethod
@@ -139,7 +117,7 @@ class Neg(Op):
     rule = "dx = -g"
 
     @staticmethod
-    def forward(x):
+    def forward(x, *, needs_input_grad):
         return -x, {}
 
     @staticmethod
@@ -154,7 +132,7 @@ class Pow(Op):
     rule = "da = g * b * a**(b - 1), 0 where b == 0 ; db = g * out * log(a), 0 where a == 0 <= b"
 
     @staticmethod
-    def forward(a, b):
+    def forward(a, b, *, needs_input_grad):
         if b.dtype.kind in "iu" and a.dtype.kind in "iub" and np.any(b < 0):
             raise ValueError(f"pow: integer {a.shape} ** negative integer {b.shape} is not an "
                              "integer; use a float exponent (x ** -1.0) or a float base")
@@ -178,23 +156,12 @@ class Square(Op):
     rule = "dx = g * 2 * x"
 
     @staticmethod
-    def forward(x):
+    def forward(x, *, needs_input_grad):
         return x * x, {"x": x}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
-        # x * (2 * g): doubling is exact, so the same bits as 2 * (g * x). When g is a broadcast
-        # (var's grad spread over the batch), 2 * g is computed once per row: one full pass.
-        return _rowwise(np.multiply, saved["x"], 2 * _compact(g))
-
-
-def _compact(g):
-    """g with each broadcast (stride-0) axis cut to length 1: the same values once broadcast,
-    so an elementwise product with it runs over the small array, not a full-size copy."""
-    if 0 not in g.strides:
-        return g
-    return g[tuple(slice(0, 1) if s == 0 and n > 1 else slice(None)
-                   for s, n in zip(g.strides, g.shape))]
+        return g * 2 * saved["x"]
 
 
 class Sqrt(Op):
@@ -203,7 +170,7 @@ class Sqrt(Op):
     rule = "dx = g / (2 * out)"
 
     @staticmethod
-    def forward(x):
+    def forward(x, *, needs_input_grad):
         out = np.sqrt(x)
         return out, {"out": out}
 
@@ -218,7 +185,7 @@ class Reciprocal(Op):
     rule = "dx = -g * out**2"
 
     @staticmethod
-    def forward(x):
+    def forward(x, *, needs_input_grad):
         out = 1 / x
         return out, {"out": out}
 
@@ -234,7 +201,7 @@ class Exp(Op):
     rule = "dx = g * out"
 
     @staticmethod
-    def forward(x):
+    def forward(x, *, needs_input_grad):
         out = np.exp(x)
         return out, {"out": out}
 
@@ -249,7 +216,7 @@ class Log(Op):
     rule = "dx = g / x"
 
     @staticmethod
-    def forward(x):
+    def forward(x, *, needs_input_grad):
         return np.log(x), {"x": x}
 
     @staticmethod
@@ -263,7 +230,7 @@ class Relu(Op):
     rule = "dx = g * (out > 0)"
 
     @staticmethod
-    def forward(x):
+    def forward(x, *, needs_input_grad):
         out = np.maximum(x, np.zeros_like(x))    # against a 0 array, not the number: NumPy's
         return out, {"out": out}                 # SIMD loop, 2x faster where the CPU has it
 
@@ -278,7 +245,7 @@ class Tanh(Op):
     rule = "dx = g * (1 - out**2)"
 
     @staticmethod
-    def forward(x):
+    def forward(x, *, needs_input_grad):
         out = np.tanh(x)
         return out, {"out": out}
 
@@ -294,7 +261,7 @@ class Sigmoid(Op):
     rule = "dx = g * out * (1 - out)"
 
     @staticmethod
-    def forward(x):
+    def forward(x, *, needs_input_grad):
         e = np.exp(-np.abs(x))                 # never overflows
         out = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
         return out, {"out": out}
@@ -311,7 +278,7 @@ class Abs(Op):
     rule = "dx = g * sign(x)"
 
     @staticmethod
-    def forward(x):
+    def forward(x, *, needs_input_grad):
         return np.abs(x), {"x": x}
 
     @staticmethod
@@ -325,7 +292,7 @@ class _Pick(Op, abstract=True):
     wins = None              # np.greater or np.less: where a is the one picked
 
     @classmethod
-    def forward(cls, a, b):
+    def forward(cls, a, b, *, needs_input_grad):
         return cls.pick(a, b), {"a": a, "b": b}
 
     @classmethod
@@ -355,7 +322,7 @@ class Where(Op):
     rule = "dcond = None ; da = g * cond ; db = g * ~cond"
 
     @staticmethod
-    def forward(cond, a, b):
+    def forward(cond, a, b, *, needs_input_grad):
         return np.where(cond, a, b), {"cond": cond}
 
     @staticmethod
@@ -371,7 +338,7 @@ class Clip(Op):
     rule = "dx = g * (min <= x <= max)"
 
     @staticmethod
-    def forward(x, min=None, max=None):
+    def forward(x, *, needs_input_grad, min=None, max=None):
         if min is None and max is None:
             raise ValueError(f"clip: input {x.shape} got neither min nor max; give one or "
                              "both, e.g. x.clip(min=0.0)")

@@ -13,7 +13,7 @@ class CrossEntropy(Op):
     rule = "dlogits = (softmax(logits) - onehot(target)) * g (/ N for mean) ; dtarget = None"
 
     @staticmethod
-    def forward(logits, target, reduction="mean"):
+    def forward(logits, target, *, needs_input_grad, reduction="mean"):
         if reduction not in REDUCTIONS:
             raise ValueError(f"cross_entropy: reduction={reduction!r}; use 'mean', 'sum' or 'none'")
         rows = np.arange(len(target))

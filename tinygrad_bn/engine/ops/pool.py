@@ -107,7 +107,8 @@ class MaxPool2d(Op):
     rule = "dx = g at the argmax of each window, 0 elsewhere (added where windows overlap)"
 
     @staticmethod
-    def forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    def forward(x, *, needs_input_grad, kernel_size, stride=None, padding=0, dilation=1,
+                ceil_mode=False):
         args = pool_args("max_pool2d", x.shape, kernel_size, stride, padding, dilation, ceil_mode)
         out, arg = max_windows(x, args)
         return out, {"arg": arg, "shape": x.shape, "args": args}
@@ -143,8 +144,8 @@ class AvgPool2d(Op):
     rule = "dx = g / divisor on every cell of each window (added where windows overlap)"
 
     @staticmethod
-    def forward(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                divisor_override=None):
+    def forward(x, *, needs_input_grad, kernel_size, stride=None, padding=0, ceil_mode=False,
+                count_include_pad=True, divisor_override=None):
         args = pool_args("avg_pool2d", x.shape, kernel_size, stride, padding, 1, ceil_mode)
         divisor = np.asarray(avg_divisor(x.shape, args, count_include_pad, divisor_override),
                              dtype=x.dtype)

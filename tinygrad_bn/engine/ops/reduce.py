@@ -87,7 +87,7 @@ class Sum(Op):
     rule = "dx = broadcast(g)"
 
     @staticmethod
-    def forward(x, axis=None, keepdims=False):
+    def forward(x, *, needs_input_grad, axis=None, keepdims=False):
         axes = normalize_axis(axis, x.ndim, "sum")
         out = _keep(sum_over(x, axes), axes, keepdims)
         return out, {"shape": x.shape, "axes": axes, "keepdims": keepdims,
@@ -105,7 +105,7 @@ class Mean(Op):
     rule = "dx = broadcast(g) / N"
 
     @staticmethod
-    def forward(x, axis=None, keepdims=False):
+    def forward(x, *, needs_input_grad, axis=None, keepdims=False):
         axes = normalize_axis(axis, x.ndim, "mean")
         if _count(x.shape, axes) == 0:
             raise ValueError(f"mean: the reduced axes {axes} of input {x.shape} are empty, so "
@@ -129,7 +129,7 @@ class _Extreme(Op, abstract=True):
     reduce = None
 
     @classmethod
-    def forward(cls, x, axis=None, keepdims=False):
+    def forward(cls, x, *, needs_input_grad, axis=None, keepdims=False):
         axes = normalize_axis(axis, x.ndim, cls.name)
         if x.size == 0:
             raise ValueError(f"{cls.name}: input {x.shape} is empty")
@@ -164,7 +164,7 @@ class Var(Op):
     rule = "dx = broadcast(g) * 2 * (x - mean(x)) / (N - ddof)"
 
     @staticmethod
-    def forward(x, axis=None, keepdims=False, ddof=0):
+    def forward(x, *, needs_input_grad, axis=None, keepdims=False, ddof=0):
         axes = normalize_axis(axis, x.ndim, "var")
         n = _count(x.shape, axes) - ddof
         if n <= 0:

@@ -17,7 +17,7 @@ class _Rounding(Op, abstract=True):
     fn = None
 
     @classmethod
-    def forward(cls, x):
+    def forward(cls, x, *, needs_input_grad):
         return cls.fn(x), {"inputs": [(x.shape, x.dtype)]}
 
     @staticmethod
@@ -55,7 +55,7 @@ class FloorDiv(Op):
     rule = "da = 0 ; db = 0"
 
     @staticmethod
-    def forward(a, b):
+    def forward(a, b, *, needs_input_grad):
         if a.dtype.kind in "iub" and b.dtype.kind in "iub" and not np.all(b):
             raise ZeroDivisionError(f"floordiv: integer division by zero in {a.shape} // "
                                     f"{b.shape}; divide floats for inf, or mask the zeros")

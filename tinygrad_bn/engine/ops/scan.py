@@ -17,7 +17,7 @@ class Prod(Op):
     rule = "dx = broadcast(g) * prod(x before) * prod(x after)   (no division: zeros are fine)"
 
     @staticmethod
-    def forward(x, axis=None, keepdims=False):
+    def forward(x, *, needs_input_grad, axis=None, keepdims=False):
         axes = normalize_axis(axis, x.ndim, "prod")
         return x.prod(axis=axes, keepdims=keepdims), {"x": x, "axes": axes, "keepdims": keepdims}
 
@@ -39,7 +39,7 @@ class Cumsum(Op):
     rule = "dx = reverse cumsum of g along axis"
 
     @staticmethod
-    def forward(x, axis):
+    def forward(x, *, needs_input_grad, axis):
         axis = normalize_axis(axis, x.ndim, "cumsum")
         out = np.cumsum(x, axis=axis[0]) if axis else np.cumsum(x).reshape(())
         return out, {"axis": axis}

@@ -11,7 +11,7 @@ class Reshape(Op):
     rule = "dx = g.reshape(x.shape)"
 
     @staticmethod
-    def forward(x, shape):
+    def forward(x, *, needs_input_grad, shape):
         try:
             return x.reshape(shape), {"shape": x.shape}
         except ValueError:
@@ -29,7 +29,7 @@ class Transpose(Op):
     rule = "dx = g.transpose(argsort(axes))"
 
     @staticmethod
-    def forward(x, axes=None):
+    def forward(x, *, needs_input_grad, axes=None):
         axes = tuple(reversed(range(x.ndim))) if axes is None else axes
         if sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the {x.ndim} "
@@ -49,7 +49,7 @@ class BroadcastTo(Op):
     rule = "dx = sum g over the broadcast axes (done by the engine)"
 
     @staticmethod
-    def forward(x, shape):
+    def forward(x, *, needs_input_grad, shape):
         try:
             return np.broadcast_to(x, shape), {}
         except ValueError:
@@ -90,7 +90,7 @@ class GetItem(Op):
     rule = "dx = zeros_like(x); dx[index] += g"
 
     @staticmethod
-    def forward(x, index):
+    def forward(x, *, needs_input_grad, index):
         try:
             out = x[index]
         except IndexError as exc:
@@ -114,7 +114,7 @@ class Concatenate(Op):
     rule = "dxs = split(g, sizes, axis)"
 
     @staticmethod
-    def forward(*xs, axis=0):
+    def forward(*xs, needs_input_grad, axis=0):
         _check_join("concatenate", xs, axis, same_axis=True)
         out = np.concatenate(xs, axis=axis)
         return out, {"splits": np.cumsum([x.shape[axis] for x in xs])[:-1], "axis": axis}
@@ -131,7 +131,7 @@ class Stack(Op):
     rule = "dxs = unstack(g, axis)"
 
     @staticmethod
-    def forward(*xs, axis=0):
+    def forward(*xs, needs_input_grad, axis=0):
         _check_join("stack", xs, axis, same_axis=False)
         out = np.stack(xs, axis=axis)
         return out, {"n": len(xs), "axis": axis}
@@ -157,7 +157,7 @@ class Pad(Op):
     rule = "dx = g's interior, plus each padded cell's g added back onto the cell it copied"
 
     @staticmethod
-    def forward(x, pad_width, mode="constant", value=0.0):
+    def forward(x, *, needs_input_grad, pad_width, mode="constant", value=0.0):
         crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for n, (b, a) in zip(x.shape, pad_width))
         grow = tuple((max(b, 0), max(a, 0)) for b, a in pad_width)
         mode = _check_pad(x.shape, pad_width, mode, crop, grow)
