@@ -38,7 +38,7 @@ def machine():
     """Lines naming the machine, the library versions and the thread settings in effect."""
     import platform
     import numpy as np
-    from tinygrad_bn.engine import memory
+    from tinygrad_bn.fast import allocator
     torch = _torch()
     cpu = platform.processor() or platform.machine()
     if os.path.exists("/proc/cpuinfo"):
@@ -52,8 +52,8 @@ def machine():
             f"torch {torch.__version__ if torch else 'n/a (not installed)'}",
             f"threads: {threads} BLAS={_blas_threads()} "
             f"torch={torch.get_num_threads() if torch else 'n/a'}",
-            f"malloc: {'tinygrad_bn policy' if memory.applied else 'default'} "
-            "(tinygrad_bn/engine/memory.py; TINYGRAD_BN_MALLOC=default turns it off)"]
+            f"malloc: {'tinygrad_bn policy' if allocator.applied else 'default'} "
+            "(tinygrad_bn/fast/allocator.py; TINYGRAD_BN_MALLOC=default turns it off)"]
 
 
 def _blas_threads():
@@ -104,6 +104,8 @@ def main(argv=None):
     """Run every benchmark module, print the header and the table; returns the rows."""
     args = parse(argv)
     set_threads(args.threads)
+    from tinygrad_bn.fast import allocator
+    allocator.apply_policy()              # process-wide, so asked for here, never at import
     import time
     from benchmarks import bench_bn, bench_deep_chain, bench_memory, bench_overhead, bench_training
     start, rows = time.perf_counter(), []

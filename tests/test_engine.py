@@ -665,3 +665,48 @@ def test_square_of_a_broadcast_grad_gives_the_bits_of_two_g_x(dtype):
         dx = OPS["square"].backward(g, {"x": x}, (True,))
         np.testing.assert_array_equal(dx, 2 * (g * x))
         assert dx.dtype == dtype and dx.shape == x.shape
+
+
+def test_a_kernel_runs_in_place_of_its_reference_op_and_is_no_new_op():
+    """KERNELS[name] (a subclass of OPS[name]) is what apply runs; the record keeps the op's name
+    and rule and names the class in record.impl; the registry still lists the reference."""
+    reference, calls = OPS["neg"], []
+
+    class CountingNeg(reference):
+        @staticmethod
+        def forward(x, *, needs_input_grad):
+            calls.append(needs_input_grad)
+            return reference.forward(x, needs_input_grad=needs_input_grad)
+    before = tg.engine.KERNELS.get("neg")
+    tg.engine.KERNELS["neg"] = CountingNeg
+    try:
+        x = leaf(1.0, 2.0)
+        y = -x
+        assert calls == [(True,)] and OPS["neg"] is reference
+        assert y.record.impl is CountingNeg and (y.record.op, y.record.rule) == ("neg", reference.rule)
+        y.sum().backward()
+        assert x.grad.tolist() == [-1.0, -1.0]
+    finally:
+        if before is None:
+            del tg.engine.KERNELS["neg"]
+        else:
+            tg.engine.KERNELS["neg"] = before
+    assert (-x).record.impl is (before or reference)
+
+
+def test_intermediate_gradients_are_fresh_writable_arrays():
+    """After composed BN's backward no two tensors share a gradient array (add returns g, mean's
+    backward a broadcast view: the engine copies those), and each is writable in C order."""
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((8, 4)), requires_grad=True, name="x")
+    gamma, beta = (Tensor(rng.standard_normal(4), requires_grad=True) for _ in range(2))
+    with Tape() as tape:
+        out = tg.functional.batch_norm(x, gamma, beta)
+    out.backward(rng.standard_normal((8, 4)))
+    tensors = [r.output for r in tape] + [x, gamma, beta]
+    named = {t.name: t for t in tensors if t.name}
+    assert named["gammax"].grad is not out.grad and named["var"].grad is not named["var_eps"].grad
+    for i, a in enumerate(tensors):
+        assert a.grad.flags.writeable and a.grad.flags.c_contiguous, a.name
+        assert not any(np.shares_memory(a.grad, b.grad) for b in tensors[i + 1:]), a.name
+    named["sq"].grad += 1

@@ -14,6 +14,7 @@ from .creation import (manual_seed, tensor, zeros, ones, empty, full, arange, li
 from .tensor_functions import *  # noqa: F401,F403  (tg.exp, tg.sum, tg.einsum, ...: its __all__)
 from .tensor_functions import __all__ as _functions
 from . import functional, nn, optim, data
+from . import fast              # kernels under the engine's op names (KERNELS); engine never imports it
 from .gradcheck import gradcheck
 from .checkpoint import save, load, CheckpointError
 from . import interop           # to_torch / from_torch; imports torch only when called

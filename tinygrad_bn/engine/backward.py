@@ -6,7 +6,6 @@ accumulation (fan-in adds, leaves `+=`), release of what backward needed, and an
 import numpy as np
 
 from . import anomaly
-from .blas import sum_over
 from .graph import records_of
 from .mode import state
 
@@ -44,20 +43,13 @@ def sum_to_shape(g, shape, op):
     Ops return gradients in the broadcast shape of their output; summing them back here, once,
     means no op can forget to.
     """
-    if g.shape == shape:
-        return g, ()
-    axes = broadcast_axes(g.shape, shape, op)
-    return sum_over(g, axes).reshape(shape), axes    # BLAS where it applies (dbeta: 2-3x)
-
-
-def broadcast_axes(big, shape, op):
-    """The axes of `big` that broadcasting `shape` to it stretched (raises if it cannot)."""
-    lead = len(big) - len(shape)
-    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, big[lead:])):
-        raise ValueError(f"{op}: backward gave grad {big} for input {shape}; "
+    lead = g.ndim - len(shape)
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, g.shape[lead:])):
+        raise ValueError(f"{op}: backward gave grad {g.shape} for input {shape}; "
                          "return the input's shape or a broadcast of it")
-    return tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
-                                      if n == 1 and big[lead + i] != 1)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                      if n == 1 and g.shape[lead + i] != 1)
+    return (g.sum(axis=axes).reshape(shape) if axes else g), axes
 
 
 def _graph(loss):

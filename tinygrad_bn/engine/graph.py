@@ -4,12 +4,7 @@ r0, r1, ... in that order, with their tensors numbered t0, t1, ...
 Everything that shows a graph (str(tape), explain, the pictures, the stepper) reads it here, so
 every view names the same record the same way, and two runs of the same code print the same.
 """
-import operator
-
 import numpy as np
-
-
-_INDEX = operator.attrgetter("index")
 
 
 def records_of(tensor):
@@ -22,7 +17,7 @@ def records_of(tensor):
         seen.add(r)
         records.append(r)
         stack.extend(r.inputs)
-    records.sort(key=_INDEX)
+    records.sort(key=lambda r: r.index)
     return records
 
 

@@ -40,40 +40,35 @@ def is_grad_enabled():
     return state.modes.grad_enabled
 
 
-class _GradMode(contextlib.ContextDecorator):
-    """Context manager and decorator that sets grad mode and restores it on exit."""
+class _Switch(contextlib.ContextDecorator):
+    """Context manager and decorator that sets one of this thread's modes and restores it on exit."""
 
-    enabled = True
+    mode, value = None, None
 
     def __enter__(self):
-        self._prev = state.modes.grad_enabled
-        state.modes.grad_enabled = self.enabled
+        self._prev = getattr(state.modes, self.mode)
+        setattr(state.modes, self.mode, self.value)
 
     def __exit__(self, *exc):
-        state.modes.grad_enabled = self._prev
+        setattr(state.modes, self.mode, self._prev)
 
 
-class no_grad(_GradMode):
+class no_grad(_Switch):
     """Run without recording: outputs have no record and need no memory for backward."""
 
-    enabled = False
+    mode, value = "grad_enabled", False
 
 
-class enable_grad(_GradMode):
+class enable_grad(_Switch):
     """Turn recording back on inside a no_grad block."""
 
-    enabled = True
+    mode, value = "grad_enabled", True
 
 
-class detect_anomaly(contextlib.ContextDecorator):
+class detect_anomaly(_Switch):
     """Check every forward and backward result for NaN/inf and name the op and the user line."""
 
-    def __enter__(self):
-        self._prev = state.modes.anomaly
-        state.modes.anomaly = True
-
-    def __exit__(self, *exc):
-        state.modes.anomaly = self._prev
+    mode, value = "anomaly", True
 
 
 _scope_counter = itertools.count()

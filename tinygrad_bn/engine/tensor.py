@@ -9,7 +9,7 @@ import numpy as np
 
 from . import anomaly
 from .backward import backward
-from .dtypes import as_array, get_default_dtype, result_type
+from .dtypes import as_array, result_type
 from .methods import TorchMethods, reduce_args, shape_args
 from .mode import state, user_stacklevel
 from .ops import KERNELS, OPS
@@ -101,18 +101,6 @@ class Tensor(TorchMethods):
         """True for tensors made by the user rather than by a recorded op."""
         return self.record is None
 
-    def item(self):
-        """The single value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
-            raise ValueError(f"item: tensor has shape {self.shape}; only one-element tensors "
-                             "convert to a Python number; index first (x[0].item()) "
-                             "or reduce (x.sum().item())")
-        return self.data.item()
-
-    def numpy(self):
-        """The data array (shared, not copied)."""
-        return self.data
-
     def astype(self, dtype):
         """This tensor's values in `dtype` (a copy); to a float dtype it is recorded, so the
         gradient flows back converted to this tensor's dtype (as x.to(dtype) in PyTorch)."""
@@ -120,10 +108,6 @@ class Tensor(TorchMethods):
         if self.requires_grad and dtype.kind == "f":
             return apply(OPS["cast"], self, dtype=dtype)
         return Tensor(self.data.astype(dtype))
-
-    def detach(self):
-        """A new leaf sharing the data, cut from the graph."""
-        return Tensor(self.data, name=self.name)
 
     def named(self, name):
         """Set the name shown in graphs and step views; returns self for chaining."""
@@ -140,17 +124,8 @@ class Tensor(TorchMethods):
         return apply(OPS[name], *inputs, **attrs)
 
     def __len__(self):
+        """The length of the first axis, as len(ndarray)."""
         return len(self.data)
-
-    def __repr__(self):
-        head = ", ".join(f"{k}={v}" for k, v in (
-            ("name", repr(self.name) if self.name else None), ("shape", self.shape),
-            ("dtype", self.dtype), ("op", self.op), ("requires_grad", self.requires_grad or None))
-            if v is not None)
-        if self.size <= 24:
-            body = np.array2string(self.data, precision=4, separator=", ", prefix="       ")
-            return f"Tensor({head},\n       data={body})"
-        return f"Tensor({head})"
 
     # --- operators ------------------------------------------------------------------------------
     def __add__(self, other): return _binary("add", self, other)
@@ -167,69 +142,10 @@ class Tensor(TorchMethods):
     def __rfloordiv__(self, other): return _binary("floordiv", other, self)
     def __neg__(self): return apply(OPS["neg"], self)
     def __getitem__(self, index): return apply(OPS["getitem"], self, index=_index(index))
-    def __lt__(self, other): return Tensor(self.data < _array(other))
-    def __le__(self, other): return Tensor(self.data <= _array(other))
-    def __gt__(self, other): return Tensor(self.data > _array(other))
-    def __ge__(self, other): return Tensor(self.data >= _array(other))
-    __hash__ = object.__hash__     # hashable by identity (as PyTorch), although == is elementwise
-
-    def __eq__(self, other):
-        """Elementwise ==, a bool tensor (as PyTorch and NumPy); `is` tests identity."""
-        return Tensor(self.data == _array(other)) if _comparable(other) else NotImplemented
-
-    def __ne__(self, other):
-        """Elementwise !=, a bool tensor."""
-        return Tensor(self.data != _array(other)) if _comparable(other) else NotImplemented
-
-    def __bool__(self):
-        """The truth of a one-element tensor; more elements raise, as in NumPy."""
-        if self.data.size != 1:
-            raise ValueError(f"bool: the truth value of a tensor of shape {self.shape} is "
-                             "ambiguous; reduce it first, e.g. (a == b).all() or (a > 0).any()")
-        return bool(self.data.item())
-
     def __pow__(self, exponent): return _binary("pow", self, exponent)
     def __rpow__(self, base): return _binary("pow", base, self)
 
     # --- elementwise ----------------------------------------------------------------------------
-    def add(self, other):
-        """self + other, broadcasting."""
-        return self + other
-
-    def sub(self, other):
-        """self - other, broadcasting."""
-        return self - other
-
-    def mul(self, other):
-        """self * other, broadcasting."""
-        return self * other
-
-    def div(self, other, *, rounding_mode=None):
-        """self / other, broadcasting; rounding_mode 'floor' (as //) or 'trunc' (toward 0), as torch."""
-        if rounding_mode is None:
-            return self / other
-        if rounding_mode == "floor":
-            return self // other
-        if rounding_mode != "trunc":
-            raise ValueError(f"div: rounding_mode={rounding_mode!r}; use None, 'trunc' or 'floor'")
-        a, b = _operands("div", self, other)
-        if a.dtype.kind in "iub":                  # integers stay integers, exact at any size
-            floor = (a // b).data
-            return Tensor(floor + ((floor < 0) & (floor * b.data != a.data)))
-        return (a / b).trunc()
-
-    def neg(self):
-        """-self."""
-        return -self
-
-    def pow(self, exponent):
-        """self ** exponent, exponent a number or a tensor (both get gradients)."""
-        return self ** exponent
-
-    def matmul(self, other):
-        """self @ other with NumPy's rules (1-D, 2-D, batched)."""
-        return self @ other
-
     def square(self):
         """x ** 2, elementwise (the sq node of batch norm)."""
         return apply(OPS["square"], self)
@@ -292,45 +208,6 @@ class Tensor(TorchMethods):
         x = (self if dtype is None else self.to(dtype))._floating()
         return apply(OPS["mean"], x, axis=axis, keepdims=keepdims)
 
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Max over axis; tied maxima share the gradient equally (as torch.amax).
-
-        PyTorch's forms: x.max(dim=1) gives (values, indices), the gradient going to the index
-        (as torch.max(x, dim)); x.max(other_tensor) is tg.maximum.
-        """
-        if isinstance(axis, Tensor):
-            return maximum(self, axis)
-        if dim is not None:
-            return self._with_indices("max", dim, bool(keepdim or keepdims))
-        return self.amax(axis, keepdims, keepdim=keepdim)
-
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Min over axis; tied minima share the gradient equally (as torch.amin).
-
-        PyTorch's forms: x.min(dim=1) gives (values, indices), the gradient going to the index
-        (as torch.min(x, dim)); x.min(other_tensor) is tg.minimum.
-        """
-        if isinstance(axis, Tensor):
-            return minimum(self, axis)
-        if dim is not None:
-            return self._with_indices("min", dim, bool(keepdim or keepdims))
-        return self.amin(axis, keepdims, keepdim=keepdim)
-
-    def var(self, axis=None, unbiased=None, keepdims=False, *, dim=None, correction=None,
-            keepdim=None, ddof=None):
-        """Variance sum((x - mean)**2) / (N - correction); unbiased (correction=1) by default,
-        as torch.var. correction=0 (or ddof=0, NumPy's name, or unbiased=False) is BN's biased one.
-        """
-        if isinstance(axis, bool):                 # torch's x.var(False): unbiased comes first
-            axis, unbiased = None, axis
-        axis, keepdims = reduce_args("var", axis, keepdims, dim, keepdim)
-        given = [v for v in (unbiased, correction, ddof) if v is not None]
-        if len(given) > 1:
-            raise TypeError("var: give one of unbiased=, correction= and ddof= (they are the "
-                            "same setting: unbiased=True is correction=1)")
-        ddof = int(given[0]) if given else 1
-        return apply(OPS["var"], self._floating(), axis=axis, keepdims=keepdims, ddof=ddof)
-
     # --- shape ----------------------------------------------------------------------------------
     def reshape(self, *shape):
         """The same values in a new shape: x.reshape(4, 8) or x.reshape((4, 8)); one -1 allowed."""
@@ -347,47 +224,10 @@ class Tensor(TorchMethods):
         axes = axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
         return apply(OPS["transpose"], self, axes=tuple(axes) if axes else None)
 
-    def _swap(self, d0, d1):
-        """torch.transpose(x, d0, d1): swap two axes, the others stay in place."""
-        if not (-self.ndim <= d0 < self.ndim and -self.ndim <= d1 < self.ndim):
-            raise ValueError(f"transpose: dims ({d0}, {d1}) are out of range for input "
-                             f"{self.shape} with {self.ndim} dims; give two dims in "
-                             f"{-self.ndim}..{self.ndim - 1} to swap them")
-        axes = list(range(self.ndim))
-        axes[d0], axes[d1] = axes[d1], axes[d0]
-        return apply(OPS["transpose"], self, axes=tuple(axes))
-
     @property
     def T(self):
         """Reversed axes, as ndarray.T."""
         return self.transpose()
-
-    def broadcast_to(self, shape):
-        """Repeat along new or size-1 axes up to shape, as np.broadcast_to."""
-        return apply(OPS["broadcast_to"], self, shape=shape_args((shape,), "broadcast_to"))
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        """Merge axes start_dim..end_dim (both included) into one, a reshape, as torch."""
-        n = max(self.ndim, 1)
-        for d in (start_dim, end_dim):
-            if not isinstance(d, (int, np.integer)) or not -n <= d < n:
-                raise ValueError(f"flatten: start_dim={start_dim}, end_dim={end_dim} for input "
-                                 f"{self.shape} with {self.ndim} dims; use dims in "
-                                 f"{-n}..{n - 1}, e.g. x.flatten(1) to keep the batch axis")
-        start, end = start_dim % n, end_dim % n
-        if start > end:
-            raise ValueError(f"flatten: start_dim={start_dim} comes after end_dim={end_dim} "
-                             f"for input {self.shape}; give start_dim <= end_dim")
-        return self.reshape(*self.shape[:start], -1, *self.shape[end + 1:])
-
-    def pad(self, pad_width, mode="constant", value=0.0):
-        """Pad (or crop, with negative widths) in NumPy's convention: pad_width is an int, a
-        (before, after) pair, or one pair per axis from the first; F.pad takes torch's order.
-
-        mode: 'constant' (value), 'reflect', 'replicate' ('edge') or 'circular' ('wrap').
-        """
-        return apply(OPS["pad"], self, pad_width=_pad_width(pad_width, self.shape), mode=mode,
-                     value=value)
 
 
 def _index(index):
@@ -395,30 +235,6 @@ def _index(index):
     if isinstance(index, tuple):
         return tuple(i.data if isinstance(i, Tensor) else i for i in index)
     return index.data if isinstance(index, Tensor) else index
-
-
-def _pad_width(pad_width, shape):
-    """np.pad's pad_width forms (int, pair, pair per axis) -> ((before, after), ...) per axis."""
-    arr = np.asarray(pad_width)
-    try:
-        if arr.dtype.kind not in "iu":
-            raise ValueError
-        arr = np.broadcast_to(arr, (len(shape), 2))
-    except ValueError:
-        raise ValueError(f"pad: pad_width={pad_width!r} for input {shape} must be ints: an int, "
-                         f"a (before, after) pair or one pair per axis ({len(shape)} here), e.g. "
-                         "pad_width=1 or ((0, 0), (1, 2))") from None
-    return tuple((int(a), int(b)) for a, b in arr)
-
-
-def _comparable(x):
-    """True for what == and != compare elementwise: tensors, arrays, numbers and lists."""
-    return isinstance(x, (Tensor, np.ndarray, np.generic, bool, int, float, list, tuple))
-
-
-def _array(x):
-    """The array behind a tensor, or x itself (numbers stay weak in NumPy's comparisons)."""
-    return x.data if isinstance(x, Tensor) else x
 
 
 def _operands(op, *xs, floating=False, dtype=None):

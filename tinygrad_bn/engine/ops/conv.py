@@ -12,7 +12,6 @@ from collections import namedtuple
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..blas import small_product
 from .base import Op
 from .windows import check_4d, crop_hw, offset_slices, out_size, pad_hw, padding_pairs, pair
 
@@ -96,8 +95,7 @@ class Conv2d(Op):
         check_channels("conv2d", x, w, args.groups, 1)
         xpad = pad_hw(x, args.padding)
         cols, out_hw = im2col(xpad, w.shape[2:], args)
-        with small_product(w.size * cols.shape[-1]):
-            out = conv_out(cols, w, x.shape[0], out_hw, args.groups)
+        out = conv_out(cols, w, x.shape[0], out_hw, args.groups)
         return out, {"cols": cols, "w": w, "xpad_shape": xpad.shape, "args": args}
 
     @staticmethod
@@ -105,13 +103,12 @@ class Conv2d(Op):
         cols, w, args = saved["cols"], saved["w"], saved["args"]
         g_cf = channels_first(g, args.groups)
         dx = dw = None
-        with small_product(w.size * cols.shape[-1]):
-            if needs_input_grad[0]:            # a network's first conv needs no dx: skip it
-                dcols = conv_dcols(g_cf, w, args.groups)
-                dx = crop_hw(col2im(dcols, saved["xpad_shape"], w.shape[2:], args, g.shape[2:]),
-                             args.padding)
-            if needs_input_grad[1]:
-                dw = (g_cf @ cols.transpose(0, 2, 1)).reshape(w.shape)
+        if needs_input_grad[0]:            # a network's first conv needs no dx: skip it
+            dcols = conv_dcols(g_cf, w, args.groups)
+            dx = crop_hw(col2im(dcols, saved["xpad_shape"], w.shape[2:], args, g.shape[2:]),
+                         args.padding)
+        if needs_input_grad[1]:
+            dw = (g_cf @ cols.transpose(0, 2, 1)).reshape(w.shape)
         return dx, dw
 
 
@@ -137,8 +134,7 @@ class ConvTranspose2d(Op):
             raise ValueError(f"conv_transpose2d: padding {args.padding} crops the whole "
                              f"{full[0]}x{full[1]} output of input {x.shape} and weight "
                              f"{w.shape}; use less padding")
-        with small_product(w.size * x.size // x.shape[1]):
-            dcols = conv_dcols(channels_first(x, args.groups), w, args.groups)
+        dcols = conv_dcols(channels_first(x, args.groups), w, args.groups)
         out = crop_hw(col2im(dcols, shape, w.shape[2:], args, x.shape[2:]), args.padding)
         used = tuple(f - e for f, e in zip(full, extra))   # padded rows/cols x's windows touch
         return out, {"x": x, "w": w, "args": args, "used": used}
@@ -148,9 +144,8 @@ class ConvTranspose2d(Op):
         x, w, args, (uh, uw) = saved["x"], saved["w"], saved["args"], saved["used"]
         cols, _ = im2col(pad_hw(g, args.padding)[:, :, :uh, :uw], w.shape[2:], args)
         dx = dw = None
-        with small_product(w.size * cols.shape[-1]):
-            if needs_input_grad[0]:
-                dx = conv_out(cols, w, x.shape[0], x.shape[2:], args.groups)
-            if needs_input_grad[1]:
-                dw = (channels_first(x, args.groups) @ cols.transpose(0, 2, 1)).reshape(w.shape)
+        if needs_input_grad[0]:
+            dx = conv_out(cols, w, x.shape[0], x.shape[2:], args.groups)
+        if needs_input_grad[1]:
+            dw = (channels_first(x, args.groups) @ cols.transpose(0, 2, 1)).reshape(w.shape)
         return dx, dw

@@ -1,7 +1,5 @@
 """Elementwise primitives. Binary ones broadcast; their backward returns the broadcast shape
 and the engine sums it back to each input's shape."""
-import math
-
 import numpy as np
 
 from .base import Op
@@ -14,7 +12,7 @@ class Add(Op):
 
     @staticmethod
     def forward(a, b, *, needs_input_grad):
-        return _rowwise(np.add, a, b), {}
+        return a + b, {}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
@@ -29,7 +27,7 @@ class Sub(Op):
 
     @staticmethod
     def forward(a, b, *, needs_input_grad):
-        return _rowwise(np.subtract, a, b), {}
+        return a - b, {}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
@@ -45,40 +43,12 @@ class Mul(Op):
     @staticmethod
     def forward(a, b, *, needs_input_grad):
         need_a, need_b = needs_input_grad      # da reads b, db reads a: y * 2.0 keeps only 2.0
-        return _rowwise(np.multiply, a, b), {"a": a if need_b else None, "b": b if need_a else None}
+        return a * b, {"a": a if need_b else None, "b": b if need_a else None}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
         da, db = needs_input_grad
         return (g * saved["b"] if da else None), (g * saved["a"] if db else None)
-
-
-LARGE = 1 << 16       # elements: from here a broadcast operand is laid out as whole rows
-
-
-def _rowwise(ufunc, a, b):
-    """ufunc(a, b); for a large C-ordered array against an operand broadcast over its leading axes
-    ((1, C, 1, 1) against (N, C, H, W)), computed as rows (N, C*H*W) against one row (each value
-    repeated H*W times), so that NumPy's inner loop runs over whole rows, not H*W values at a
-    time: up to 2x faster per pass. Same bits. (A product against a short row as an einsum was
-    10-20% faster on an Intel Xeon and 35-80% slower on an AMD EPYC: the plain multiply stays.)"""
-    if a.size < LARGE and b.size < LARGE:
-        return ufunc(a, b)
-    big, small = (a, b) if a.size >= b.size else (b, a)
-    if (a.dtype != b.dtype or small.ndim > big.ndim
-            or not big.flags.c_contiguous):
-        return ufunc(a, b)
-    shape = (1,) * (big.ndim - small.ndim) + small.shape
-    lead = next((i for i, n in enumerate(shape) if n != 1), big.ndim)
-    tail, row_size = big.shape[lead:], math.prod(big.shape[lead:])
-    if (lead == big.ndim or row_size * 8 > big.size or shape[lead:] == tail
-            or any(n not in (1, m) for n, m in zip(shape[lead:], tail))):
-        return ufunc(a, b)            # nothing to gain (or not a broadcast of small into big)
-    row = np.broadcast_to(small.reshape(shape[lead:]), tail).reshape(row_size)
-    out = np.empty(big.shape, big.dtype)
-    rows, out_rows = big.reshape(-1, row_size), out.reshape(-1, row_size)
-    ufunc(*((rows, row) if big is a else (row, rows)), out=out_rows)
-    return out
 
 
 class Div(Op):

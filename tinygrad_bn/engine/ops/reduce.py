@@ -3,7 +3,6 @@ import math
 
 import numpy as np
 
-from ..blas import BLAS_SUM, sum_over
 from .base import Op
 
 
@@ -26,59 +25,12 @@ def normalize_axis(axis, ndim, op):
 
 def _expand(g, axes, keepdims):
     """Give a reduced gradient back its reduced axes (size 1) so it broadcasts over x."""
-    return g if keepdims or not axes else _unsqueezed(g, axes)
-
-
-def _unsqueezed(a, axes):
-    """a with a size-1 axis inserted at each of the sorted `axes`: np.expand_dims as a reshape,
-    which costs a twentieth of it (at BN's sizes such helpers cost more than the arithmetic)."""
-    shape = list(a.shape)
-    for axis in axes:
-        shape.insert(axis, 1)
-    return a.reshape(shape)
+    return g if keepdims else np.expand_dims(g, axes)
 
 
 def _count(shape, axes):
     """How many values the reduction over `axes` of `shape` adds up."""
     return math.prod(shape[a] for a in axes)
-
-
-def channel_sum(a):
-    """sum(a) over every axis but 1 -> (C,): BN's per-channel sum."""
-    return sum_over(a, (0,) + tuple(range(2, a.ndim)))
-
-
-def _spread_to(g, shape, rows):
-    """np.broadcast_to(g, shape) for g with size-1 axes (keepdims). For an x stored in C order
-    (`rows`), a broadcast over trailing axes is laid out first as one row (C*H*W values for BN's
-    (1, C, 1, 1)), so that the engine adding it to a full array (x's two gradients) runs over
-    whole rows, not H*W values at a time; for another layout (conv's output, batch last) a row
-    would mix two layouts in that add, so the plain strided view is kept."""
-    lead = next((i for i, n in enumerate(g.shape) if n != 1), g.ndim)
-    tail = shape[lead:]
-    if (not rows or g.ndim != len(shape) or lead == g.ndim or g.shape[lead:] == tail
-            or math.prod(tail) * 8 > math.prod(shape) or math.prod(shape) < BLAS_SUM):
-        return broadcast_view(g, shape)
-    return broadcast_view(np.ascontiguousarray(np.broadcast_to(g[(0,) * lead], tail)), shape)
-
-
-def broadcast_view(a, shape):
-    """np.broadcast_to(a, shape), read-only as NumPy's, built straight from strides (stride 0 on
-    each stretched axis) for a C-ordered `a`: a tenth of the cost of np.broadcast_to, which sets up
-    an iterator to check what the engine's own shapes already guarantee."""
-    if not a.flags.c_contiguous or a.size == 0:
-        return np.broadcast_to(a, shape)
-    lead = len(shape) - a.ndim
-    strides = (0,) * lead + tuple(0 if n == 1 else stride
-                                  for n, stride in zip(a.shape, a.strides))
-    view = np.ndarray(shape, a.dtype, a, 0, strides)
-    view.flags.writeable = False
-    return view
-
-
-def _keep(out, axes, keepdims):
-    """A sum_over result with the summed axes back as size 1 when keepdims."""
-    return _unsqueezed(out, axes) if keepdims else out
 
 
 class Sum(Op):
@@ -89,14 +41,12 @@ class Sum(Op):
     @staticmethod
     def forward(x, *, needs_input_grad, axis=None, keepdims=False):
         axes = normalize_axis(axis, x.ndim, "sum")
-        out = _keep(sum_over(x, axes), axes, keepdims)
-        return out, {"shape": x.shape, "axes": axes, "keepdims": keepdims,
-                     "rows": x.flags.c_contiguous}
+        return x.sum(axis=axes, keepdims=keepdims), {"shape": x.shape, "axes": axes,
+                                                      "keepdims": keepdims}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
-        return _spread_to(_expand(g, saved["axes"], saved["keepdims"]), saved["shape"],
-                          saved["rows"])
+        return np.broadcast_to(_expand(g, saved["axes"], saved["keepdims"]), saved["shape"])
 
 
 class Mean(Op):
@@ -110,18 +60,13 @@ class Mean(Op):
         if _count(x.shape, axes) == 0:
             raise ValueError(f"mean: the reduced axes {axes} of input {x.shape} are empty, so "
                              "the mean is undefined; check the batch is not empty")
-        if x.dtype.char in "fd":            # x.mean's own sum and division, without its Python
-            out = _keep(sum_over(x, axes) / _count(x.shape, axes), axes, keepdims)
-        else:
-            out = x.mean(axis=axes, keepdims=keepdims)      # float16: x.mean sums in float32
-        return out, {"shape": x.shape, "axes": axes, "keepdims": keepdims,
-                     "rows": x.flags.c_contiguous}
+        return x.mean(axis=axes, keepdims=keepdims), {"shape": x.shape, "axes": axes,
+                                                       "keepdims": keepdims}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
         n = _count(saved["shape"], saved["axes"])
-        return _spread_to(_expand(g, saved["axes"], saved["keepdims"]) / n, saved["shape"],
-                          saved["rows"])
+        return np.broadcast_to(_expand(g, saved["axes"], saved["keepdims"]) / n, saved["shape"])
 
 
 class _Extreme(Op, abstract=True):

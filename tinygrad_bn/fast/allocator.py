@@ -4,8 +4,9 @@ glibc hands every block over its mmap threshold (128 KB at start) straight from 
 it back on free, so each new array of a training step pays a page fault per 4 KB page on first
 touch, often more than the arithmetic on it (docs/performance.md). Raising the mmap threshold to
 32 MB and the trim threshold to 128 MB keeps freed blocks in the process for the next step: faster,
-at the cost of memory the process keeps instead of returning to the OS. Applied once at import;
-skipped if the user set any MALLOC_* variable or TINYGRAD_BN_MALLOC=default, and off glibc.
+at the cost of memory the process keeps instead of returning to the OS. Process-wide, so applied
+only when asked (`tinygrad_bn.fast.allocator.apply_policy()`, as the benchmarks do); skipped if
+the user set any MALLOC_* variable or TINYGRAD_BN_MALLOC=default, and off glibc.
 """
 import ctypes
 import ctypes.util
@@ -19,7 +20,7 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3     # glibc's mallopt parameter nu
 applied = False                # True once the policy is in force in this process
 
 
-def _wanted(environ):
+def wanted(environ):
     """True unless opted out (TINYGRAD_BN_MALLOC=default) or the user tuned malloc themselves."""
     if environ.get("TINYGRAD_BN_MALLOC", "").lower() == "default":
         return False
@@ -29,7 +30,7 @@ def _wanted(environ):
 def apply_policy(environ=os.environ):
     """Set the thresholds with glibc's mallopt if wanted and available; returns whether it did."""
     global applied
-    if applied or not sys.platform.startswith("linux") or not _wanted(environ):
+    if applied or not sys.platform.startswith("linux") or not wanted(environ):
         return applied
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
