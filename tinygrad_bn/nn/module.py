@@ -3,6 +3,7 @@
 Shaped like PyTorch (names such as `0.weight`, `bn.running_mean`), so weights copy across.
 Parameters and child modules are found among a module's attributes, in the order they were set.
 """
+import collections
 import warnings
 
 import numpy as np
@@ -49,6 +50,18 @@ class Module:
     def forward(self, *args, **kwargs):
         """The computation of the layer; subclasses define it, call the module to run it."""
         raise NotImplementedError(f"{type(self).__name__}: define forward(self, x)")
+
+    def __setattr__(self, name, value):
+        """Set an attribute; a Parameter's slot takes only a Parameter or None, as in torch, so a
+        weight is never silently dropped from parameters() and state_dict()."""
+        if isinstance(self.__dict__.get(name), Parameter) and not (value is None
+                                                                   or isinstance(value, Parameter)):
+            shape = f" {value.shape}" if hasattr(value, "shape") else ""
+            raise TypeError(f"{type(self).__name__}.{name}: cannot assign {type(value).__name__}"
+                            f"{shape} as parameter {name!r} (nn.Parameter or None expected): a "
+                            f"plain Tensor would not be trained nor saved; use self.{name} = "
+                            f"nn.Parameter(...), or assign self.{name}.data = ... to change values")
+        object.__setattr__(self, name, value)
 
     def register_buffer(self, name, array):
         """Keep `array` as attribute `name` and in state_dict (not a parameter: no gradient)."""
@@ -142,10 +155,50 @@ class Module:
         """Same as train(False)."""
         return self.train(False)
 
-    def zero_grad(self):
-        """Forget every parameter's gradient (leaf gradients accumulate until then)."""
+    def zero_grad(self, set_to_none=True):
+        """Forget every parameter's gradient (leaf gradients accumulate until then); with
+        set_to_none=False zero them in place instead, as torch."""
+        clear_grads(self.parameters(), set_to_none)
+
+    def requires_grad_(self, requires_grad=True):
+        """Switch gradients of every parameter on or off (freeze a layer); returns self, as torch."""
         for p in self.parameters():
-            p.grad = None
+            p.requires_grad_(requires_grad)
+        return self
+
+    def apply(self, fn):
+        """Call fn(module) on every descendant, children before their parent, then on self;
+        returns self (torch's order, used for custom initialization)."""
+        order, stack = [], [self]
+        while stack:                                  # explicit stack: no recursion
+            m = stack.pop()
+            order.append(m)
+            stack.extend(m.children())                # the last child is visited first ...
+        for m in reversed(order):                     # ... so reversed, children come in order
+            fn(m)
+        return self
+
+    def double(self):
+        """Cast every float parameter, gradient and buffer to float64 in place; returns self."""
+        return self._cast_floats(np.float64)
+
+    def float(self):
+        """Cast every float parameter, gradient and buffer to float32 in place; returns self."""
+        return self._cast_floats(np.float32)
+
+    def _cast_floats(self, dtype):
+        """Float parameters keep their identity (an optimizer holding them still works), as torch;
+        int buffers such as num_batches_tracked stay ints."""
+        for m in self.modules():
+            for _, p in m._own_parameters():
+                if p.dtype.kind == "f":
+                    p.data = p.data.astype(dtype)
+                    if isinstance(p.grad, np.ndarray):
+                        p.grad = p.grad.astype(dtype)
+            for k, b in m._own_buffers():
+                if isinstance(b, np.ndarray) and b.dtype.kind == "f":
+                    setattr(m, k, b.astype(dtype))
+        return self
 
     # --- saving and loading ----------------------------------------------------------------------
     def state_dict(self):
@@ -153,13 +206,15 @@ class Module:
         return {name: np.array(_array(getattr(m, attr)), copy=True)
                 for name, (m, attr) in self._slots().items()}
 
-    def load_state_dict(self, state):
-        """Copy arrays from `state` into parameters and buffers; strict, all-or-nothing.
+    def load_state_dict(self, state, strict=True):
+        """Copy arrays from `state` into parameters and buffers, all-or-nothing; returns
+        IncompatibleKeys(missing_keys, unexpected_keys), as torch.
 
-        Every key must match in name and shape and convert to its slot's dtype without losing
-        meaning (no complex or text values, no fractional counts); otherwise a RuntimeError lists
-        every problem and nothing is assigned. A buffer a module lists in `optional_state`
-        (BatchNorm's num_batches_tracked) may be missing and keeps its value, as in torch.
+        strict=True: every key must match; strict=False loads the keys that do and reports the
+        rest. Either way a matching key must have its slot's shape and convert to its dtype
+        without losing meaning (no complex or text values, no fractional counts); otherwise a
+        RuntimeError lists every problem and nothing is assigned. A buffer a module lists in
+        `optional_state` (BatchNorm's num_batches_tracked) may be missing and keeps its value.
         """
         slots = self._required_slots(state)
         current = {k: _array(getattr(m, attr)) for k, (m, attr) in slots.items()}
@@ -169,9 +224,13 @@ class Module:
                 arrays[k] = _array(v)
             except (TypeError, ValueError, RuntimeError) as exc:
                 problems.append(f"{k} is not an array ({type(v).__name__}: {exc})")
-        problems = state_mismatches(current, arrays) + problems
+        keys = IncompatibleKeys([k for k in current if k not in arrays],
+                                [k for k in arrays if k not in self._slots()])
+        expected = current if strict else {k: v for k, v in current.items() if k in arrays}
+        given = arrays if strict else {k: v for k, v in arrays.items() if k in current}
+        problems = state_mismatches(expected, given) + problems
         new = {}
-        for k, old in current.items():
+        for k, old in expected.items():
             if k in arrays and arrays[k].shape == old.shape:
                 try:
                     new[k] = _cast(arrays[k], old.dtype)
@@ -181,13 +240,15 @@ class Module:
             raise RuntimeError(f"load_state_dict into {type(self).__name__}: "
                                + "; ".join(problems) + ". Nothing was loaded. Fix: load a "
                                "state_dict saved from the same architecture (same layers, sizes "
-                               "and names)")
-        for name, (m, attr) in slots.items():       # every check passed: assignments only
+                               "and names), or strict=False to load only the keys that match")
+        for name, array in new.items():             # every check passed: assignments only
+            m, attr = slots[name]
             old = getattr(m, attr)
             if isinstance(old, Tensor):
-                old.data = new[name]                 # a fresh array: never writes a locked one
+                old.data = array                     # a fresh array: never writes a locked one
             else:
-                setattr(m, attr, new[name])
+                setattr(m, attr, array)
+        return keys
 
     def _required_slots(self, names):
         """The slots (as _slots) a state with keys `names` must fill: all but the optional_state
@@ -214,6 +275,22 @@ class Module:
             return f"{type(self).__name__}({self.extra_repr()})"
         body = "".join(f"\n  ({k}): " + repr(c).replace("\n", "\n  ") for k, c in kids)
         return f"{type(self).__name__}({self.extra_repr()}{body}\n)"
+
+
+IncompatibleKeys = collections.namedtuple("IncompatibleKeys", "missing_keys unexpected_keys")
+IncompatibleKeys.__doc__ = "What load_state_dict did not fill, and what it found no slot for."
+
+
+def clear_grads(params, set_to_none=True):
+    """Gradients of `params` set to None, or zeroed in place (set_to_none=False), as torch's
+    zero_grad; one rule for modules and optimizers."""
+    for p in params:
+        if set_to_none or p.grad is None:
+            p.grad = None
+        elif isinstance(p.grad, np.ndarray) and p.grad.flags.writeable:
+            p.grad[...] = 0
+        else:                                         # a grad with a graph, or read-only
+            p.grad = np.zeros_like(_array(p.grad))
 
 
 def _array(value):
