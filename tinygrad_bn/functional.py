@@ -16,6 +16,9 @@ from .engine import OPS, Tensor, apply, scope
 from .engine.ops import pool as _pool, windows as _windows
 from .losses import (mse_loss, l1_loss, binary_cross_entropy,  # noqa: F401  (re-exported)
                      binary_cross_entropy_with_logits, nll_loss, cross_entropy)
+from .normalization import layer_norm, group_norm, instance_norm  # noqa: F401  (re-exported)
+from .normalization import (affine as _affine, check_eps as _check_eps, normalize as _normalize,
+                            update_running as _update_running)
 
 # --- linear layers ------------------------------------------------------------------------------
 def linear(input, weight, bias=None):
@@ -55,6 +58,8 @@ def batch_norm(x=None, gamma=None, beta=None, running_mean=None, running_var=Non
     x = x if isinstance(x, Tensor) else Tensor(x)
     gamma, beta = (t if t is None or isinstance(t, Tensor) else Tensor(t) for t in (gamma, beta))
     axes, shape, count = _bn_check(x, gamma, beta, running_mean, running_var, training, momentum)
+    if training:
+        _check_eps("batch_norm", eps)
     with scope("batch_norm"):
         if not training:
             return _bn_composed(x, gamma, beta, axes, shape, eps, (running_mean, running_var))[0]
@@ -106,25 +111,9 @@ def _bn_composed(x, gamma, beta, axes, shape, eps, running=None):
     """
     if x.ndim > 2:                              # reshaped first, so the ten stay together
         gamma, beta = (t if t is None else t.reshape(shape) for t in (gamma, beta))
-    if running is None:
-        mu = x.mean(axis=axes, keepdims=True).named("mu")
-        xmu = (x - mu).named("xmu")
-        sq = xmu.square().named("sq")
-        var = sq.mean(axis=axes, keepdims=True).named("var")
-    else:
-        mu, var = (Tensor(a.reshape(shape).astype(x.dtype, copy=False)).named(name)
-                   for a, name in zip(running, ("mu", "var")))
-        xmu = (x - mu).named("xmu")
-    eps = Tensor(np.asarray(eps, dtype=x.dtype), name="eps")
-    var_eps = (var + eps).named("var_eps")      # eps inside the sqrt: var = 0 stays finite
-    sqrtvar = var_eps.sqrt().named("sqrtvar")
-    ivar = sqrtvar.reciprocal().named("ivar")
-    out = xhat = (xmu * ivar).named("xhat")
-    if gamma is not None:
-        out = (gamma * xhat).named("gammax")
-    if beta is not None:
-        out = (out + beta).named("out")
-    return out, mu, var
+    stats = None if running is None else tuple(a.reshape(shape) for a in running)
+    xhat, mu, var = _normalize(x, axes, eps, stats)
+    return _affine(xhat, gamma, beta, None), mu, var
 
 
 def _bn_check(x, gamma, beta, running_mean, running_var, training, momentum):
@@ -164,17 +153,6 @@ def _bn_check(x, gamma, beta, running_mean, running_var, training, momentum):
                          "with more than one value per channel, or eval mode (training=False / "
                          "module.eval()) to use the running statistics")
     return axes, (1, c) + (1,) * (x.ndim - 2), count
-
-
-def _update_running(running_mean, running_var, mu, var, n, momentum):
-    """PyTorch's rule, in place: running = (1 - momentum) * running + momentum * batch.
-
-    running_var gets the unbiased batch variance var * n / (n - 1).
-    """
-    running_mean *= 1 - momentum
-    running_mean += momentum * mu.reshape(-1)
-    running_var *= 1 - momentum
-    running_var += momentum * n / (n - 1) * var.reshape(-1)
 
 
 def dropout(x, p=0.5, training=True, inplace=False, generator=None):
