@@ -180,10 +180,25 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, *, bias=None
     The bias is a broadcast add after the conv2d primitive: its gradient is g summed per channel.
     """
     b = _one_of("conv2d", "b", b, "bias", bias)
+    check_padding_string("conv2d", padding, stride)
     with scope("conv2d"):
         return _one_sample(x, 3, lambda x: _add_bias(apply(
             OPS["conv2d"], x, w, stride=stride, padding=padding, dilation=dilation,
             groups=groups), b))
+
+
+def check_padding_string(op, padding, stride):
+    """torch's checks on a padding string, made before anything runs: 'valid' or 'same', and
+    'same' (output size = input size) only with stride 1, where that size is defined."""
+    if not isinstance(padding, str):
+        return
+    if padding not in ("valid", "same"):
+        raise ValueError(f"{op}: invalid padding string {padding!r}, should be one of 'valid', "
+                         "'same' (as torch), or numbers, e.g. padding=1")
+    if padding == "same" and any(s != 1 for s in np.ravel(stride)):
+        raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
+                         f"(stride={stride}), as in torch; give the padding as numbers, e.g. "
+                         "padding=k // 2 for an odd kernel size k")
 
 
 def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
