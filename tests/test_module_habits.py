@@ -120,3 +120,34 @@ def test_zero_grad_set_to_none_false_zeroes_in_place(owner):
     assert m.weight.grad is grad and not grad.any() and not m.bias.grad.any()
     target.zero_grad()
     assert m.weight.grad is None and m.bias.grad is None
+
+
+def test_a_buffer_slot_takes_a_parameter_and_a_parameter_slot_refuses_a_module_as_torch(torch):
+    ours, theirs = nn.BatchNorm1d(2), torch.nn.BatchNorm1d(2)
+    for m, param, module in ((ours, nn.Parameter(np.zeros(2)), nn.Identity()),
+                             (theirs, torch.nn.Parameter(torch.zeros(2)), torch.nn.Identity())):
+        m.running_mean = param                       # a buffer becomes a parameter
+        with pytest.raises(TypeError, match="cannot assign"):
+            m.weight = module
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [k for k, _ in ours.named_parameters()] == [k for k, _ in theirs.named_parameters()]
+
+
+def test_optimizers_take_named_parameters_and_maximize_as_torch(torch):
+    ours, twin = nn.Linear(3, 2), torch.nn.Linear(3, 2).double()
+    twin.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    from tinygrad_bn import optim
+    opt = optim.SGD(ours.named_parameters(), lr=0.1, momentum=0.9, maximize=True)
+    t_opt = torch.optim.SGD(twin.named_parameters(), lr=0.1, momentum=0.9, maximize=True)
+    assert opt.param_groups[0]["param_names"] == t_opt.param_groups[0]["param_names"]
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    for _ in range(3):
+        opt.zero_grad()
+        t_opt.zero_grad()
+        ours(Tensor(x)).square().sum().backward()
+        twin(torch.tensor(x)).square().sum().backward()
+        opt.step()
+        t_opt.step()
+    np.testing.assert_allclose(ours.weight.data, twin.weight.detach().numpy(), rtol=1e-12)
+    assert optim.SGD(ours.parameters()).param_groups[0]["lr"] == \
+        torch.optim.SGD(twin.parameters()).param_groups[0]["lr"] == 1e-3

@@ -61,6 +61,8 @@ class Module:
                             f"{shape} as parameter {name!r} (nn.Parameter or None expected): a "
                             f"plain Tensor would not be trained nor saved; use self.{name} = "
                             f"nn.Parameter(...), or assign self.{name}.data = ... to change values")
+        if isinstance(value, (Parameter, Module)) and name in self.__dict__.get("_buffer_names", ()):
+            self._buffer_names.remove(name)            # no longer a buffer, as torch
         object.__setattr__(self, name, value)
 
     def register_buffer(self, name, array):

@@ -8,15 +8,16 @@ class Adam(Optimizer):
     """Adam with bias correction and L2 weight decay added to the gradient (torch's Adam, not AdamW).
 
     m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g; p -= lr/(1-b1**t) * m / (sqrt(v/(1-b2**t)) + eps);
-    amsgrad uses the running max of v instead of v.
+    amsgrad uses the running max of v instead of v; maximize ascends (g -> -g).
     """
 
     decoupled = False           # AdamW: weight decay shrinks p directly, not through g
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
-                 amsgrad=False):
+                 amsgrad=False, *, maximize=False):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay, amsgrad=amsgrad))
+                                      weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize))
 
     def _check(self, group):
         name = type(self).__name__
@@ -28,6 +29,7 @@ class Adam(Optimizer):
 
     def _update(self, param, grad, state, group):
         (b1, b2), lr, wd = group["betas"], group["lr"], group["weight_decay"]
+        grad = -grad if group["maximize"] else grad
         g = grad + wd * param if wd and not self.decoupled else grad
         t = state["step"] = state.get("step", 0) + 1
         m = state.get("exp_avg", 0.0)
@@ -49,5 +51,5 @@ class AdamW(Adam):
     decoupled = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+                 amsgrad=False, *, maximize=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)

@@ -42,6 +42,10 @@ class Optimizer:
                             f"{type(group).__name__}; e.g. {{'params': model.parameters()}}")
         params = group["params"]
         params = [params] if isinstance(params, Tensor) else list(params)
+        named = bool(params) and all(isinstance(p, tuple) and len(p) == 2 for p in params)
+        if named:                                   # model.named_parameters(), as torch 2.x
+            group = {**group, "param_names": [k for k, _ in params]}
+            params = [p for _, p in params]
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
                 raise TypeError(f"{name}: parameter {i} is a {type(p).__name__}, not a Tensor; "

@@ -6,13 +6,15 @@ class SGD(Optimizer):
     """Stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay.
 
     As torch.optim.SGD: d = g + wd*p; buf = d (first step) else momentum*buf + (1-dampening)*d;
-    d = d + momentum*buf (nesterov) or buf; p -= lr*d. Settings per group, e.g.
+    d = d + momentum*buf (nesterov) or buf; p -= lr*d (maximize: g -> -g). Settings per group:
     SGD([{"params": a, "lr": 0.1}, {"params": b}], lr=0.01, momentum=0.9).
     """
 
-    def __init__(self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                 nesterov=False, *, maximize=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=nesterov))
+                                      weight_decay=weight_decay, nesterov=nesterov,
+                                      maximize=maximize))
 
     def _check(self, group):
         _at_least_zero("SGD", group, "lr", "momentum", "weight_decay")
@@ -22,6 +24,7 @@ class SGD(Optimizer):
 
     def _update(self, param, grad, state, group):
         momentum, dampening, wd = group["momentum"], group["dampening"], group["weight_decay"]
+        grad = -grad if group["maximize"] else grad
         d = grad + wd * param if wd else grad
         if momentum:
             buf = state.get("momentum_buffer")
