@@ -151,3 +151,21 @@ def test_optimizers_take_named_parameters_and_maximize_as_torch(torch):
     np.testing.assert_allclose(ours.weight.data, twin.weight.detach().numpy(), rtol=1e-12)
     assert optim.SGD(ours.parameters()).param_groups[0]["lr"] == \
         torch.optim.SGD(twin.parameters()).param_groups[0]["lr"] == 1e-3
+
+
+def test_to_device_and_dtype_as_torch(torch):
+    ours, theirs = nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    assert ours.to("cpu") is ours and ours.cpu() is ours and ours.weight.dtype == np.float64
+    for dtype, t_dtype in ((np.float32, torch.float32), ("float64", torch.float64),
+                           (torch.float16, torch.float16)):
+        ours.to(dtype)
+        theirs.to(t_dtype)
+        assert ours.weight.dtype.name == str(theirs.weight.dtype).replace("torch.", "")
+    assert ours.to(torch.device("cpu"), dtype=np.float64).weight.dtype == np.float64
+    assert ours.half().bias.dtype == np.float16
+    with pytest.raises(ValueError, match="CPU only"):
+        ours.to("cuda")
+    with pytest.raises(TypeError, match="float"):
+        ours.to(np.int64)
+    with pytest.raises(TypeError):
+        theirs.to(torch.int64)

@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 
 from ..engine import Tensor, get_default_dtype, scope
+from ..engine.methods import as_dtype
 from ..engine.mode import user_stacklevel
 
 
@@ -187,6 +188,33 @@ class Module:
     def float(self):
         """Cast every float parameter, gradient and buffer to float32 in place; returns self."""
         return self._cast_floats(np.float32)
+
+    def half(self):
+        """Cast every float parameter, gradient and buffer to float16 in place; returns self."""
+        return self._cast_floats(np.float16)
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False):
+        """model.to(device) and model.to(dtype) as torch: 'cpu' is the only device here (a
+        no-op), a float dtype casts as .double()/.float() do; returns self."""
+        for arg in args:
+            if str(arg).split(":")[0] in ("cpu", "cuda", "mps", "meta", "xpu"):
+                device = arg
+            else:
+                dtype = arg.dtype if isinstance(arg, Tensor) else arg
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise ValueError(f"{type(self).__name__}.to: device {str(device)!r}: this engine runs "
+                             "on NumPy, on the CPU only; use 'cpu' (or leave the device out)")
+        if dtype is None:
+            return self
+        dtype = as_dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"{type(self).__name__}.to: dtype {dtype} is not a float dtype; "
+                            "modules cast to floats only (as torch), e.g. np.float32")
+        return self._cast_floats(dtype)
+
+    def cpu(self):
+        """self: everything here lives in host memory (for code written for torch)."""
+        return self
 
     def _cast_floats(self, dtype):
         """Float parameters keep their identity (an optimizer holding them still works), as torch;
