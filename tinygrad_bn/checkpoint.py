@@ -15,7 +15,7 @@ import secrets
 import numpy as np
 import safetensors.numpy
 
-from .nn.module import state_mismatches
+from .nn.state import state_mismatches
 
 MAX_HEADER_BYTES = 100_000_000          # the safetensors library refuses larger headers too
 DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "I64": np.int64,

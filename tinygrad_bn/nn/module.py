@@ -3,7 +3,6 @@
 Shaped like PyTorch (names such as `0.weight`, `bn.running_mean`), so weights copy across.
 Parameters and child modules are found among a module's attributes, in the order they were set.
 """
-import collections
 import warnings
 
 import numpy as np
@@ -11,6 +10,7 @@ import numpy as np
 from ..engine import Tensor, get_default_dtype, scope
 from ..engine.methods import as_dtype
 from ..engine.mode import user_stacklevel
+from .state import IncompatibleKeys, array_of, cast_exactly, state_mismatches
 
 
 class Parameter(Tensor):
@@ -233,7 +233,7 @@ class Module:
     # --- saving and loading ----------------------------------------------------------------------
     def state_dict(self):
         """Copies of parameters and buffers as NumPy arrays, by dotted name, in PyTorch's order."""
-        return {name: np.array(_array(getattr(m, attr)), copy=True)
+        return {name: np.array(array_of(getattr(m, attr)), copy=True)
                 for name, (m, attr) in self._slots().items()}
 
     def load_state_dict(self, state, strict=True):
@@ -247,11 +247,11 @@ class Module:
         `optional_state` (BatchNorm's num_batches_tracked) may be missing and keeps its value.
         """
         slots = self._required_slots(state)
-        current = {k: _array(getattr(m, attr)) for k, (m, attr) in slots.items()}
+        current = {k: array_of(getattr(m, attr)) for k, (m, attr) in slots.items()}
         arrays, problems = {}, []
         for k, v in state.items():
             try:
-                arrays[k] = _array(v)
+                arrays[k] = array_of(v)
             except (TypeError, ValueError, RuntimeError) as exc:
                 problems.append(f"{k} is not an array ({type(v).__name__}: {exc})")
         keys = IncompatibleKeys([k for k in current if k not in arrays],
@@ -263,7 +263,7 @@ class Module:
         for k, old in expected.items():
             if k in arrays and arrays[k].shape == old.shape:
                 try:
-                    new[k] = _cast(arrays[k], old.dtype)
+                    new[k] = cast_exactly(arrays[k], old.dtype)
                 except ValueError as exc:
                     problems.append(f"{k}: {exc}")
         if problems:
@@ -307,10 +307,6 @@ class Module:
         return f"{type(self).__name__}({self.extra_repr()}{body}\n)"
 
 
-IncompatibleKeys = collections.namedtuple("IncompatibleKeys", "missing_keys unexpected_keys")
-IncompatibleKeys.__doc__ = "What load_state_dict did not fill, and what it found no slot for."
-
-
 def clear_grads(params, set_to_none=True):
     """Gradients of `params` set to None, or zeroed in place (set_to_none=False), as torch's
     zero_grad; one rule for modules and optimizers."""
@@ -320,24 +316,7 @@ def clear_grads(params, set_to_none=True):
         elif isinstance(p.grad, np.ndarray) and p.grad.flags.writeable:
             p.grad[...] = 0
         else:                                         # a grad with a graph, or read-only
-            p.grad = np.zeros_like(_array(p.grad))
-
-
-def _array(value):
-    """A Tensor's data, or the value (array, int) as an array."""
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
-
-
-def _cast(a, dtype):
-    """A fresh copy of array `a` in `dtype`; ValueError where the cast would change its meaning."""
-    if a.dtype.kind not in "biuf":
-        raise ValueError(f"dtype {a.dtype} cannot become {dtype}; expected real numbers")
-    if dtype.kind in "iu" and a.dtype.kind == "f":
-        info = np.iinfo(dtype)
-        if not np.all(np.isfinite(a) & (a == np.round(a)) & (a >= info.min) & (a <= info.max)):
-            raise ValueError(f"{a.dtype} value(s) {a.ravel()[:3].tolist()} are not whole "
-                             f"numbers that fit {dtype}")
-    return np.array(a, dtype=dtype, copy=True)
+            p.grad = np.zeros_like(array_of(p.grad))
 
 
 def _join(prefix, name):
@@ -348,15 +327,3 @@ def _first_of_each(pairs):
     """(name, object) pairs keeping only the first name of each object (by identity)."""
     seen = set()
     return [(k, v) for k, v in pairs if not (id(v) in seen or seen.add(id(v)))]
-
-
-def state_mismatches(expected, arrays):
-    """Readable phrases for each key of `arrays` missing from, unexpected in, or not the shape of
-    `expected` (name -> anything with .shape); empty when it fits."""
-    missing = [k for k in expected if k not in arrays]
-    unexpected = [k for k in arrays if k not in expected]
-    wrong = [f"{k} {arrays[k].shape} != expected {v.shape}" for k, v in expected.items()
-             if k in arrays and tuple(arrays[k].shape) != tuple(v.shape)]
-    return ([f"missing keys {missing}"] if missing else []) + \
-        ([f"unexpected keys {unexpected}"] if unexpected else []) + \
-        ([f"wrong shapes: {', '.join(wrong)}"] if wrong else [])

@@ -7,6 +7,8 @@ import math
 
 from .optimizer import Optimizer
 
+__all__ = ["LRScheduler", "StepLR", "CosineAnnealingLR"]
+
 
 class LRScheduler:
     """Base: keeps base_lrs (each group's "initial_lr") and last_epoch; subclasses give get_lr."""
