@@ -44,7 +44,7 @@ class _ModuleSequence(Module):
         self._keys = [str(i) for i in range(len(self._list))]
 
     def _new(self, pairs):
-        """A container of the same kind holding the (name, module) `pairs` (what a slice returns)."""
+        """A container of the same kind holding (name, module) `pairs` (what a slice returns)."""
         return type(self)([m for _, m in pairs])
 
     def __getattr__(self, key):

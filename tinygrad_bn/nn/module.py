@@ -62,8 +62,9 @@ class Module:
                             f"{shape} as parameter {name!r} (nn.Parameter or None expected): a "
                             f"plain Tensor would not be trained nor saved; use self.{name} = "
                             f"nn.Parameter(...), or assign self.{name}.data = ... to change values")
-        if isinstance(value, (Parameter, Module)) and name in self.__dict__.get("_buffer_names", ()):
-            self._buffer_names.remove(name)            # no longer a buffer, as torch
+        buffers = self.__dict__.get("_buffer_names", ())
+        if isinstance(value, (Parameter, Module)) and name in buffers:
+            buffers.remove(name)                       # no longer a buffer, as torch
         object.__setattr__(self, name, value)
 
     def register_buffer(self, name, array):
@@ -164,7 +165,7 @@ class Module:
         clear_grads(self.parameters(), set_to_none)
 
     def requires_grad_(self, requires_grad=True):
-        """Switch gradients of every parameter on or off (freeze a layer); returns self, as torch."""
+        """Switch gradients of every parameter on or off (freeze a layer); returns self (torch)."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self

@@ -100,6 +100,6 @@ class InstanceNorm1d(_InstanceNorm):
 
 
 class InstanceNorm2d(_InstanceNorm):
-    """Normalize each channel of each image over H, W (style transfer): (N, C, H, W) or (C, H, W)."""
+    """Per image and channel, normalize over H, W (style transfer): (N, C, H, W) or (C, H, W)."""
 
     rank = 4

@@ -5,7 +5,7 @@ from .optimizer import Optimizer, _at_least_zero
 
 
 class Adam(Optimizer):
-    """Adam with bias correction and L2 weight decay added to the gradient (torch's Adam, not AdamW).
+    """Adam with bias correction, L2 weight decay added to the gradient (torch's Adam, not AdamW).
 
     m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g*g; p -= lr/(1-b1**t) * m / (sqrt(v/(1-b2**t)) + eps);
     amsgrad uses the running max of v instead of v; maximize ascends (g -> -g).
