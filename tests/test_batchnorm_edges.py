@@ -232,3 +232,13 @@ def test_reset_running_stats_after_switching_tracking_off_is_a_no_op_as_torch(to
     ours.reset_running_stats(), theirs.reset_running_stats()
     same_state(ours, theirs)
     assert int(ours.num_batches_tracked) == 3
+
+
+@pytest.mark.parametrize("shape, words", [((0, 3), r"\(0, 3\) has an empty batch \(N = 0\)"),
+                                          ((0, 2, 3, 3), "an empty batch"),
+                                          ((4, 0), r"\(4, 0\) has a size of 0")])
+def test_compare_bn_on_an_empty_batch_says_so(shape, words):
+    from tinygrad_bn import compare_bn
+    with pytest.raises(ValueError, match=words + ".*no statistics.*e.g. shape=") as info:
+        compare_bn(shape, repeats=1)
+    assert "reduction" not in str(info.value)             # not NumPy's zero-size max error

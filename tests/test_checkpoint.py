@@ -214,7 +214,7 @@ def test_header_over_the_limit_is_refused_even_in_a_big_file(tmp_path):
     ({"a": _entry("F64", [2], 0, 16), "b": _entry("F64", [2], 8, 24)}, bytes(24), "overlapping"),
     ({"a": _entry("F64", [1], 0, 8), "b": _entry("F64", [1], 16, 24)}, bytes(24), "a hole"),
     ({"a": _entry("F32", [4], 0, 32)}, bytes(32), r"F32\[4\] \(16 bytes\).* span 32 bytes"),
-    ({"a": _entry("BF16", [4], 0, 8)}, bytes(8), "dtype 'BF16', which NumPy cannot hold"),
+    ({"a": _entry("F8_E4M3", [8], 0, 8)}, bytes(8), "dtype 'F8_E4M3', which NumPy cannot hold"),
     ({"a": _entry("F64", [2 ** 40, 2 ** 40], 0, 8)}, bytes(8), "span 8 bytes"),
     ({"a": _entry("U8", [2 ** 40], 0, 2 ** 40)}, bytes(8), "cover 1099511627776 bytes of data "
                                                            "but the file holds 8"),
@@ -315,3 +315,24 @@ def test_random_damage_raises_checkpoint_error_or_loads_exactly(good_bytes, tmp_
         _assert_same_state(before, model.state_dict())
     else:                       # e.g. a flip in JSON whitespace is harmless
         _assert_same_state(mlp(seed=1).state_dict(), model.state_dict())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_bfloat16_file_from_torch_loads_exactly_widened(torch, tmp_path, dtype):
+    """torch's model.bfloat16() saved with safetensors: NumPy has no bfloat16, so the values
+    load widened (bf16 is the top half of a float32), equal to torch's own .float()."""
+    safetensors_torch = pytest.importorskip("safetensors.torch")
+    exact = torch_mlp(torch).state_dict()
+    state = {k: v.bfloat16() if v.is_floating_point() else v for k, v in exact.items()}
+    safetensors_torch.save_file(state, tmp_path / "bf16.safetensors")
+    model = mlp()
+    if dtype == np.float32:
+        model.float()
+    tg.load(model, tmp_path / "bf16.safetensors")
+    ours = model.state_dict()
+    for k, v in state.items():
+        want = v.float().numpy() if v.is_floating_point() else v.numpy()
+        assert ours[k].dtype == (dtype if v.is_floating_point() else np.int64), k
+        np.testing.assert_array_equal(ours[k], want, err_msg=k)
+        np.testing.assert_allclose(ours[k], exact[k].numpy(), rtol=2 ** -8, err_msg=k)
+    assert any(np.any(ours[k] != exact[k].numpy()) for k in ours if ours[k].dtype.kind == "f")

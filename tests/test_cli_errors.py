@@ -101,7 +101,7 @@ def test_messages_say_what_is_wrong_and_the_fix(places, capsys):
              "graph {user}:vec": "returned a Tensor of shape (3,), not a scalar loss",
              "graph {user}:boom": "calling it raised ValueError: my model is broken",
              "graph {user}:missing": "its functions: boom, loss, needs, nograd, notensor, vec",
-             "graph nope": "use a built-in example (bn, mlp, cnn)",
+             "graph nope": "use a built-in example (bn, mlp, cnn, layernorm",
              "compare-bn --shape 4,0": "every size >= 1",
              "train mlp --out {file}": "is a file, not a folder"}
     for line, phrase in cases.items():

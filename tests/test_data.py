@@ -90,3 +90,17 @@ def test_batches_shuffle_depends_on_seed():
 def test_batches_mismatched_lengths_is_a_clear_error():
     with pytest.raises(ValueError, match="x has 3 samples but y has 2"):
         next(batches(np.zeros((3, 1)), np.zeros(2), 2))
+
+
+def test_train_without_scikit_learn_says_what_to_install(monkeypatch, tmp_path, capsys):
+    """sys.modules[name] = None makes `import name` fail, as on a machine without it."""
+    from tinygrad_bn.cli import main
+    for name in ("sklearn", "sklearn.datasets"):
+        monkeypatch.setitem(__import__("sys").modules, name, None)
+    with pytest.raises(ImportError, match=r'pip install -e "\.\[examples\]".*pip install '
+                                          "scikit-learn"):
+        load_digits()
+    assert main(["train", "mlp", "--out", str(tmp_path / "run"), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "scikit-learn, which is not installed" in err and "pip install scikit-learn" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -583,6 +583,39 @@ def dead_dot():
         viz.run_dot("digraph { a -> b }", "svg")
 
 
+@mistake("Training BN with eps=0 (or a negative eps)",
+         "Keep eps > 0 (the default 1e-5): a constant channel has variance 0.",
+         ValueError, "batch_norm", "eps=0", "must be a number > 0", "divides by zero", "1e-5")
+def bn_eps_zero():
+    from tinygrad_bn import nn
+    nn.BatchNorm1d(3, eps=0)(Tensor(np.ones((8, 3))))
+
+
+@mistake("Assigning a plain Tensor where a layer's Parameter was",
+         "Assign nn.Parameter(...), or change the values with layer.weight.data = ...",
+         TypeError, "Linear.weight", "Tensor (2, 3)", "as parameter 'weight'", "nn.Parameter(...)")
+def tensor_over_parameter():
+    from tinygrad_bn import nn
+    nn.Linear(3, 2).weight = Tensor(np.zeros((2, 3)), requires_grad=True)
+
+
+@mistake("Giving an optimizer a tensor computed from a parameter",
+         "Optimize leaves: model.parameters(), or w.detach().requires_grad_().",
+         ValueError, "SGD", "non-leaf", "(3,)", "made by mul", "optimize the leaf")
+def optimizer_non_leaf():
+    from tinygrad_bn import nn, optim
+    optim.SGD([nn.Parameter(np.ones(3)) * 2], lr=0.1)
+
+
+@mistake("padding='same' with a stride",
+         "Give the padding as numbers for a strided convolution, e.g. padding=1 for a 3x3 kernel.",
+         ValueError, "Conv2d", "padding='same' is not supported for strided convolutions",
+         "stride=2", "padding=k // 2")
+def conv_same_strided():
+    from tinygrad_bn import nn
+    nn.Conv2d(3, 8, 3, stride=2, padding="same")
+
+
 # --- the catalogue and its doc -------------------------------------------------------------------
 @pytest.mark.parametrize("key", [m.key for m in CATALOGUE])
 def test_mistake(key):

@@ -54,7 +54,23 @@ EXAMPLES = {
     "hardsigmoid": (lambda: nn.Sequential(nn.Hardtanh(3.5, 4.0), nn.Hardsigmoid()), (4, 3)),
     "containers": (lambda: nn.ModuleList([nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ModuleDict(
         {"act": nn.Tanh(), "out": nn.Sequential(nn.Linear(4, 2))})]), (6, 3)),
+    "named": (lambda: nn.Sequential(collections.OrderedDict([("fc", nn.Linear(3, 4)),
+                                                             ("act", nn.Identity())])), (2, 3)),
+    "norms": (lambda: nn.Sequential(nn.LayerNorm((3, 4), eps=1e-3),
+                                    nn.GroupNorm(3, 6, affine=False),
+                                    nn.InstanceNorm2d(6, momentum=0.2, affine=True,
+                                                      track_running_stats=True),
+                                    nn.LayerNorm(4, elementwise_affine=False)), (2, 6, 3, 4)),
+    "norms1d": (lambda: nn.Sequential(nn.InstanceNorm1d(3), nn.GroupNorm(1, 3, eps=1e-2),
+                                      nn.LayerNorm(5, bias=False)), (2, 3, 5)),
+    "embedding": (lambda: nn.Sequential(nn.Embedding(7, 3, padding_idx=-2), nn.Linear(3, 2)),
+                  (4, 5)),          # integer ids in 0..6, see sample()
 }
+
+
+def sample(name, shape, rng):
+    """An input for example `name`: ids for the Embedding example, else normal floats."""
+    return rng.integers(0, 7, shape) if name == "embedding" else rng.standard_normal(shape)
 
 
 def run(model, x):
@@ -141,14 +157,16 @@ def test_to_torch_gives_the_same_outputs_gradients_and_statistics(torch, name, m
     tmodel = to_torch(getattr(model, mode)())
     assert_same_state(state_of(tmodel), state_of(model))
     rng = np.random.default_rng(1)
-    x = Tensor(rng.standard_normal(shape), requires_grad=True)
-    tx = torch.tensor(x.data, requires_grad=True)
+    floats = name != "embedding"                      # ids have no gradient
+    x = Tensor(sample(name, shape, rng), requires_grad=floats)
+    tx = torch.tensor(x.data, requires_grad=floats)
     out, tout = run(model, x), run(tmodel, tx)
     np.testing.assert_allclose(tout.detach().numpy(), out.data, rtol=1e-9, atol=1e-12)
     g = rng.standard_normal(out.shape)
     out.backward(g)
     tout.backward(torch.from_numpy(g))
-    np.testing.assert_allclose(tx.grad.numpy(), x.grad, rtol=1e-9, atol=1e-12)
+    if floats:
+        np.testing.assert_allclose(tx.grad.numpy(), x.grad, rtol=1e-9, atol=1e-12)
     tparams = dict(tmodel.named_parameters())
     for k, p in model.named_parameters():
         np.testing.assert_allclose(tparams[k].grad.numpy(), p.grad, rtol=1e-9, atol=1e-12,
@@ -162,10 +180,10 @@ def test_from_torch_gives_the_same_outputs_and_statistics(torch, name, mode):
     tmodel = to_torch(build(name, seed=3)[0])
     shape = EXAMPLES[name][1]
     with torch.no_grad():                             # torch changes its own statistics first
-        run(tmodel.train(), torch.randn(*shape, dtype=torch.float64))
+        run(tmodel.train(), torch.from_numpy(sample(name, shape, np.random.default_rng(4))))
     model = from_torch(getattr(tmodel, mode)())
     assert all(m.training == (mode == "train") for m in model.modules())
-    x = np.random.default_rng(2).standard_normal(shape)
+    x = sample(name, shape, np.random.default_rng(2))
     np.testing.assert_allclose(run(model, Tensor(x)).data,
                                run(tmodel, torch.from_numpy(x)).detach().numpy(),
                                rtol=1e-9, atol=1e-12)
@@ -270,10 +288,12 @@ def test_torch_in_place_activations_convert(torch):
     assert type(model[0]) is nn.ReLU
 
 
-def test_named_torch_sequential_is_refused(torch):
-    named = torch.nn.Sequential(collections.OrderedDict([("fc", torch.nn.Linear(2, 2))]))
-    with pytest.raises(ValueError, match=r"names its children \['fc'\].*OrderedDict"):
-        from_torch(named)
+def test_named_sequentials_keep_their_names(torch):
+    named = torch.nn.Sequential(collections.OrderedDict([("fc", torch.nn.Linear(2, 2)),
+                                                         ("act", torch.nn.ReLU())]))
+    model = from_torch(named)
+    assert isinstance(model.fc, nn.Linear) and list(model.state_dict()) == ["fc.weight", "fc.bias"]
+    assert list(to_torch(model).state_dict()) == ["fc.weight", "fc.bias"]
 
 
 def test_bfloat16_is_refused_with_the_fix(torch):

@@ -13,15 +13,15 @@ import os
 import secrets
 
 import numpy as np
-import safetensors
 import safetensors.numpy
 
-from .nn.module import state_mismatches
+from .nn.state import state_mismatches
 
 MAX_HEADER_BYTES = 100_000_000          # the safetensors library refuses larger headers too
 DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "I64": np.int64,
           "I32": np.int32, "I16": np.int16, "I8": np.int8, "U64": np.uint64, "U32": np.uint32,
-          "U16": np.uint16, "U8": np.uint8, "BOOL": np.bool_}  # safetensors codes NumPy holds
+          "U16": np.uint16, "U8": np.uint8, "BOOL": np.bool_,  # safetensors codes NumPy holds,
+          "BF16": np.float32}  # and bfloat16, which NumPy lacks: read widened to float32, exactly
 OTHER_FORMATS = [(b"PK\x03\x04", "a zip archive (torch.save's format, or an .npz checkpoint of an "
                   "older tinygrad_bn: convert one with model.load_state_dict({k: v for k, v in "
                   "np.load(path).items() if k != '__format__'}), then tg.save)"),
@@ -31,7 +31,7 @@ OTHER_FORMATS = [(b"PK\x03\x04", "a zip archive (torch.save's format, or an .npz
 FIX = ("Fix: write checkpoints with tg.save(model, path), or in PyTorch with "
        "safetensors.torch.save_file(model.state_dict(), path)")
 DIGEST_KEY = "tinygrad_bn.sha256"  # safetensors has no checksum: ours goes in __metadata__
-Spec = collections.namedtuple("Spec", "dtype shape begin end")   # one header entry, checked
+Spec = collections.namedtuple("Spec", "dtype shape begin end code")   # a header entry, checked
 
 
 class CheckpointError(ValueError):
@@ -51,7 +51,8 @@ def load(module, path):
 
     Raises CheckpointError, naming every missing, unexpected, mis-shaped or mis-typed key, and
     leaves the module unchanged when the file is not safetensors, is damaged or does not fit.
-    A float file loads into a wider float model (float32 into float64) exactly, as in torch.
+    A float file loads into a wider float model (float32 into float64) exactly, as in torch;
+    a bfloat16 file (torch's .bfloat16() models) loads into float32 or float64 exactly.
     """
     path = os.fspath(path)
     if os.path.isdir(path):
@@ -67,15 +68,24 @@ def load(module, path):
         data = f.read(data_bytes)              # bounded: exactly the module's own bytes
     if len(data) != data_bytes:
         raise CheckpointError(f"load: {path!r} changed size while it was being read. {FIX}")
-    try:
-        arrays = safetensors.numpy.load(head + header + data)
-    except safetensors.SafetensorError as e:   # our checks passed, so this should not happen
-        raise CheckpointError(f"load: {path!r} is not valid safetensors ({e}). {FIX}") from e
+    arrays = {name: _decode(data, spec) for name, spec in specs.items()}
     if DIGEST_KEY in metadata and metadata[DIGEST_KEY] != _digest(arrays):  # torch's have none
         raise CheckpointError(f"load: {path!r} is corrupt: its tensor data does not match the "
                               f"checksum saved with it. {FIX}")
     module.load_state_dict(arrays)
     return module
+
+
+def _decode(data, spec):
+    """The array of one checked header entry, read from the data bytes (little-endian).
+
+    bfloat16 is the top 16 bits of a float32, so shifting them up gives the same values exactly.
+    """
+    if spec.code == "BF16":
+        bits = np.frombuffer(data, "<u2", math.prod(spec.shape), spec.begin).astype("<u4") << 16
+        return bits.view("<f4").reshape(spec.shape)
+    count = math.prod(spec.shape)
+    return np.frombuffer(data, spec.dtype.newbyteorder("<"), count, spec.begin).reshape(spec.shape)
 
 
 def _write_atomically(path, raw):
@@ -162,10 +172,11 @@ def _spec(name, entry, fail):
             or offsets[0] > offsets[1]):
         fail(f"tensor {name!r} has data_offsets {offsets!r}; expected [begin, end], begin <= end")
     dtype = np.dtype(DTYPES[code])
-    if offsets[1] - offsets[0] != math.prod(shape) * dtype.itemsize:
-        fail(f"tensor {name!r} is {code}{shape} ({math.prod(shape) * dtype.itemsize} bytes) but "
+    nbytes = math.prod(shape) * (2 if code == "BF16" else dtype.itemsize)
+    if offsets[1] - offsets[0] != nbytes:
+        fail(f"tensor {name!r} is {code}{shape} ({nbytes} bytes) but "
              f"its data_offsets {offsets} span {offsets[1] - offsets[0]} bytes")
-    return Spec(dtype, tuple(shape), *offsets)
+    return Spec(dtype, tuple(shape), *offsets, code)
 
 
 def _is_count(value):

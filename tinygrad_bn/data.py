@@ -10,7 +10,12 @@ def load_digits(test_fraction=0.2, seed=0, flat=True):
 
     flat=True gives (N, 64) rows for MLPs; flat=False gives (N, 1, 8, 8) images for CNNs.
     """
-    from sklearn.datasets import load_digits as sk_digits   # an optional extra, imported on use
+    try:                                                      # an optional extra, imported on use
+        from sklearn.datasets import load_digits as sk_digits
+    except ImportError as exc:
+        raise ImportError("load_digits: the 8x8 digits come with scikit-learn, which is not "
+                          "installed; install the examples extra, pip install -e \".[examples]\" "
+                          "in a checkout, or just pip install scikit-learn") from exc
     if not 0 < test_fraction < 1:
         raise ValueError(f"load_digits: test_fraction={test_fraction} must be in (0, 1)")
     digits = sk_digits()

@@ -16,6 +16,9 @@ from .engine import OPS, Tensor, apply, scope
 from .engine.ops import pool as _pool, windows as _windows
 from .losses import (mse_loss, l1_loss, binary_cross_entropy,  # noqa: F401  (re-exported)
                      binary_cross_entropy_with_logits, nll_loss, cross_entropy)
+from .normalization import layer_norm, group_norm, instance_norm  # noqa: F401  (re-exported)
+from .normalization import (affine as _affine, check_eps as _check_eps, normalize as _normalize,
+                            update_running as _update_running)
 
 # --- linear layers ------------------------------------------------------------------------------
 def linear(input, weight, bias=None):
@@ -55,6 +58,8 @@ def batch_norm(x=None, gamma=None, beta=None, running_mean=None, running_var=Non
     x = x if isinstance(x, Tensor) else Tensor(x)
     gamma, beta = (t if t is None or isinstance(t, Tensor) else Tensor(t) for t in (gamma, beta))
     axes, shape, count = _bn_check(x, gamma, beta, running_mean, running_var, training, momentum)
+    if training:
+        _check_eps("batch_norm", eps)
     with scope("batch_norm"):
         if not training:
             return _bn_composed(x, gamma, beta, axes, shape, eps, (running_mean, running_var))[0]
@@ -106,25 +111,9 @@ def _bn_composed(x, gamma, beta, axes, shape, eps, running=None):
     """
     if x.ndim > 2:                              # reshaped first, so the ten stay together
         gamma, beta = (t if t is None else t.reshape(shape) for t in (gamma, beta))
-    if running is None:
-        mu = x.mean(axis=axes, keepdims=True).named("mu")
-        xmu = (x - mu).named("xmu")
-        sq = xmu.square().named("sq")
-        var = sq.mean(axis=axes, keepdims=True).named("var")
-    else:
-        mu, var = (Tensor(a.reshape(shape).astype(x.dtype, copy=False)).named(name)
-                   for a, name in zip(running, ("mu", "var")))
-        xmu = (x - mu).named("xmu")
-    eps = Tensor(np.asarray(eps, dtype=x.dtype), name="eps")
-    var_eps = (var + eps).named("var_eps")      # eps inside the sqrt: var = 0 stays finite
-    sqrtvar = var_eps.sqrt().named("sqrtvar")
-    ivar = sqrtvar.reciprocal().named("ivar")
-    out = xhat = (xmu * ivar).named("xhat")
-    if gamma is not None:
-        out = (gamma * xhat).named("gammax")
-    if beta is not None:
-        out = (out + beta).named("out")
-    return out, mu, var
+    stats = None if running is None else tuple(a.reshape(shape) for a in running)
+    xhat, mu, var = _normalize(x, axes, eps, stats)
+    return _affine(xhat, gamma, beta, None), mu, var
 
 
 def _bn_check(x, gamma, beta, running_mean, running_var, training, momentum):
@@ -166,17 +155,6 @@ def _bn_check(x, gamma, beta, running_mean, running_var, training, momentum):
     return axes, (1, c) + (1,) * (x.ndim - 2), count
 
 
-def _update_running(running_mean, running_var, mu, var, n, momentum):
-    """PyTorch's rule, in place: running = (1 - momentum) * running + momentum * batch.
-
-    running_var gets the unbiased batch variance var * n / (n - 1).
-    """
-    running_mean *= 1 - momentum
-    running_mean += momentum * mu.reshape(-1)
-    running_var *= 1 - momentum
-    running_var += momentum * n / (n - 1) * var.reshape(-1)
-
-
 def dropout(x, p=0.5, training=True, inplace=False, generator=None):
     """Zero each value with probability p, scale the rest by 1/(1-p); the identity in eval.
 
@@ -202,10 +180,25 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1, *, bias=None
     The bias is a broadcast add after the conv2d primitive: its gradient is g summed per channel.
     """
     b = _one_of("conv2d", "b", b, "bias", bias)
+    check_padding_string("conv2d", padding, stride)
     with scope("conv2d"):
         return _one_sample(x, 3, lambda x: _add_bias(apply(
             OPS["conv2d"], x, w, stride=stride, padding=padding, dilation=dilation,
             groups=groups), b))
+
+
+def check_padding_string(op, padding, stride):
+    """torch's checks on a padding string, made before anything runs: 'valid' or 'same', and
+    'same' (output size = input size) only with stride 1, where that size is defined."""
+    if not isinstance(padding, str):
+        return
+    if padding not in ("valid", "same"):
+        raise ValueError(f"{op}: invalid padding string {padding!r}, should be one of 'valid', "
+                         "'same' (as torch), or numbers, e.g. padding=1")
+    if padding == "same" and any(s != 1 for s in np.ravel(stride)):
+        raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
+                         f"(stride={stride}), as in torch; give the padding as numbers, e.g. "
+                         "padding=k // 2 for an odd kernel size k")
 
 
 def conv_transpose2d(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,

@@ -5,6 +5,7 @@ One table, LAYERS, pairs each layer type with its torch.nn class (same name) and
 constructor arguments are read; adding a layer type is one entry. PyTorch stays optional: it is
 imported when a conversion runs, never when tinygrad_bn is.
 """
+import collections
 from typing import NamedTuple
 
 import numpy as np
@@ -49,6 +50,13 @@ LAYERS = [
     Layer(nn.BatchNorm1d, _BN, ours_only=("fused",)),
     Layer(nn.BatchNorm2d, _BN, ours_only=("fused",)),
     Layer(nn.BatchNorm3d, _BN, ours_only=("fused",)),
+    Layer(nn.LayerNorm, ("normalized_shape", "eps", "elementwise_affine"), ("bias",)),
+    Layer(nn.GroupNorm, ("num_groups", "num_channels", "eps", "affine")),
+    Layer(nn.InstanceNorm1d, _BN),
+    Layer(nn.InstanceNorm2d, _BN),
+    Layer(nn.Embedding, ("num_embeddings", "embedding_dim", "padding_idx"),
+          ours_only=("generator",)),
+    Layer(nn.Identity),
     Layer(nn.ReLU, ("inplace",)),
     Layer(nn.Sigmoid),
     Layer(nn.Tanh),
@@ -133,9 +141,7 @@ def _check_alike(m, new, src, dst, layer, where):
     names = ([k for k, _ in m.named_children()], [k for k, _ in new.named_children()])
     if names[0] != names[1]:
         raise ValueError(f"{where} names its children {names[0]}, but the converted one names "
-                         f"them {names[1]}, so weight names would change; tinygrad_bn's "
-                         "Sequential numbers its layers 0, 1, ...: build the torch Sequential "
-                         "without an OrderedDict")
+                         f"them {names[1]}, so weight names would change")
     src.check_supported(m, new, layer, where)
     held = [sorted(k for k, _ in side.parameters(x) + side.buffers(x))
             for side, x in ((src, m), (dst, new))]
@@ -170,6 +176,9 @@ def _items(m, layer):
     The same on both sides: ModuleDicts have items(), Sequential and ModuleList iterate."""
     if layer.children == "dict":
         return list(m.items())
+    if layer.children == "args":                     # Sequential: positions, or OrderedDict keys
+        names = [k for k, _ in m.named_modules(remove_duplicate=False) if k and "." not in k]
+        return list(zip(names, m))
     return [(str(i), c) for i, c in enumerate(m)] if layer.children else []
 
 
@@ -284,7 +293,8 @@ def _build(cls, layer, settings, kids):
     """A new `cls` from its settings, or (containers) from its converted children."""
     modules = [c for _, c in kids]
     if layer.children == "args":
-        return cls(*modules)
+        named = [k for k, _ in kids] != [str(i) for i in range(len(kids))]
+        return cls(collections.OrderedDict(kids)) if named else cls(*modules)
     if layer.children == "list":
         return cls(modules)
     if layer.children == "dict":

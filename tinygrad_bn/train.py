@@ -104,7 +104,9 @@ def _fit(model, data, opt, epochs, lr, batch_size, seed, max_steps, cosine, bar)
         first = len(history["step_loss"])
         for xb, yb in batches(x_train, y_train, batch_size, seed=seed + epoch):
             if cosine:
-                opt.lr = lr * 0.5 * (1 + np.cos(np.pi * len(history["step_loss"]) / max_steps))
+                rate = lr * 0.5 * (1 + np.cos(np.pi * len(history["step_loss"]) / max_steps))
+                for group in opt.param_groups:
+                    group["lr"] = rate
             loss, hits = _train_step(model, opt, xb, yb)
             history["step_loss"].append(loss)
             correct, seen = correct + hits, seen + len(yb)

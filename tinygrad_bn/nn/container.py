@@ -4,6 +4,8 @@ A plain Python list or dict of layers is invisible to parameters(), state_dict()
 eval() (Module warns about it); these containers name their children `0`, `1`, ... or by key,
 as PyTorch does, so `layers.0.weight` and `blocks.conv.weight` copy across.
 """
+from collections import OrderedDict
+
 from .module import Module
 
 
@@ -15,20 +17,42 @@ def _checked(module, where):
     return module
 
 
+def _key(key, where):
+    """`key` checked to be a usable child name: a non-empty string without '.'."""
+    if not isinstance(key, str):
+        raise TypeError(f"{where}: key {key!r} is a {type(key).__name__}; keys are "
+                        "strings (they become parameter names such as 'key.weight')")
+    if not key or "." in key:
+        raise KeyError(f"{where}: key {key!r} cannot be empty or contain '.', which "
+                       "separates names in 'blocks.key.weight'; use e.g. '_' instead")
+    return key
+
+
 class _ModuleSequence(Module):
     """Modules kept in order: indexing, slicing, len, iteration, append, extend and insert."""
 
     def __init__(self, modules=()):
-        self._list = []
+        self._list, self._keys = [], []      # the modules and their names, `0`, `1`, ... or keys
         self.extend(modules)
 
     def _child_items(self):
-        """Children named by position (`0`, `1`, ...), repeats included, then other attributes."""
-        return [(str(i), m) for i, m in enumerate(self._list)] + super()._child_items()
+        """Children by name (position, or Sequential's keys), repeats included, then attributes."""
+        return list(zip(self._keys, self._list)) + super()._child_items()
 
-    def _new(self, modules):
-        """A container of the same kind holding `modules` (what a slice returns)."""
-        return type(self)(modules)
+    def _renumber(self):
+        """Name the children by position again after an insert or delete, as torch does."""
+        self._keys = [str(i) for i in range(len(self._list))]
+
+    def _new(self, pairs):
+        """A container of the same kind holding (name, module) `pairs` (what a slice returns)."""
+        return type(self)([m for _, m in pairs])
+
+    def __getattr__(self, key):
+        """seq.fc1 for a child named 'fc1' (only for names that are not attributes), as torch."""
+        keys = self.__dict__.get("_keys", ())
+        if key in keys:
+            return self._list[keys.index(key)]
+        raise AttributeError(f"{type(self).__name__} has no attribute or child {key!r}")
 
     def _position(self, i):
         """Index i (negative counts from the end) as a position in range, else IndexError."""
@@ -39,7 +63,7 @@ class _ModuleSequence(Module):
 
     def __getitem__(self, i):
         if isinstance(i, slice):
-            return self._new(self._list[i])
+            return self._new(list(zip(self._keys, self._list))[i])
         return self._list[self._position(i)]
 
     def __setitem__(self, i, module):
@@ -47,6 +71,7 @@ class _ModuleSequence(Module):
 
     def __delitem__(self, i):
         del self._list[i if isinstance(i, slice) else self._position(i)]
+        self._renumber()
 
     def __len__(self):
         return len(self._list)
@@ -60,29 +85,38 @@ class _ModuleSequence(Module):
     def append(self, module):
         """Add `module` at the end; returns self."""
         self._list.append(_checked(module, f"{type(self).__name__}.append"))
+        self._keys.append(str(len(self._keys)))
         return self
 
     def extend(self, modules):
         """Add each of `modules` at the end, in order; returns self."""
         for i, m in enumerate(list(modules)):
             self._list.append(_checked(m, f"{type(self).__name__}: item {i}"))
+            self._keys.append(str(len(self._keys)))
         return self
 
     def insert(self, index, module):
         """Put `module` before position `index`; the ones after it are renumbered."""
         self._list.insert(index, _checked(module, f"{type(self).__name__}.insert"))
+        self._renumber()
 
 
 class Sequential(_ModuleSequence):
-    """Layers applied in order; indexable, iterable, and named `0`, `1`, ... as in PyTorch."""
+    """Layers applied in order; indexable, iterable, and named `0`, `1`, ... as in PyTorch.
+
+    Sequential(OrderedDict([("fc1", nn.Linear(4, 8)), ...])) names them: seq.fc1, `fc1.weight`.
+    """
 
     def __init__(self, *layers):
         super().__init__()
-        for i, layer in enumerate(layers):
-            self._list.append(_checked(layer, f"Sequential: argument {i}"))
+        named = len(layers) == 1 and isinstance(layers[0], OrderedDict)
+        for i, (key, layer) in enumerate(layers[0].items() if named else enumerate(layers)):
+            self._list.append(_checked(layer, f"Sequential: argument {key!r}" if named
+                                       else f"Sequential: argument {i}"))
+            self._keys.append(_key(key, "Sequential") if named else str(i))
 
-    def _new(self, modules):
-        return Sequential(*modules)
+    def _new(self, pairs):
+        return Sequential(OrderedDict(pairs))
 
     def forward(self, x):
         for layer in self:
@@ -121,13 +155,7 @@ class ModuleDict(Module):
         raise AttributeError(f"ModuleDict has no attribute or key {key!r}")
 
     def __setitem__(self, key, module):
-        if not isinstance(key, str):
-            raise TypeError(f"ModuleDict: key {key!r} is a {type(key).__name__}; keys are "
-                            "strings (they become parameter names such as 'key.weight')")
-        if not key or "." in key:
-            raise KeyError(f"ModuleDict: key {key!r} cannot be empty or contain '.', which "
-                           "separates names in 'blocks.key.weight'; use e.g. '_' instead")
-        self._dict[key] = _checked(module, f"ModuleDict[{key!r}] =")
+        self._dict[_key(key, "ModuleDict")] = _checked(module, f"ModuleDict[{key!r}] =")
 
     def __delitem__(self, key):
         del self._dict[key]

@@ -60,6 +60,7 @@ class _Conv(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", generator=None):
+        F.check_padding_string(type(self).__name__, padding, stride)   # at construction, as torch
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
                          bias, padding_mode, 0, generator)
 

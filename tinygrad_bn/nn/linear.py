@@ -40,3 +40,16 @@ class Linear(Module):
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+class Identity(Module):
+    """out = x: a placeholder layer (e.g. to remove a layer from a model), as torch.nn.Identity.
+
+    Any constructor arguments are accepted and ignored, as in torch.
+    """
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def forward(self, x):
+        return x

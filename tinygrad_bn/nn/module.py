@@ -8,7 +8,9 @@ import warnings
 import numpy as np
 
 from ..engine import Tensor, get_default_dtype, scope
+from ..engine.methods import as_dtype
 from ..engine.mode import user_stacklevel
+from .state import IncompatibleKeys, array_of, cast_exactly, state_mismatches
 
 
 class Parameter(Tensor):
@@ -49,6 +51,21 @@ class Module:
     def forward(self, *args, **kwargs):
         """The computation of the layer; subclasses define it, call the module to run it."""
         raise NotImplementedError(f"{type(self).__name__}: define forward(self, x)")
+
+    def __setattr__(self, name, value):
+        """Set an attribute; a Parameter's slot takes only a Parameter or None, as in torch, so a
+        weight is never silently dropped from parameters() and state_dict()."""
+        if isinstance(self.__dict__.get(name), Parameter) and not (value is None
+                                                                   or isinstance(value, Parameter)):
+            shape = f" {value.shape}" if hasattr(value, "shape") else ""
+            raise TypeError(f"{type(self).__name__}.{name}: cannot assign {type(value).__name__}"
+                            f"{shape} as parameter {name!r} (nn.Parameter or None expected): a "
+                            f"plain Tensor would not be trained nor saved; use self.{name} = "
+                            f"nn.Parameter(...), or assign self.{name}.data = ... to change values")
+        buffers = self.__dict__.get("_buffer_names", ())
+        if isinstance(value, (Parameter, Module)) and name in buffers:
+            buffers.remove(name)                       # no longer a buffer, as torch
+        object.__setattr__(self, name, value)
 
     def register_buffer(self, name, array):
         """Keep `array` as attribute `name` and in state_dict (not a parameter: no gradient)."""
@@ -142,52 +159,127 @@ class Module:
         """Same as train(False)."""
         return self.train(False)
 
-    def zero_grad(self):
-        """Forget every parameter's gradient (leaf gradients accumulate until then)."""
+    def zero_grad(self, set_to_none=True):
+        """Forget every parameter's gradient (leaf gradients accumulate until then); with
+        set_to_none=False zero them in place instead, as torch."""
+        clear_grads(self.parameters(), set_to_none)
+
+    def requires_grad_(self, requires_grad=True):
+        """Switch gradients of every parameter on or off (freeze a layer); returns self (torch)."""
         for p in self.parameters():
-            p.grad = None
+            p.requires_grad_(requires_grad)
+        return self
+
+    def apply(self, fn):
+        """Call fn(module) on every descendant, children before their parent, then on self;
+        returns self (torch's order, used for custom initialization)."""
+        order, stack = [], [self]
+        while stack:                                  # explicit stack: no recursion
+            m = stack.pop()
+            order.append(m)
+            stack.extend(m.children())                # the last child is visited first ...
+        for m in reversed(order):                     # ... so reversed, children come in order
+            fn(m)
+        return self
+
+    def double(self):
+        """Cast every float parameter, gradient and buffer to float64 in place; returns self."""
+        return self._cast_floats(np.float64)
+
+    def float(self):
+        """Cast every float parameter, gradient and buffer to float32 in place; returns self."""
+        return self._cast_floats(np.float32)
+
+    def half(self):
+        """Cast every float parameter, gradient and buffer to float16 in place; returns self."""
+        return self._cast_floats(np.float16)
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False):
+        """model.to(device) and model.to(dtype) as torch: 'cpu' is the only device here (a
+        no-op), a float dtype casts as .double()/.float() do; returns self."""
+        for arg in args:
+            if str(arg).split(":")[0] in ("cpu", "cuda", "mps", "meta", "xpu"):
+                device = arg
+            else:
+                dtype = arg.dtype if isinstance(arg, Tensor) else arg
+        if device is not None and str(device).split(":")[0] != "cpu":
+            raise ValueError(f"{type(self).__name__}.to: device {str(device)!r}: this engine runs "
+                             "on NumPy, on the CPU only; use 'cpu' (or leave the device out)")
+        if dtype is None:
+            return self
+        dtype = as_dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"{type(self).__name__}.to: dtype {dtype} is not a float dtype; "
+                            "modules cast to floats only (as torch), e.g. np.float32")
+        return self._cast_floats(dtype)
+
+    def cpu(self):
+        """self: everything here lives in host memory (for code written for torch)."""
+        return self
+
+    def _cast_floats(self, dtype):
+        """Float parameters keep their identity (an optimizer holding them still works), as torch;
+        int buffers such as num_batches_tracked stay ints."""
+        for m in self.modules():
+            for _, p in m._own_parameters():
+                if p.dtype.kind == "f":
+                    p.data = p.data.astype(dtype)
+                    if isinstance(p.grad, np.ndarray):
+                        p.grad = p.grad.astype(dtype)
+            for k, b in m._own_buffers():
+                if isinstance(b, np.ndarray) and b.dtype.kind == "f":
+                    setattr(m, k, b.astype(dtype))
+        return self
 
     # --- saving and loading ----------------------------------------------------------------------
     def state_dict(self):
         """Copies of parameters and buffers as NumPy arrays, by dotted name, in PyTorch's order."""
-        return {name: np.array(_array(getattr(m, attr)), copy=True)
+        return {name: np.array(array_of(getattr(m, attr)), copy=True)
                 for name, (m, attr) in self._slots().items()}
 
-    def load_state_dict(self, state):
-        """Copy arrays from `state` into parameters and buffers; strict, all-or-nothing.
+    def load_state_dict(self, state, strict=True):
+        """Copy arrays from `state` into parameters and buffers, all-or-nothing; returns
+        IncompatibleKeys(missing_keys, unexpected_keys), as torch.
 
-        Every key must match in name and shape and convert to its slot's dtype without losing
-        meaning (no complex or text values, no fractional counts); otherwise a RuntimeError lists
-        every problem and nothing is assigned. A buffer a module lists in `optional_state`
-        (BatchNorm's num_batches_tracked) may be missing and keeps its value, as in torch.
+        strict=True: every key must match; strict=False loads the keys that do and reports the
+        rest. Either way a matching key must have its slot's shape and convert to its dtype
+        without losing meaning (no complex or text values, no fractional counts); otherwise a
+        RuntimeError lists every problem and nothing is assigned. A buffer a module lists in
+        `optional_state` (BatchNorm's num_batches_tracked) may be missing and keeps its value.
         """
         slots = self._required_slots(state)
-        current = {k: _array(getattr(m, attr)) for k, (m, attr) in slots.items()}
+        current = {k: array_of(getattr(m, attr)) for k, (m, attr) in slots.items()}
         arrays, problems = {}, []
         for k, v in state.items():
             try:
-                arrays[k] = _array(v)
+                arrays[k] = array_of(v)
             except (TypeError, ValueError, RuntimeError) as exc:
                 problems.append(f"{k} is not an array ({type(v).__name__}: {exc})")
-        problems = state_mismatches(current, arrays) + problems
+        keys = IncompatibleKeys([k for k in current if k not in arrays],
+                                [k for k in arrays if k not in self._slots()])
+        expected = current if strict else {k: v for k, v in current.items() if k in arrays}
+        given = arrays if strict else {k: v for k, v in arrays.items() if k in current}
+        problems = state_mismatches(expected, given) + problems
         new = {}
-        for k, old in current.items():
+        for k, old in expected.items():
             if k in arrays and arrays[k].shape == old.shape:
                 try:
-                    new[k] = _cast(arrays[k], old.dtype)
+                    new[k] = cast_exactly(arrays[k], old.dtype)
                 except ValueError as exc:
                     problems.append(f"{k}: {exc}")
         if problems:
             raise RuntimeError(f"load_state_dict into {type(self).__name__}: "
                                + "; ".join(problems) + ". Nothing was loaded. Fix: load a "
                                "state_dict saved from the same architecture (same layers, sizes "
-                               "and names)")
-        for name, (m, attr) in slots.items():       # every check passed: assignments only
+                               "and names), or strict=False to load only the keys that match")
+        for name, array in new.items():             # every check passed: assignments only
+            m, attr = slots[name]
             old = getattr(m, attr)
             if isinstance(old, Tensor):
-                old.data = new[name]                 # a fresh array: never writes a locked one
+                old.data = array                     # a fresh array: never writes a locked one
             else:
-                setattr(m, attr, new[name])
+                setattr(m, attr, array)
+        return keys
 
     def _required_slots(self, names):
         """The slots (as _slots) a state with keys `names` must fill: all but the optional_state
@@ -216,21 +308,16 @@ class Module:
         return f"{type(self).__name__}({self.extra_repr()}{body}\n)"
 
 
-def _array(value):
-    """A Tensor's data, or the value (array, int) as an array."""
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
-
-
-def _cast(a, dtype):
-    """A fresh copy of array `a` in `dtype`; ValueError where the cast would change its meaning."""
-    if a.dtype.kind not in "biuf":
-        raise ValueError(f"dtype {a.dtype} cannot become {dtype}; expected real numbers")
-    if dtype.kind in "iu" and a.dtype.kind == "f":
-        info = np.iinfo(dtype)
-        if not np.all(np.isfinite(a) & (a == np.round(a)) & (a >= info.min) & (a <= info.max)):
-            raise ValueError(f"{a.dtype} value(s) {a.ravel()[:3].tolist()} are not whole "
-                             f"numbers that fit {dtype}")
-    return np.array(a, dtype=dtype, copy=True)
+def clear_grads(params, set_to_none=True):
+    """Gradients of `params` set to None, or zeroed in place (set_to_none=False), as torch's
+    zero_grad; one rule for modules and optimizers."""
+    for p in params:
+        if set_to_none or p.grad is None:
+            p.grad = None
+        elif isinstance(p.grad, np.ndarray) and p.grad.flags.writeable:
+            p.grad[...] = 0
+        else:                                         # a grad with a graph, or read-only
+            p.grad = np.zeros_like(array_of(p.grad))
 
 
 def _join(prefix, name):
@@ -241,15 +328,3 @@ def _first_of_each(pairs):
     """(name, object) pairs keeping only the first name of each object (by identity)."""
     seen = set()
     return [(k, v) for k, v in pairs if not (id(v) in seen or seen.add(id(v)))]
-
-
-def state_mismatches(expected, arrays):
-    """Readable phrases for each key of `arrays` missing from, unexpected in, or not the shape of
-    `expected` (name -> anything with .shape); empty when it fits."""
-    missing = [k for k in expected if k not in arrays]
-    unexpected = [k for k in arrays if k not in expected]
-    wrong = [f"{k} {arrays[k].shape} != expected {v.shape}" for k, v in expected.items()
-             if k in arrays and tuple(arrays[k].shape) != tuple(v.shape)]
-    return ([f"missing keys {missing}"] if missing else []) + \
-        ([f"unexpected keys {unexpected}"] if unexpected else []) + \
-        ([f"wrong shapes: {', '.join(wrong)}"] if wrong else [])

@@ -75,6 +75,11 @@ def compare_bn(shape=(64, 32), dtype=np.float64, seed=0, repeats=20):
     """Run composed and fused BN on the same seeded batch; returns a BNComparison (print it)."""
     if len(shape) not in (2, 4):
         raise ValueError(f"compare_bn: shape {shape} must be (N, D) or (N, C, H, W)")
+    if 0 in shape:
+        what = "an empty batch (N = 0)" if shape[0] == 0 else "a size of 0"
+        raise ValueError(f"compare_bn: shape {tuple(shape)} has {what}: batch norm gives an empty "
+                         "output, so there are no statistics, gradients or differences to "
+                         "compare; use every size >= 1 and N >= 2, e.g. shape=(64, 32)")
     rng = np.random.default_rng(seed)
     c = shape[1]
     x = Tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True, name="x")

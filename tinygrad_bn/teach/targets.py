@@ -1,11 +1,17 @@
-"""What the graph, stepper and explain commands draw: a built-in example (bn, mlp, cnn) or the
-user's own `path/to/file.py:function`, a function with no arguments returning a scalar loss."""
+"""What the graph, stepper and explain commands draw: a built-in example (bn, mlp, cnn, and BN's
+family layernorm, groupnorm, instancenorm) or the user's own `path/to/file.py:function`, a
+function with no arguments returning a scalar loss."""
 import importlib.util
 import inspect
 from pathlib import Path
 
+import numpy as np
+
 from ..engine import Tensor
 from .sample_graphs import EXAMPLES, example_loss
+
+# BN's family on small inputs: the same chain as `bn`, reducing other axes (x shape, channels)
+NORMS = {"layernorm": ((4, 2), 2), "groupnorm": ((2, 4, 3), 4), "instancenorm": ((2, 2, 3), 2)}
 
 
 class TargetError(ValueError):
@@ -16,11 +22,29 @@ def load_target(target, fused=False):
     """TARGET -> its scalar loss Tensor, built fresh (so a graph can be drawn and walked)."""
     if target in EXAMPLES:
         return example_loss(target, fused=fused)
+    if target in NORMS:
+        return norm_loss(target)
     if ":" not in target:
-        raise TargetError(f"unknown target {target!r}: use a built-in example ({', '.join(EXAMPLES)}) "
-                          "or path/to/file.py:function")
+        raise TargetError(f"unknown target {target!r}: use a built-in example "
+                          f"({', '.join((*EXAMPLES, *NORMS))}) or path/to/file.py:function")
     path, name = target.rsplit(":", 1)
     return _call(target, _function(Path(path), name))
+
+
+def norm_loss(name, seed=0):
+    """layernorm (over each row's features), groupnorm (2 groups of 2 channels) or instancenorm
+    (over each sample's length), then a weighted mean: compare the graph with `bn`'s."""
+    from .. import functional as F
+    shape, c = NORMS[name]
+    rng = np.random.default_rng(seed)
+    x = Tensor(rng.standard_normal(shape) * 2 + 1, requires_grad=True, name="x")
+    gamma = Tensor(rng.uniform(0.5, 1.5, c), requires_grad=True, name="gamma")
+    beta = Tensor(rng.standard_normal(c), requires_grad=True, name="beta")
+    w = Tensor(rng.standard_normal(shape), name="w")
+    out = {"layernorm": lambda: F.layer_norm(x, (c,), gamma, beta),
+           "groupnorm": lambda: F.group_norm(x, 2, gamma, beta),
+           "instancenorm": lambda: F.instance_norm(x, weight=gamma, bias=beta)}[name]()
+    return (out * w).mean().named("loss")
 
 
 def _function(path, name):
