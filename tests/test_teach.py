@@ -216,7 +216,7 @@ def test_check_by_hand_passes_the_right_backward_and_catches_a_wrong_one():
     text = str(bad)
     assert text.splitlines()[0].split() == ["name", "|", "exact", "|", "close", "|", "max_abs_diff",
                                             "|", "rel_error"]
-    assert "WRONG: xmu, x" in text
+    assert "WRONG: fix dxmu first; x depends on it" in text
 
 
 def test_check_by_hand_before_backward_and_on_a_tape_leaves_grads_alone():
@@ -232,8 +232,6 @@ def test_check_by_hand_errors_name_the_problem():
     loss = example_loss("bn")
     with pytest.raises(KeyError, match="no tensor named 'xbar'.*xhat"):
         tg.check_by_hand(loss, {"xbar": np.zeros((4, 2))})
-    with pytest.raises(ValueError, match=r"dvar has shape \(2,\) but var has shape \(1, 2\).*keepdims"):
-        tg.check_by_hand(loss, {"var": np.zeros(2)})
     with pytest.raises(ValueError, match="'w' gets no gradient"):
         tg.check_by_hand(loss, {"w": np.zeros((4, 2))})
 
