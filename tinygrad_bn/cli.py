@@ -168,7 +168,8 @@ def _stepper(args):
     out = args.out or f"out/{_stem(args.target)}_stepper.html"
     _check_file_path(out, (".html", ".htm"))
     loss = load_target(args.target, fused=args.fused, seed=args.seed)
-    stepper = viz.Stepper(loss, title=f"{args.target}: forward, then backward, step by step",
+    steps = "backward" if args.backward_only else "forward, then backward"
+    stepper = viz.Stepper(loss, title=f"{args.target}: {steps}, step by step",
                           forward=not args.backward_only, style="slide" if args.slide else None)
     print(f"wrote {stepper.save(out)}: open it in a browser, then Next/Previous or the arrow keys")
     return 0

@@ -24,6 +24,7 @@ class NamedGraph(Graph):
     def __init__(self, records, roots=()):
         super().__init__(records, roots)
         self.paths, self.param_names, self._calls = {}, {}, {}
+        self._tape, self._extra = None, {}          # numbering by a tape: number_by
         owners = [[tag for tag in r.scope if getattr(tag, "owner", None) is not None]
                   for r in self.records]
         tops = _distinct(tags[0].owner for tags in owners if tags)
@@ -61,6 +62,24 @@ class NamedGraph(Graph):
             return name
         call = self._made_in.get(id(t))
         return f"{call}.{t.name}" if t.name and call else super().label(t)
+
+    def number_by(self, tape):
+        """Number records as str(tape) does (r0 = the tape's first), so a view of a loss and the
+        tape agree; records the loss needs that are not on the tape come after, marked by on_tape."""
+        self._tape = {id(r): k for k, r in enumerate(tape.records)}
+        extra = [r for r in self.records if id(r) not in self._tape]
+        self._extra = {id(r): len(tape.records) + k for k, r in enumerate(extra)}
+        return self
+
+    def rid(self, r):
+        """The record's number: its place on the tape when numbered by one, else in this graph."""
+        if self._tape is None:
+            return super().rid(r)
+        return f"r{self._tape.get(id(r), self._extra.get(id(r)))}"
+
+    def on_tape(self, r):
+        """False for a record numbered after a tape it is not on (True when no tape numbers)."""
+        return self._tape is None or id(r) in self._tape
 
     def symbol(self, t):
         """The textbook symbol of a tensor on slides (μ, x̂, γ), subscripted where a graph holds
@@ -112,9 +131,11 @@ def _subscripted(symbol, k):
     return symbol + sub if at is None else symbol[:at + 1] + sub + symbol[at + 1:]
 
 
-def named_graph(obj):
-    """The NamedGraph of a tensor's past or of a tape: what every teaching view reads."""
-    return graph_of(obj, NamedGraph)
+def named_graph(obj, tape=None):
+    """The NamedGraph of a tensor's past or of a tape: what every teaching view reads; with
+    `tape`, the tensor's records numbered as on that tape."""
+    g = graph_of(obj, NamedGraph)
+    return g if tape is None else g.number_by(tape)
 
 
 def describe(module):

@@ -92,12 +92,13 @@ class Frame(NamedTuple):
         return [a or (0, 0) for a in self.step.arrivals]
 
 
-def replay(loss, grad=None):
+def replay(loss, grad=None, tape=None):
     """Backward of `loss` one step at a time -> [Frame], every .grad left as it was.
 
-    The graph is retained, so the caller can still call loss.backward() afterwards.
+    The graph is retained, so the caller can still call loss.backward() afterwards. With
+    `tape`, the "via r7 mul" of fan-in sums use the tape's numbers.
     """
-    g = named_graph(loss)
+    g = named_graph(loss, tape)
     before = [(t, t.grad) for t in g.tensors]
     frames, known, arrived, parts = [], {}, {}, {}
     try:
