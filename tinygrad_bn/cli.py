@@ -175,6 +175,21 @@ def _stepper(args):
     return 0
 
 
+def _slides(args):
+    """Write a lecture pack of TARGET into DIR: one 1920x1080 PNG per forward and backward step,
+    the whole graph, and index.html listing them (for PowerPoint, Keynote or a browser).
+
+    TARGET as for `graph`; each step's slide draws the layer call it belongs to, in large type.
+    """
+    from .teach.slides import lecture_pack
+    from .teach.targets import load_target
+    out = writable_folder(args.out or f"out/{_stem(args.target)}_slides")
+    paths = lecture_pack(load_target(args.target, fused=args.fused, seed=args.seed), out,
+                         title=args.target)
+    print(f"wrote {len(paths) - 1} slides (1920x1080 PNG) and {paths[-1]}: open it to see them all")
+    return 0
+
+
 def _explain(args):
     """Print TARGET's forward records with their values, then each backward step with its rule
     and every fan-in sum. TARGET as for `graph`; without one, the BN example."""
@@ -203,7 +218,7 @@ def _check_file_path(out, suffixes):
 
 
 def _add_viz(sub):
-    """`tinygrad-bn graph|stepper|explain TARGET`: pictures and step-by-step backward."""
+    """`tinygrad-bn graph|stepper|explain|slides TARGET`: pictures and step-by-step backward."""
     graph = sub.add_parser("graph", help="draw a computational graph", description=_graph.__doc__)
     graph.add_argument("--out", help="target file: .svg, .png or .pdf (default: out/<target>.svg; "
                                      "missing folders are made)")
@@ -222,8 +237,12 @@ def _add_viz(sub):
     stepper.add_argument("--slide", action="store_true", help="pictures in the slide style")
     explain = sub.add_parser("explain", help="forward and backward as text",
                              description=_explain.__doc__)
-    for p in (graph, stepper, explain):
+    slides = sub.add_parser("slides", help="a lecture pack: one 1920x1080 PNG per step",
+                            description=_slides.__doc__)
+    slides.add_argument("--out", metavar="DIR", help="the folder (default: out/<target>_slides)")
+    for p in (graph, stepper, explain, slides):
         _add_target_arguments(p, optional=p is explain)
+    slides.set_defaults(run=_slides)
     graph.set_defaults(run=_graph)
     stepper.set_defaults(run=_stepper)
     explain.set_defaults(run=_explain)

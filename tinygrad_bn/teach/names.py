@@ -24,7 +24,7 @@ class NamedGraph(Graph):
     def __init__(self, records, roots=()):
         super().__init__(records, roots)
         self.paths, self.param_names, self._calls = {}, {}, {}
-        self._tape, self._extra = None, {}          # numbering by a tape: number_by
+        self._tape, self._extra, self._whole = None, {}, None    # numbering by a tape: number_by
         owners = [[tag for tag in r.scope if getattr(tag, "owner", None) is not None]
                   for r in self.records]
         tops = _distinct(tags[0].owner for tags in owners if tags)
@@ -65,7 +65,9 @@ class NamedGraph(Graph):
 
     def number_by(self, tape):
         """Number records as str(tape) does (r0 = the tape's first), so a view of a loss and the
-        tape agree; records the loss needs that are not on the tape come after, marked by on_tape."""
+        tape agree; records the loss needs that are not on the tape come after, marked by on_tape.
+        `tape` may be a larger Graph this one is part of: its tensor ids t<k> are kept too."""
+        self._whole = tape if isinstance(tape, Graph) else None
         self._tape = {id(r): k for k, r in enumerate(tape.records)}
         extra = [r for r in self.records if id(r) not in self._tape]
         self._extra = {id(r): len(tape.records) + k for k, r in enumerate(extra)}
@@ -76,6 +78,10 @@ class NamedGraph(Graph):
         if self._tape is None:
             return super().rid(r)
         return f"r{self._tape.get(id(r), self._extra.get(id(r)))}"
+
+    def tid(self, t):
+        """A tensor's node id t<k>: as in the larger graph this one was numbered by, if any."""
+        return super().tid(t) if self._whole is None else self._whole.tid(t)
 
     def on_tape(self, r):
         """False for a record numbered after a tape it is not on (True when no tape numbers)."""
