@@ -30,7 +30,7 @@ def test_tutorial_and_exercise_are_linked_and_the_tutorial_has_outputs():
     outputs = [o for c in cells if c["cell_type"] == "code" for o in c["outputs"]]
     assert len(outputs) >= 8 and any("image/svg+xml" in o.get("data", {}) for o in outputs)
     text = "".join("".join(o.get("text", "")) for o in outputs)
-    assert "fan-in: dxmu = " in text and "all close" in text and "WRONG: xmu" in text
+    assert "fan-in: dxmu = " in text and "all close" in text and "WRONG: fix dxmu first" in text
 
 
 def test_batchnorm_md_numbers_records_as_the_tools_do():
