@@ -1,4 +1,4 @@
-"""Docs a newcomer can follow (issue 13, item 9): the tutorial is linked and saved with its
+"""Docs a newcomer can follow: the tutorial is linked and saved with its
 outputs, one numbering in batchnorm.md, the documented compare-bn figures are what the command
 prints, and user docs never point at files users do not have."""
 import json
