@@ -24,7 +24,7 @@ with the engine's (makemore's `cmp`, cs231n's `rel_error`) and names the wrong o
 
 Tips: a gradient has its tensor's shape; a value that feeds two nodes gets the **sum** of both
 paths; an input that was broadcast gets its gradient summed over the broadcast axes.
-`tinygrad-bn stepper bn` shows every step if you are stuck."""),
+Stuck? The last cells give hints in three stages and step through backward of this very graph."""),
     ("code", """import numpy as np
 import tinygrad_bn as tg
 from tinygrad_bn import Tensor, functional as F
@@ -33,7 +33,7 @@ rng = np.random.default_rng(0)
 x = Tensor(rng.standard_normal((8, 3)) * 2 + 1, requires_grad=True, name="x")
 gamma = Tensor(rng.uniform(0.5, 1.5, 3), requires_grad=True, name="gamma")
 beta = Tensor(rng.standard_normal(3), requires_grad=True, name="beta")
-w = rng.standard_normal((8, 3))
+w = Tensor(rng.standard_normal((8, 3)), name="w")
 loss = (F.batch_norm(x, gamma, beta) * w).sum().named("loss")
 print(tg.engine.graph_of(loss).listing())
 
@@ -41,7 +41,7 @@ value = {t.name: t.data for t in tg.engine.graph_of(loss).tensors if t.name}
 mu, xmu, sq, var, var_eps, sqrtvar, ivar, xhat, gammax = (value[k] for k in (
     "mu", "xmu", "sq", "var", "var_eps", "sqrtvar", "ivar", "xhat", "gammax"))
 N = x.shape[0]
-dout = w                                   # d loss / d out"""),
+dout = w.data                              # d loss / d out"""),
     ("md", "## Your backward: replace each `None`"),
     ("code", "\n".join(f"{name:<8} = None   # YOUR CODE" + (f"  ({HINTS[name]})" if name in HINTS else "")
                        for name in BLANKS)),
@@ -51,6 +51,17 @@ dout = w                                   # d loss / d out"""),
         "mu": dmu, "x": dx}
 report = tg.check_by_hand(loss, mine)
 print(report)"""),
+    ("md", """## Hints, in three stages
+The table names the first wrong gradient in backward order: fix that one first, since the
+gradients after it are computed from it. Level 1 is the op's rule, level 2 the same rule in
+this graph's names, level 3 the numbers your gradient should come out as."""),
+    ("code", """name = report.first_wrong or (report.blanks or [None])[0]
+if name:
+    print(report.hint(name, level=1))      # then level=2, then level=3"""),
+    ("md", """## Every backward step of this graph
+Next/Previous (or the arrow keys) step through the engine's backward of the loss above, with
+each rule filled in with these names and every fan-in sum."""),
+    ("code", """tg.viz.Stepper(loss, forward=False)"""),
 ]
 
 

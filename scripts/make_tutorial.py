@@ -78,14 +78,15 @@ for t, hand in ((x, dx), (gamma, dgamma), (beta, dbeta)):
     print(f"{t.name:>8} | {np.abs(t.grad - hand).max():.1e}")"""),
     ("md", "## 4. The graph, and backward one step at a time"),
     ("code", """x.grad = gamma.grad = beta.grad = None
-y = F.batch_norm(x, gamma, beta, eps=eps)
-loss = (y * dout).sum().named("loss")
-graph = tg.engine.graph_of(loss)                 # numbers records r0, r1, ... in graph order
+with Tape() as tape:                             # the Wengert list backward will read
+    y = F.batch_norm(x, gamma, beta, eps=eps)
+    loss = (y * dout).sum().named("loss")
+graph = tg.engine.graph_of(tape)                 # numbers records r0, r1, ... as str(tape)
 for k, step in enumerate(tape.backward_steps(loss, retain_graph=True), 1):
     print(f"step {k:>2}: {graph.rid(step.record):<4} {step.record.op:<10} {step.rule}")
 viz.to_dot(loss, show_grads=True, rankdir="TB")"""),
     ("md", """Where a value feeds two nodes, its gradient is the sum of both paths. `explain` writes each
-sum out (for an array, its first element):"""),
+sum out (for an array, an element where every path contributes, named in brackets):"""),
     ("code", """for line in tg.explain(loss).splitlines():
     if "fan-in" in line:
         print(line.strip())"""),

@@ -48,7 +48,7 @@ def test_cli_has_a_bench_command():
     assert args.quick and args.threads == 1
 
 
-def test_headlines_list_the_rows_named_for_the_issue_table_only():
+def test_headlines_list_only_the_rows_marked_as_headlines():
     from benchmarks.timing import row
     rows = [row("op overhead", "chain", "float32", 5e-6, 1e-5, "torch", 0.5, headline="per-op fwd+bwd"),
             row("op overhead", "chain", "float64", 5e-6, 1e-5, "torch", 0.5)]

@@ -1,5 +1,5 @@
-"""The CLI on bad invocations: one line on stderr, a non-zero exit, never a traceback (issue 13,
-item 10); and the graph/stepper/explain commands on a user's own file.py:function (item 4)."""
+"""The CLI on bad invocations: one line on stderr, a non-zero exit, never a traceback; and the
+graph/stepper/explain commands on a user's own file.py:function."""
 import os
 import shutil
 import subprocess

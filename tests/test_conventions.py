@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tinygrad_bn.teach.conventions import (CONVENTIONS, CS231N, KERAS, PYTORCH, SEED,
+from tinygrad_bn.teach.conventions import (CONVENTIONS, CS231N, KERAS, PYTORCH, EPS_FOLDED,
                                      compare_conventions, eval_output, running_stats, to_ours)
 
 EPS = 1e-5
@@ -28,10 +28,10 @@ BY_HAND = {
     # cs231n: 0.9 on the old value, start var 0, biased. Means as PyTorch's (same weights).
     #   var: f0 0.1*1 = 0.1 -> 0.9*0.1 + 0.1*4 = 0.49;  f1 0.1*4 = 0.4 -> 0.9*0.4 + 0 = 0.36
     CS231N: ([0.58, 0.68], [0.49, 0.36]),
-    # seed 001: as cs231n, but each batch contributes var + eps.
+    # note 001: as cs231n, but each batch contributes var + eps.
     #   var: f0 0.1*(1 + eps) -> 0.9*0.1*(1 + eps) + 0.1*(4 + eps) = 0.49 + 0.19*eps
     #        f1 0.1*(4 + eps) -> 0.9*0.1*(4 + eps) + 0.1*(0 + eps) = 0.36 + 0.19*eps
-    SEED: ([0.58, 0.68], [0.49 + 0.19 * EPS, 0.36 + 0.19 * EPS]),
+    EPS_FOLDED: ([0.58, 0.68], [0.49 + 0.19 * EPS, 0.36 + 0.19 * EPS]),
 }
 
 
@@ -48,7 +48,7 @@ def test_eval_outputs_by_hand():
             KERAS: [(3 - 0.0598) / np.sqrt(1.03 + EPS) * 2 + 1,
                     (2 - 0.0698) / np.sqrt(1.0197 + EPS)],
             CS231N: [(3 - 0.58) / np.sqrt(0.49 + EPS) * 2 + 1, (2 - 0.68) / np.sqrt(0.36 + EPS)],
-            SEED: [(3 - 0.58) / np.sqrt(0.49 + 0.19 * EPS) * 2 + 1,
+            EPS_FOLDED: [(3 - 0.58) / np.sqrt(0.49 + 0.19 * EPS) * 2 + 1,
                    (2 - 0.68) / np.sqrt(0.36 + 0.19 * EPS)]}
     for conv, y in want.items():
         out = eval_output(conv, X_EVAL, *BY_HAND[conv], GAMMA, BETA, EPS)
@@ -60,7 +60,7 @@ def test_mapping_onto_ours_by_hand():
     #   0.9**2 * 1 + (n/(n-1)) * 0.49 = 0.81 + 0.98 = 1.79 ; 0.81 + 2 * 0.36 = 1.53  (= PyTorch)
     # Keras maps onto our momentum 0.01: 0.99**2 + 2 * (1.03 - 0.99**2) = 0.9801 + 0.0998 = 1.0799
     #   (check: 0.99*1 + 0.01*2 = 1.01 -> 0.99*1.01 + 0.01*8 = 1.0799)
-    for conv in (PYTORCH, CS231N, SEED):
+    for conv in (PYTORCH, CS231N, EPS_FOLDED):
         np.testing.assert_allclose(to_ours(conv, BY_HAND[conv][1], 2, 2, EPS), [1.79, 1.53],
                                    rtol=1e-13)
     np.testing.assert_allclose(to_ours(KERAS, BY_HAND[KERAS][1], 2, 2, EPS)[0], 1.0799, rtol=1e-13)

@@ -1,4 +1,4 @@
-"""The seed-notes audit (docs/derivations.md), one test per formula or snippet, in note order.
+"""The study-notes check (docs/derivations.md), one test per formula or snippet, in note order.
 
 Seed code is kept as text, translated faithfully to Python 3 (comments in English, bugs kept),
 and run with exec: "as written" shows the bug, patch() applies the one named correction.
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from tinygrad_bn import Tape, Tensor, functional as F
-from tinygrad_bn.teach.conventions import CS231N, SEED, Convention, eval_output, running_stats
+from tinygrad_bn.teach.conventions import CS231N, EPS_FOLDED, Convention, eval_output, running_stats
 from tinygrad_bn.teach.reference import central_difference, staged_forward
 
 EPS = 1e-5
@@ -68,7 +68,7 @@ def run(code, name):
     return ns[name]
 
 
-# --- seed 000: the paper's backward formulas ---------------------------------------------------
+# --- note 000: the paper's backward formulas ---------------------------------------------------
 
 def test_000_output_line_uses_x_instead_of_xhat():
     x, gamma, beta, _ = problem()
@@ -90,7 +90,7 @@ def test_eps_keeps_a_constant_channel_finite():
 
 
 def paper_formulas(x, gamma, dout):
-    """Seed 000's six backward lines in NumPy, literally (m = N, sums over the batch)."""
+    """Note 000's six backward lines in NumPy, literally (m = N, sums over the batch)."""
     m, mu, var = len(x), x.mean(0), x.var(0)
     dxhat = dout * gamma
     dvar = np.sum(dxhat * (x - mu) * -0.5 * (var + EPS) ** -1.5, axis=0)
@@ -126,14 +126,14 @@ def test_000_half_of_relu_outputs_are_zero_only_for_symmetric_data():
         assert lo < frac < hi
 
 
-# --- seeds 001, 002, 003: the forward algorithm -------------------------------------------------
+# --- notes 001, 002, 003: the forward algorithm -------------------------------------------------
 
 @pytest.mark.parametrize("shape", [(6, 3), (2, 3, 2, 3)])
 def test_algorithm_matches_engine(shape):
     """mu = mean, sigma2 = biased var, xhat = (x-mu)/sqrt(sigma2+eps), y = gamma*xhat + beta."""
     x, gamma, beta, _ = problem(shape)
     c = x.shape[1]
-    rows = np.moveaxis(x, 1, 0).reshape(c, -1)     # per channel: m = N*H*W values (seed 002)
+    rows = np.moveaxis(x, 1, 0).reshape(c, -1)     # per channel: m = N*H*W values (note 002)
     mu, sigma2 = rows.mean(1, keepdims=True), ((rows - rows.mean(1, keepdims=True)) ** 2).mean(1,
                                                                                  keepdims=True)
     y = gamma[:, None] * (rows - mu) / np.sqrt(sigma2 + EPS) + beta[:, None]
@@ -141,7 +141,7 @@ def test_algorithm_matches_engine(shape):
     close(np.moveaxis(y.reshape((c, x.shape[0]) + x.shape[2:]), 0, 1), out)
 
 
-# --- seed 001: cs231n-style code with u, z, uz ---------------------------------------------------
+# --- note 001: cs231n-style code with u, z, uz ---------------------------------------------------
 
 SEED001_FORWARD = '''
 def batchnorm_forward(x, gamma, beta, bn_param):
@@ -211,7 +211,7 @@ def test_001_forward_matches_engine_and_folds_eps_into_running_var():
         gamma, beta = problem()[1:3]
         out, _ = forward(x, gamma, beta, bn_param)
         close(out, engine(x, gamma, beta)[0]["out"])
-    mean, var = running_stats(SEED, batches(), EPS)
+    mean, var = running_stats(EPS_FOLDED, batches(), EPS)
     close(bn_param["running_mean"], mean)
     close(bn_param["running_var"], var)            # stores momentum-weighted (var + eps)
 
@@ -226,7 +226,7 @@ def test_001_test_mode_divides_by_sqrt_of_the_folded_running_var():
         forward(xb, gamma, beta, bn_param)
     bn_param["mode"] = "test"
     out, _ = forward(x, gamma, beta, bn_param)
-    close(out, eval_output(SEED, x, bn_param["running_mean"], bn_param["running_var"], gamma,
+    close(out, eval_output(EPS_FOLDED, x, bn_param["running_mean"], bn_param["running_var"], gamma,
                            beta, EPS))
 
 
@@ -266,7 +266,7 @@ def test_001_tf_eval_is_not_normalized_until_moving_stats_are_updated():
     assert np.abs(fresh.mean(0)).max() < 0.4 and np.abs(fresh.std(0) - 1).max() < 0.25
 
 
-# --- seeds 002 and 003: claims about gamma, beta, bias, scale ------------------------------------
+# --- notes 002 and 003: claims about gamma, beta, bias, scale ------------------------------------
 
 def test_002_gamma_and_beta_start_at_one_and_zero_not_random(torch):
     bn = torch.nn.BatchNorm1d(3)
@@ -334,7 +334,7 @@ def test_003_inference_averages_variances_with_bessel_not_stds():
     assert np.sqrt(var_b).mean() ** 2 < 3.0          # averaging stds: smaller still
 
 
-# --- seed 004: cs231n assignment code with bugs --------------------------------------------------
+# --- note 004: cs231n assignment code with bugs --------------------------------------------------
 
 SEED004_FORWARD = '''
 def batchnorm_forward(x, gamma, beta, bn_param):

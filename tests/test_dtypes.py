@@ -44,7 +44,7 @@ CASES = [
 ]
 
 
-def test_the_issue_examples():
+def test_numbers_and_lists_take_the_documented_dtypes():
     assert list((Tensor(np.arange(4)) * 0.5).data) == [0.0, 0.5, 1.0, 1.5]
     assert list((Tensor([4, 9]) ** 0.5).data) == [2.0, 3.0]
     assert list(((Tensor([1.0, -1.0]) > 0) * 2.0).data) == [2.0, 0.0]

@@ -63,7 +63,7 @@ def test_checksums_are_taken_only_in_anomaly_mode():
 
 
 def test_records_freed_by_gc_inside_lock_do_not_deadlock():
-    """issue 12: a Record in a reference cycle, finalized by a collection that starts inside
+    """A Record in a reference cycle, finalized by a collection that starts inside
     readonly.lock(), used to wait for the lock its own thread held (a hang after ~245 steps)."""
     script = textwrap.dedent("""
         import gc, threading

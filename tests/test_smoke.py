@@ -1,4 +1,4 @@
-"""The issue's first acceptance line, kept as a test."""
+"""The smallest check that the package works: one gradient through the engine."""
 import numpy as np
 
 import tinygrad_bn as tg

@@ -1,4 +1,4 @@
-"""Docs a newcomer can follow (issue 13, item 9): the tutorial is linked and saved with its
+"""Docs a newcomer can follow: the tutorial is linked and saved with its
 outputs, one numbering in batchnorm.md, the documented compare-bn figures are what the command
 prints, and user docs never point at files users do not have."""
 import json
@@ -30,7 +30,7 @@ def test_tutorial_and_exercise_are_linked_and_the_tutorial_has_outputs():
     outputs = [o for c in cells if c["cell_type"] == "code" for o in c["outputs"]]
     assert len(outputs) >= 8 and any("image/svg+xml" in o.get("data", {}) for o in outputs)
     text = "".join("".join(o.get("text", "")) for o in outputs)
-    assert "fan-in: dxmu = " in text and "all close" in text and "WRONG: xmu" in text
+    assert "fan-in: dxmu = " in text and "all close" in text and "WRONG: fix dxmu first" in text
 
 
 def test_batchnorm_md_numbers_records_as_the_tools_do():

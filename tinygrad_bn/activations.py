@@ -133,10 +133,16 @@ def one_hot(tensor, num_classes=-1):
     if idx.dtype.kind not in "iu":
         raise TypeError(f"one_hot: indices have dtype {idx.dtype} {idx.shape}; expected "
                         "integer class indices, e.g. labels.long()")
-    k = int(idx.max()) + 1 if num_classes == -1 and idx.size else max(num_classes, 0)
-    if idx.size and (idx.min() < 0 or idx.max() >= k):
-        raise ValueError(f"one_hot: indices {idx.shape} range over [{idx.min()}, {idx.max()}]; "
-                         f"with num_classes={num_classes} they must be in [0, {k})")
+    if num_classes == -1 and not idx.size:
+        raise ValueError(f"one_hot: can not infer the number of classes from empty indices "
+                         f"{idx.shape}; pass num_classes")
+    k = int(idx.max()) + 1 if num_classes == -1 else num_classes
+    if idx.size and idx.min() < 0:
+        raise ValueError(f"one_hot: class values must be non-negative; indices {idx.shape} reach "
+                         f"{idx.min()}")
+    if (idx.size and idx.max() >= k) or k < 0:
+        raise ValueError(f"one_hot: class values must be smaller than num_classes={num_classes}; "
+                         f"indices {idx.shape} reach {idx.max() if idx.size else 'nothing'}")
     return Tensor((idx[..., None] == np.arange(k)).astype(np.int64))
 
 

@@ -85,11 +85,18 @@ gradient of one input. Broadcast inputs get `g` summed back to their shape by th
 
 
 def _train(args):
-    """Train an MLP or a CNN on the bundled 8x8 digits; writes DIR/model.safetensors and DIR/curves.png."""
+    """Train an MLP or a CNN on the bundled 8x8 digits; writes DIR/model.safetensors and DIR/curves.png
+    (DIR defaults to out/train/mlp or out/train/cnn, so the two never overwrite each other)."""
     import time
     from .checkpoint import save
     from .data import load_digits
     from .train import DEFAULTS, MODELS, fit, plot_history
+    try:
+        import sklearn  # noqa: F401  (the digits ship with scikit-learn)
+    except ImportError:
+        raise CLIError("train needs scikit-learn for the digits: pip install scikit-learn "
+                       "(or pip install -e '.[examples]' in a clone)") from None
+    args.out = args.out or os.path.join("out", "train", args.model)
     writable_folder(args.out)
     hyper = {k: v if getattr(args, k) is None else getattr(args, k)
              for k, v in DEFAULTS[args.model].items()}
@@ -99,7 +106,6 @@ def _train(args):
     history = fit(model, data, seed=args.seed, progress=not args.quiet and sys.stderr.isatty(),
                   **hyper)
     seconds = time.perf_counter() - start
-    os.makedirs(args.out, exist_ok=True)
     save(model, os.path.join(args.out, "model.safetensors"))
     label = f"{args.model} {'with' if args.bn else 'without'} BN"
     plot_history(history, os.path.join(args.out, "curves.png"), title=f"{label}, digits")
@@ -125,8 +131,8 @@ def _add_train(sub):
     train.add_argument("--cosine", action=argparse.BooleanOptionalAction,
                        help="cosine learning-rate decay to 0 (default: on)")
     train.add_argument("--seed", type=int, default=0, help="initialisation and shuffling")
-    train.add_argument("--out", default="out/train", metavar="DIR",
-                       help="where model.safetensors and curves.png go (default: out/train)")
+    train.add_argument("--out", metavar="DIR", help="where model.safetensors and curves.png go "
+                                                    "(default: out/train/MODEL)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
 
@@ -141,7 +147,7 @@ def _graph(args):
     from .teach.targets import load_target
     out = args.out or f"out/{_stem(args.target)}{'_slide' if args.slide else ''}.svg"
     _check_picture_path(out)
-    loss = load_target(args.target, fused=args.fused)
+    loss = load_target(args.target, fused=args.fused, seed=args.seed)
     if args.grads or args.slide:
         loss.backward(retain_graph=True)
     collapse = not args.no_collapse and args.target not in ("bn",) and not args.slide
@@ -161,10 +167,26 @@ def _stepper(args):
     from .teach.targets import load_target
     out = args.out or f"out/{_stem(args.target)}_stepper.html"
     _check_file_path(out, (".html", ".htm"))
-    loss = load_target(args.target, fused=args.fused)
-    stepper = viz.Stepper(loss, title=f"{args.target}: forward, then backward, step by step",
+    loss = load_target(args.target, fused=args.fused, seed=args.seed)
+    steps = "backward" if args.backward_only else "forward, then backward"
+    stepper = viz.Stepper(loss, title=f"{args.target}: {steps}, step by step",
                           forward=not args.backward_only, style="slide" if args.slide else None)
     print(f"wrote {stepper.save(out)}: open it in a browser, then Next/Previous or the arrow keys")
+    return 0
+
+
+def _slides(args):
+    """Write a lecture pack of TARGET into DIR: one 1920x1080 PNG per forward and backward step,
+    the whole graph, and index.html listing them (for PowerPoint, Keynote or a browser).
+
+    TARGET as for `graph`; each step's slide draws the layer call it belongs to, in large type.
+    """
+    from .teach.slides import lecture_pack
+    from .teach.targets import load_target
+    out = writable_folder(args.out or f"out/{_stem(args.target)}_slides")
+    paths = lecture_pack(load_target(args.target, fused=args.fused, seed=args.seed), out,
+                         title=args.target)
+    print(f"wrote {len(paths) - 1} slides (1920x1080 PNG) and {paths[-1]}: open it to see them all")
     return 0
 
 
@@ -173,7 +195,7 @@ def _explain(args):
     and every fan-in sum. TARGET as for `graph`; without one, the BN example."""
     from .teach.explain import explain
     from .teach.targets import load_target
-    print(explain(load_target(args.target, fused=args.fused)))
+    print(explain(load_target(args.target, fused=args.fused, seed=args.seed)))
     return 0
 
 
@@ -196,7 +218,7 @@ def _check_file_path(out, suffixes):
 
 
 def _add_viz(sub):
-    """`tinygrad-bn graph|stepper|explain TARGET`: pictures and step-by-step backward."""
+    """`tinygrad-bn graph|stepper|explain|slides TARGET`: pictures and step-by-step backward."""
     graph = sub.add_parser("graph", help="draw a computational graph", description=_graph.__doc__)
     graph.add_argument("--out", help="target file: .svg, .png or .pdf (default: out/<target>.svg; "
                                      "missing folders are made)")
@@ -215,13 +237,25 @@ def _add_viz(sub):
     stepper.add_argument("--slide", action="store_true", help="pictures in the slide style")
     explain = sub.add_parser("explain", help="forward and backward as text",
                              description=_explain.__doc__)
-    for p in (graph, stepper, explain):
-        p.add_argument("target", nargs="?" if p is explain else None, default="bn",
-                       metavar="TARGET", help="bn, mlp, cnn, or path/to/file.py:function")
-        p.add_argument("--fused", action="store_true", help="batch norm as one fused primitive")
+    slides = sub.add_parser("slides", help="a lecture pack: one 1920x1080 PNG per step",
+                            description=_slides.__doc__)
+    slides.add_argument("--out", metavar="DIR", help="the folder (default: out/<target>_slides)")
+    for p in (graph, stepper, explain, slides):
+        _add_target_arguments(p, optional=p is explain)
+    slides.set_defaults(run=_slides)
     graph.set_defaults(run=_graph)
     stepper.set_defaults(run=_stepper)
     explain.set_defaults(run=_explain)
+
+
+def _add_target_arguments(parser, optional=False):
+    """TARGET, --fused and --seed, shared by the commands that build a target's graph."""
+    parser.add_argument("target", nargs="?" if optional else None, default="bn", metavar="TARGET",
+                        help="bn, mlp, cnn, or path/to/file.py:function")
+    parser.add_argument("--fused", action="store_true", help="batch norm as one fused primitive")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="tg.manual_seed(SEED) runs before TARGET is built (default 0), so "
+                             "graph, stepper, explain and slides of one model show the same numbers")
 
 
 def _compare_bn(args):
@@ -232,7 +266,7 @@ def _compare_bn(args):
 
 
 def _add_compare_bn(sub):
-    """`tinygrad-bn compare-bn [--shape 64,32] [--dtype float64] [--seed 0]` (issue 4)."""
+    """`tinygrad-bn compare-bn [--shape 64,32] [--dtype float64] [--seed 0]`."""
     p = sub.add_parser("compare-bn", help="composed vs fused batch norm, one table",
                        description=_compare_bn.__doc__)
     p.add_argument("--shape", type=shape_arg, default=(64, 32), help="N,D or N,C,H,W (default 64,32)")

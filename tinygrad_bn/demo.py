@@ -14,14 +14,16 @@ def _section(title):
 
 
 def _pictures(out):
-    """The BN graph with values and gradients (SVG + PNG) and the HTML stepper; without dot, its DOT source."""
+    """The BN graph with values and gradients (its DOT source, SVG and PNG) and the HTML stepper
+    of its backward; without dot, the DOT source alone."""
     from .teach import viz
     dot = bn_figure()
     try:
-        written = [viz.render(dot, out / "bn_graph.svg"), viz.render(dot, out / "bn_graph.png")]
+        written = [out / "bn_graph.gv", viz.render(dot, out / "bn_graph.svg"),
+                   viz.render(dot, out / "bn_graph.png")]
         written.append(viz.stepper_html(example_loss("bn"), out / "bn_stepper.html",
                                         title="backward through batch norm, step by step",
-                                        show_values=True, max_elems=8))
+                                        forward=False, show_values=True, max_elems=8))
     except viz.GraphvizError as exc:
         print(f"no pictures: {exc}")
         return [out / "bn_graph.gv"]

@@ -307,7 +307,8 @@ def pad(x, pad, mode="constant", value=None):
     """torch's F.pad: `pad` lists (before, after) from the LAST axis backwards, e.g. (left, right,
     top, bottom); negative widths crop. Tensor.pad takes NumPy's pad_width (first axis first).
 
-    mode: 'constant' (value, default 0), 'reflect', 'replicate' or 'circular'.
+    mode: 'constant' (value, default 0), 'reflect', 'replicate' or 'circular'. With a negative
+    width, 'reflect' mirrors about the input's own ends, as torch does (pad < size per side).
     """
     widths = tuple(pad) if isinstance(pad, (tuple, list)) else None
     if (widths is None or len(widths) % 2 or len(widths) > 2 * x.ndim
@@ -316,9 +317,22 @@ def pad(x, pad, mode="constant", value=None):
                          "(before, after) pairs from the last axis backwards, at most "
                          f"{2 * x.ndim} of them, e.g. (1, 1) for the last axis or (1, 1, 2, 2) "
                          "for (left, right, top, bottom)")
-    pairs = list(zip(widths[::2], widths[1::2]))[::-1]
-    return x.pad([(0, 0)] * (x.ndim - len(pairs)) + pairs, mode=mode,
-                 value=0.0 if value is None else value)
+    pairs = [(0, 0)] * (x.ndim - len(widths) // 2) + list(zip(widths[::2], widths[1::2]))[::-1]
+    if mode == "reflect" and min(widths) < 0:    # crop and mirror in one gather
+        return x[np.ix_(*(_reflect_index(n, b, a, pad, x.shape) for n, (b, a) in zip(x.shape, pairs)))]
+    return x.pad(pairs, mode=mode, value=0.0 if value is None else value)
+
+
+def _reflect_index(n, before, after, pad, shape):
+    """Indices of one axis padded by reflection (mirror, edge not repeated), cropped where a
+    width is negative: position i of the result reads x[index[i]]."""
+    if max(before, after) >= n or n + before + after < 0:
+        raise ValueError(f"pad: reflect padding {pad} does not fit input {shape}: each width must "
+                         f"be less than its axis size ({n} here) and crops must leave >= 0 values")
+    period = 2 * (n - 1)
+    index = np.arange(-before, n + after)
+    index = np.mod(index, period) if period else np.zeros_like(index)
+    return np.where(index >= n, period - index, index)
 
 
 def _add_bias(out, b):

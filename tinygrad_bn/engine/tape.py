@@ -7,7 +7,7 @@ record is also appended to the tape, in execution order.
 import numpy as np
 
 from .backward import backward, backward_steps
-from .graph import Graph
+from .graph import Graph, records_of
 from .mode import state
 
 
@@ -42,6 +42,10 @@ class Tape:
     def __getitem__(self, i):
         return self.records[i]
 
+    def __contains__(self, record):
+        """`record in tape`: was it recorded while this tape was active."""
+        return any(r is record for r in self.records)
+
     @property
     def nbytes(self):
         """Bytes of distinct arrays the records keep for backward."""
@@ -57,7 +61,19 @@ class Tape:
         backward(loss, grad, retain_graph)
 
     def backward_steps(self, loss, grad=None, retain_graph=False):
-        """Yield one Step per record, in reverse; draining it equals loss.backward()."""
+        """Yield one Step per record `loss` depends on, newest first; draining it equals
+        loss.backward().
+
+        Backward reads the records the loss depends on, which may reach past this tape (a loss
+        computed after the `with` block, inputs made before it): `step.record in tape` tells
+        which steps are on the tape, and explain(loss, tape=tape) numbers records as str(tape).
+        A loss that depends on nothing recorded here raises: it is not this tape's.
+        """
+        on_tape = {id(r) for r in self.records}
+        if not any(id(r) in on_tape for r in records_of(loss)):
+            raise ValueError(f"Tape.backward_steps: the loss (shape {loss.shape}) depends on none "
+                             f"of this tape's {len(self)} records; compute it inside the `with "
+                             "Tape()` block, or step it with tg.engine.backward_steps(loss)")
         return backward_steps(loss, grad, retain_graph)
 
     def __str__(self):

@@ -1,4 +1,4 @@
-"""BN running-statistics conventions (PyTorch = ours, Keras, cs231n, the seed notes), side by side.
+"""BN running-statistics conventions (PyTorch = ours, Keras, cs231n, the study notes), side by side.
 
 They disagree on which value `momentum` weights, the initial running_var, biased or unbiased
 batch variance, and whether eps is stored inside running_var. Same maths, different numbers.
@@ -15,7 +15,7 @@ class Convention:
     """One way to keep running stats: running = a * running + b * batch, as the source writes it."""
     name: str
     momentum: float       # the number as the framework spells it
-    weights_old: bool     # True: momentum weights the old running value (Keras, cs231n, seeds)
+    weights_old: bool     # True: momentum weights the old running value (Keras, cs231n, the notes)
     init_var: float       # running_var before the first batch (running_mean always starts at 0)
     unbiased: bool        # batch variance with 1/(n-1) (Bessel) instead of 1/n
     eps_in_var: bool      # eps folded into the stored variance; eval then divides by sqrt(var)
@@ -28,9 +28,9 @@ class Convention:
 
 PYTORCH = Convention("pytorch (ours)", 0.1, False, 1.0, True, False)
 KERAS = Convention("keras", 0.99, True, 1.0, False, False)       # Keras 3: ops.moments, biased
-CS231N = Convention("cs231n (seed 004)", 0.9, True, 0.0, False, False)
-SEED = Convention("seed 001 (eps folded)", 0.9, True, 0.0, False, True)
-CONVENTIONS = (PYTORCH, KERAS, CS231N, SEED)
+CS231N = Convention("cs231n (note 004)", 0.9, True, 0.0, False, False)
+EPS_FOLDED = Convention("note 001 (eps folded)", 0.9, True, 0.0, False, True)
+CONVENTIONS = (PYTORCH, KERAS, CS231N, EPS_FOLDED)
 
 
 def batch_stats(x):

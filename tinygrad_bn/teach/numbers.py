@@ -22,6 +22,8 @@ def num(v):
 def short(v):
     """A number as the array views print it: 4 decimals (0.0158, -0.2245, 1), else 4 digits."""
     v = float(v)
-    if v == 0 or 1e-4 <= abs(v) < 1e5:
+    if v == 0:
+        return "0"                 # also -0.0: no "-0." on a slide
+    if 1e-4 <= abs(v) < 1e5:
         return np.format_float_positional(v, precision=4, trim="-")
     return num(v)

@@ -95,7 +95,7 @@ def simplified_backward(dout, cache):
 def central_difference(f, a, dout, h=1e-6):
     """Numerical d(sum(f(a) * dout))/da by central differences; f takes a float64 array.
 
-    Independent of every analytic rule, so it can judge a formula (the seed notes' included).
+    Independent of every analytic rule, so it can judge a formula (the study notes' included).
     """
     a = np.array(a, dtype=np.float64)
     grad = np.zeros_like(a)

@@ -1,12 +1,19 @@
-"""What the graph, stepper and explain commands draw: a built-in example (bn, mlp, cnn, and BN's
-family layernorm, groupnorm, instancenorm) or the user's own `path/to/file.py:function`, a
-function with no arguments returning a scalar loss."""
+"""What the graph, stepper, explain and slides commands draw: a built-in example (bn, mlp, cnn,
+and BN's family layernorm, groupnorm, instancenorm) or the user's own `path/to/file.py:function`,
+a function with no arguments returning a scalar loss.
+
+Every target is built after `manual_seed(seed)`, so two runs (the slides, the handout, the live
+stepper) show the same numbers.
+"""
 import importlib.util
 import inspect
+import itertools
+import sys
 from pathlib import Path
 
 import numpy as np
 
+from ..creation import manual_seed
 from ..engine import Tensor
 from .sample_graphs import EXAMPLES, example_loss
 
@@ -14,16 +21,20 @@ from .sample_graphs import EXAMPLES, example_loss
 NORMS = {"layernorm": ((4, 2), 2), "groupnorm": ((2, 4, 3), 4), "instancenorm": ((2, 2, 3), 2)}
 
 
+_loads = itertools.count()     # each load a fresh module, as each run of a script is
+
+
 class TargetError(ValueError):
     """A TARGET that names no example, no file or no function, or whose function fails."""
 
 
-def load_target(target, fused=False):
-    """TARGET -> its scalar loss Tensor, built fresh (so a graph can be drawn and walked)."""
+def load_target(target, fused=False, seed=0):
+    """TARGET -> its scalar loss Tensor, built fresh after manual_seed(seed) (same seed, same numbers)."""
+    manual_seed(seed)
     if target in EXAMPLES:
-        return example_loss(target, fused=fused)
+        return example_loss(target, fused=fused, seed=seed)
     if target in NORMS:
-        return norm_loss(target)
+        return norm_loss(target, seed)
     if ":" not in target:
         raise TargetError(f"unknown target {target!r}: use a built-in example "
                           f"({', '.join((*EXAMPLES, *NORMS))}) or path/to/file.py:function")
@@ -47,16 +58,29 @@ def norm_loss(name, seed=0):
     return (out * w).mean().named("loss")
 
 
+def _import(path):
+    """Run the file as Python runs a script's module: its folder on sys.path (sibling imports
+    work) and the module in sys.modules under a unique name (dataclasses and pickling find it)."""
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    name = f"_tinygrad_bn_target_{next(_loads)}_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[name]
+        raise TargetError(f"importing {path} raised {type(exc).__name__}: {exc}") from None
+    return module
+
+
 def _function(path, name):
     """The function `name` defined in the Python file `path`, imported as a fresh module."""
     if path.suffix != ".py" or not path.is_file():
         raise TargetError(f"{path}: no such Python file; TARGET is path/to/file.py:function")
-    spec = importlib.util.spec_from_file_location(f"_tinygrad_bn_target_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:
-        raise TargetError(f"importing {path} raised {type(exc).__name__}: {exc}") from None
+    module = _import(path)
     fn = getattr(module, name, None)
     if not callable(fn):
         found = sorted(k for k, v in vars(module).items()
@@ -77,6 +101,10 @@ def _call(target, fn):
         loss = fn()
     except Exception as exc:
         raise TargetError(f"{target}: calling it raised {type(exc).__name__}: {exc}") from None
+    if type(loss).__module__.split(".")[0] == "torch":
+        raise TargetError(f"{target} returned a torch {type(loss).__name__}, not a tinygrad_bn "
+                          "Tensor; build the model with tinygrad_bn (nn, functional), or convert "
+                          "a value with tg.Tensor(t.detach().numpy())")
     if not isinstance(loss, Tensor):
         raise TargetError(f"{target} returned {type(loss).__name__}, not a Tensor; return the loss "
                           "Tensor itself")

@@ -25,18 +25,54 @@ class FanIn(NamedTuple):
         """True when all n paths have arrived: the gradient of `name` is final."""
         return self.k == self.n
 
-    def equation(self):
-        """`dxmu = -0.2245 (via r7 mul) + 0.0158 (via r2 square) = -0.2087`: for an array, its
-        first element (every element adds the same way)."""
-        terms = " + ".join(f"{_first(gi)} (via {via})" for via, gi in self.parts)
-        return f"d{self.name} = {terms} = {_first(self.total)}"
+    @property
+    def element(self):
+        """The element the equation shows by default: the first where every path contributes
+        (not 0), so the sum is not degenerate (after a ReLU, say); () for a scalar."""
+        shape = np.shape(self.total)
+        if not shape:
+            return ()
+        parts = [np.broadcast_to(gi, shape) for _, gi in self.parts]
+        nonzero = np.logical_and.reduce([p != 0 for p in parts])
+        flat = int(np.argmax(nonzero)) if nonzero.any() else \
+            int(np.argmax(np.sum([p != 0 for p in parts], axis=0)))
+        return tuple(int(i) for i in np.unravel_index(flat, shape))
 
-    def status(self):
+    def terms(self, index=None):
+        """[(via, value)] and the total of one element (default `element`): any element's sum,
+        for a view that shows the sum of the element clicked."""
+        index = self.element if index is None else tuple(index)
+        shape = np.shape(self.total)
+        values = [(via, float(np.broadcast_to(gi, shape)[index])) for via, gi in self.parts]
+        return values, float(np.asarray(self.total)[index])
+
+    def equation(self, index=None):
+        """`dxmu = -0.2245 (via r7 mul) + 0.0158 (via r2 square) = -0.2087`: for an array, one
+        element (default `element`; every element adds the same way)."""
+        values, total = self.terms(index)
+        texts = same_format([v for _, v in values] + [total])
+        terms = texts[0] + f" (via {values[0][0]})"
+        for (via, v), text in zip(values[1:], texts[1:]):
+            terms += f" {'-' if v < 0 else '+'} {text.lstrip('-')} (via {via})"
+        return f"d{self.name} = {terms} = {texts[-1]}"
+
+    def status(self, index=None):
         """Where the sum stands: which element the equation shows, and how many paths are in."""
         shape = np.shape(self.total)
-        where = f"element {[0] * len(shape)} of {shape}; " if len(shape) else ""
+        index = self.element if index is None else tuple(index)
+        where = f"element {list(index)} of {shape}; " if len(shape) else ""
         more = "complete" if self.complete else f"{self.n - self.k} more to come"
         return f"{where}{self.k} of {self.n} paths arrived: {more}"
+
+
+def element_sums(frames, name):
+    """The fan-in of `name` once complete (its FanIn, whose .terms(index) gives any element's
+    sum), or None when one path reaches it: the data a view needs to show a clicked element."""
+    for frame in frames:
+        for fan_in in frame.sums:
+            if fan_in is not None and fan_in.name == name and fan_in.complete:
+                return fan_in
+    return None
 
 
 class Frame(NamedTuple):
@@ -56,12 +92,13 @@ class Frame(NamedTuple):
         return [a or (0, 0) for a in self.step.arrivals]
 
 
-def replay(loss, grad=None):
+def replay(loss, grad=None, tape=None):
     """Backward of `loss` one step at a time -> [Frame], every .grad left as it was.
 
-    The graph is retained, so the caller can still call loss.backward() afterwards.
+    The graph is retained, so the caller can still call loss.backward() afterwards. With
+    `tape`, the "via r7 mul" of fan-in sums use the tape's numbers.
     """
-    g = named_graph(loss)
+    g = named_graph(loss, tape)
     before = [(t, t.grad) for t in g.tensors]
     frames, known, arrived, parts = [], {}, {}, {}
     try:
@@ -100,5 +137,8 @@ def gradients(g):
     return frames[-1].known if frames else {}
 
 
-def _first(arr):
-    return short(np.asarray(arr).flat[0])
+def same_format(values):
+    """Numbers of one line in one format: 4 decimals, or all scientific when one needs it
+    (not "-7.323e-05 + -6.208e-05 = -0.0001")."""
+    small = any(v != 0 and not 1e-4 <= abs(v) < 1e5 for v in values)
+    return [("0" if v == 0 else f"{v:.3e}") if small else short(v) for v in values]

@@ -28,7 +28,7 @@ def parse(equation, shapes):
         if "..." in s:
             k = len(shape) - len(s.replace("...", ""))
             s = s.replace("...", ell[n_ell - k:] if k else "")
-        if len(s) != len(shape) or not s.isalpha():
+        if len(s) != len(shape) or (s and not s.isalpha()):     # "" fits a scalar
             raise ValueError(f"einsum: subscripts {s!r} do not fit an operand of shape {shape}; "
                              "give one letter per axis (or '...' for the leading ones)")
         subs.append(s)

@@ -5,7 +5,7 @@ import graphviz
 
 from ...engine.graph import attrs_text
 from ...nn import Parameter
-from ..names import SYMBOLS, named_graph
+from ..names import named_graph
 from ..numbers import fmt
 from .slide import OP_SYMBOLS, SLIDE_LOOK, slide_label, snake_rows
 
@@ -153,7 +153,7 @@ class Drawing:
         show = shown and (self.show_values or (t.size == 1 and not t.requires_grad))
         grad = self.grads.get(id(t))
         if self.slide:
-            return slide_label(SYMBOLS.get(name, name), t.data if show else None, grad,
+            return slide_label(self.g.symbol(t), t.data if show else None, grad,
                                self._arrival(t))
         head = f"{_esc(name)}\\n{_shape(t)} {_dtype(t)}\\n"
         body = fmt(t.data, self.max_elems) if show else []

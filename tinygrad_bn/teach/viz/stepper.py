@@ -19,8 +19,9 @@ class Stepper:
     opts go to the pictures: show_values, collapse, rankdir, max_elems, expand, style.
     """
 
-    def __init__(self, loss, title="forward, then backward, step by step", forward=True, **opts):
-        self.loss, self.title, self.forward = loss, title, forward
+    def __init__(self, loss, title=None, forward=True, **opts):
+        self.loss, self.forward = loss, forward
+        self.title = title or ("forward, then backward" if forward else "backward") + ", step by step"
         self.opts = {"show_values": True, "max_elems": 8, **opts}
         self._page = None
 
@@ -60,7 +61,7 @@ class Stepper:
         return path
 
 
-def stepper_html(loss, path, title="forward, then backward, step by step", **opts):
+def stepper_html(loss, path, title=None, **opts):
     """Stepper(loss, title, **opts).save(path): the stepper as one HTML file."""
     return Stepper(loss, title, **opts).save(path)
 
