@@ -144,10 +144,10 @@ def test_stepper_steps_to_the_end_in_chromium_without_network(browser, tmp_path)
     loss = example_loss("bn")
     url = _open(browser, viz.stepper_html(loss, tmp_path / "bn.html"))
     n = len(graph_of(loss).records) + len(replay(loss))          # forward steps, then backward
-    assert browser.evaluate("document.getElementById('counter').textContent") == f"step 1 / {n}"
+    assert browser.evaluate("document.getElementById('counter').textContent") == f"step 1 / {n} · forward"
     assert "r0: mu = mean(x)" in _panel(browser) and "value mu" in _panel(browser)
     browser.call("Input.dispatchKeyEvent", type="keyDown", key="ArrowRight", code="ArrowRight")
-    assert browser.evaluate("document.getElementById('counter').textContent") == f"step 2 / {n}"
+    assert browser.evaluate("document.getElementById('counter').textContent") == f"step 2 / {n} · forward"
     presses = 1
     while not browser.evaluate("document.getElementById('next').disabled"):
         browser.evaluate("document.getElementById('next').click()")
@@ -173,17 +173,17 @@ def test_stepper_shows_the_xmu_fan_in_sum_and_scrolls_to_it(browser, tmp_path):
     loss = example_loss("bn")
     _open(browser, viz.Stepper(loss, style=None).save(tmp_path / "bn.html"))
     browser.evaluate("document.getElementById('backward').click()")
-    assert browser.evaluate("document.getElementById('kind').textContent") == "backward"
+    assert browser.evaluate("document.getElementById('counter').textContent").endswith("backward")
     for _ in range(9):
         browser.evaluate("document.getElementById('next').click()")
     panel = _panel(browser)
     assert "r2 square" in panel and "rule with this graph's names\ndxmu = dsq * 2 * xmu" in panel
-    assert "dxmu = -0.2245 (via r7 mul) + 0.0158 (via r2 square) = -0.2087" in panel
+    assert "dxmu = −0.2245 (via r7 mul) + 0.0158 (via r2 square) = −0.2087" in panel
     assert "2 of 2 paths arrived: complete" in panel
     svg = browser.evaluate("document.querySelector('#graph svg').outerHTML")
     assert "dxmu: (2 of 2 paths: complete)" in svg
     box, hot = (browser.evaluate(f"JSON.stringify({q}.getBoundingClientRect())") for q in (
-        "document.getElementById('graph')", "document.getElementById('current')"))
+        "document.getElementById('graph')", "document.querySelector('#graph g.node.hot')"))
     box, hot = json.loads(box), json.loads(hot)
     assert box["top"] <= hot["top"] and hot["bottom"] <= box["bottom"], (box, hot)
     _shot(browser, "stepper_fanin.png")
@@ -203,7 +203,7 @@ def test_stepper_of_a_user_function_target(browser, tmp_path, capsys):
         seen.append(_panel(browser))
     text = "\n".join(seen)
     assert "d0.weight so far (leaf, summed)" in text and "d1.weight so far" in text
-    assert browser.evaluate("document.getElementById('kind').textContent") == "backward"
+    assert browser.evaluate("document.getElementById('counter').textContent").endswith("backward")
 
 
 USER_MODEL = """
