@@ -67,10 +67,10 @@ def slide_cells(arr):
 
 def _two(v):
     """Two decimals; a small non-zero number such as eps keeps its exponent (1e-05, not 0.00);
-    a value that rounds to zero is 0.00, never −0.00."""
-    if 0 < abs(v) < 1e-3:
+    a value that rounds to zero, or rounding noise such as a mean of 1e-17, is 0.00, never −0.00."""
+    if 1e-12 < abs(v) < 1e-3:
         return f"{v:.0e}".replace("-", "−")
-    text = f"{v:5.2f}"
+    text = f"{v if abs(v) > 1e-12 else 0.0:5.2f}"
     return text.replace("-0.00", " 0.00").replace("-", "−")
 
 

@@ -56,9 +56,10 @@ class Stepper:
         states = StepData(g, views, view_of, frames)
         steps = [states.forward(k, r) for k, r in enumerate(g.records)] if self.forward else []
         leaves = [t for t in g.tensors if t.record is None and t.requires_grad]
-        for k, frame in enumerate(frames):
+        for k, frame in enumerate(frames, 1):
             steps.append(states.backward(frame, leaves))
-            say(f"step {k + 1}/{len(frames)}")
+            if k % 25 == 0 or k == len(frames):
+                say(f"backward step {k}/{len(frames)}")
         svgs = []
         for k, d in enumerate(views):
             say(f"drawing {k + 1}/{len(views)} with dot")
