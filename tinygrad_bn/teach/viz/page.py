@@ -288,7 +288,8 @@ document.addEventListener("keydown", (e) => {
   e.preventDefault();
 });
 window.addEventListener("resize", () => { if (zoom === "fit") show(k); });
-const m = /step=(\d+)/.exec(location.hash);
-show(m ? parseInt(m[1], 10) - 1 : 0);
+function fromHash() { const m = /step=(\d+)/.exec(location.hash); show(m ? parseInt(m[1], 10) - 1 : k); }
+window.addEventListener("hashchange", fromHash);
+fromHash();
 </script></body></html>
 """
