@@ -154,6 +154,7 @@ def test_stepper_steps_to_the_end_in_chromium_without_network(browser, tmp_path)
     assert "r0: mu = mean(x)" in _panel(browser) and "value mu" in _panel(browser)
     browser.call("Input.dispatchKeyEvent", type="keyDown", key="ArrowRight", code="ArrowRight")
     assert browser.evaluate("document.getElementById('counter').textContent") == f"step 2 / {n} · forward"
+    browser.evaluate("window.drawn = document.querySelector('#graph svg')")
     presses = 1
     while not browser.evaluate("document.getElementById('next').disabled"):
         browser.evaluate("document.getElementById('next').click()")
@@ -167,6 +168,7 @@ def test_stepper_steps_to_the_end_in_chromium_without_network(browser, tmp_path)
     loss.backward()
     assert "dx so far (leaf, summed)\n" + "\n".join(fmt(x.grad, 64)) in panel
     assert browser.evaluate("document.querySelectorAll('#graph svg').length") == 1
+    assert browser.evaluate("document.querySelector('#graph svg') === window.drawn")   # drawn once
     _shot(browser, "stepper_last_step.png")
     requests = [e["params"]["request"]["url"] for e in browser.events
                 if e.get("method") == "Network.requestWillBeSent"]

@@ -63,7 +63,7 @@ const COLOURS = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b
 const FLOW = "#d62728", CAP = D.slide ? 1.2 : 2.0, FOCUS_CAP = D.slide ? 1.8 : 3.0;
 const READABLE = D.slide ? 0.45 : 0.9;   // px per point below which a fitted graph is too small to read
 const firstBackward = Math.max(0, steps.findIndex((s) => s.kind === "backward"));
-let k = 0, zoom = null, focus = false, typed = "", inspect = null;
+let k = 0, zoom = null, focus = false, typed = "", inspect = null, mounted = -1, undo = [];
 const chosen = {};                      // tid -> the flat element index clicked
 const $ = (id) => document.getElementById(id);
 
@@ -116,12 +116,30 @@ function paintRows(st) {
     for (let j = 0; j < ng; j++) {
       const t = texts[h + nv + j];
       t.classList.toggle("off", !rows);
-      if (rows) t.textContent = j < ng - 1 ? (rows[j] || "") : rows.slice(j).join("  ");
+      const text = rows ? (j < ng - 1 ? (rows[j] || "") : rows.slice(j).join("  ")) : null;
+      if (text !== null && t.textContent !== text) t.textContent = text;
     }
     const a = st.arrived[tid];
     g.classList.toggle("partial", !!a && a[0] < a[1]);
-    g.classList.toggle("pick", tid in D.fanins);
   }
+}
+function mount(v) {                     // put view v's SVG in the pane once; later steps only mark it
+  if (mounted === v) return;
+  pane.innerHTML = D.svgs[v];
+  mounted = v; undo = [];
+  const root = svg();
+  root.removeAttribute("width"); root.removeAttribute("height");
+  root.dataset.box = root.getAttribute("viewBox");
+  markers(root);
+  root.querySelectorAll("g.node").forEach((g) => {
+    if (g.id in D.fanins) { g.classList.add("pick"); g.onclick = () => { inspect = g.id; show(k); }; }
+  });
+}
+function mark(el, cls) { el.classList.add(cls); undo.push(() => el.classList.remove(cls)); }
+function unmark() {                     // take the previous step's marks off
+  undo.forEach((f) => f()); undo = [];
+  const root = svg();
+  if (root.getAttribute("viewBox") !== root.dataset.box) root.setAttribute("viewBox", root.dataset.box);
 }
 function markers(svg) {
   const ns = "http://www.w3.org/2000/svg", defs = document.createElementNS(ns, "defs");
@@ -140,11 +158,13 @@ function flowEdge(id, colour, value) {  // the gradient goes against the arrow: 
   if (!g) return;
   const path = g.querySelector("path");
   if (!path) return;
+  g.querySelectorAll("text.flowlabel").forEach((t) => t.remove());
   g.classList.add("flow");
   g.dataset.colour = colour;
   path.style.stroke = colour;
   path.setAttribute("marker-start", "url(#rev" + (colour === FLOW ? 0 : 1 + COLOURS.indexOf(colour)) + ")");
-  g.querySelectorAll("text.flowlabel").forEach((t) => t.remove());
+  undo.push(() => { g.classList.remove("flow"); path.style.stroke = ""; path.removeAttribute("marker-start");
+                    g.querySelectorAll("text.flowlabel").forEach((t) => t.remove()); });
   const at = path.getPointAtLength(path.getTotalLength() / 2);
   const t = document.createElementNS("http://www.w3.org/2000/svg", "text");
   t.setAttribute("class", "flowlabel"); t.setAttribute("x", at.x + 6); t.setAttribute("y", at.y);
@@ -213,16 +233,17 @@ function fitScale(cap) {
 function applyZoom() {
   const s = svg(), vb = s.viewBox.baseVal;
   let scale = zoom === "fit" ? fitScale(focus ? FOCUS_CAP : CAP) : zoom;
-  s.setAttribute("width", (vb.width * scale).toFixed(1) + "px");
-  s.setAttribute("height", (vb.height * scale).toFixed(1) + "px");
+  const w = (vb.width * scale).toFixed(1) + "px", h = (vb.height * scale).toFixed(1) + "px";
+  if (s.getAttribute("width") !== w) s.setAttribute("width", w);      // a resize lays the SVG out again
+  if (s.getAttribute("height") !== h) s.setAttribute("height", h);
   return scale;
 }
 function applyFocus(s) {
   const keep = new Set(s.focus), root = svg();
-  root.querySelectorAll("g.node").forEach((g) => g.classList.toggle("gone", !keep.has(g.id)));
+  root.querySelectorAll("g.node").forEach((g) => { if (!keep.has(g.id)) mark(g, "gone"); });
   root.querySelectorAll("g.edge").forEach((g) => {
     const [, a, b] = g.id.split(":");
-    g.classList.toggle("gone", !(keep.has(a) && keep.has(b)));
+    if (!(keep.has(a) && keep.has(b))) mark(g, "gone");
   });
   const shown = [...root.querySelectorAll("g.node:not(.gone), g.edge:not(.gone)")].map((g) => box(g, root));
   if (!shown.length) return;
@@ -230,7 +251,6 @@ function applyFocus(s) {
   const x1 = Math.max(...shown.map((b) => b[0] + b[2])), y1 = Math.max(...shown.map((b) => b[1] + b[3]));
   const m = 10;
   root.setAttribute("viewBox", [x0 - m, y0 - m, x1 - x0 + 2 * m, y1 - y0 + 2 * m].join(" "));
-  root.querySelector("g.graph > polygon")?.setAttribute("fill", "none");
 }
 function centre(el) {                   // scroll the graph pane only: never the page around it
   const r = el.getBoundingClientRect(), p = pane.getBoundingClientRect();
@@ -241,14 +261,10 @@ function centre(el) {                   // scroll the graph pane only: never the
 function show(i) {
   k = Math.max(0, Math.min(steps.length - 1, i));
   const s = steps[k], st = stateAt(k);
-  pane.innerHTML = D.svgs[s.view];
-  const root = svg();
-  root.removeAttribute("width"); root.removeAttribute("height");
-  markers(root);
+  mount(s.view);
+  unmark();
   paintRows(st);
-  $(s.node)?.classList.add("hot");
-  s.near.forEach((id) => $(id)?.classList.add("near"));
-  root.querySelectorAll("g.node.pick").forEach((g) => (g.onclick = () => { inspect = g.id; show(k); }));
+  [[s.node], s.near].forEach((ids, i) => ids.forEach((id) => { if ($(id)) mark($(id), i ? "near" : "hot"); }));
   if (zoom === null) zoom = fitScale(CAP) >= READABLE ? "fit" : 4 / 3;   // first view: fit, or readable and scrolled
   if (focus) { applyZoom(); applyFocus(s); }
   paintFlow(s, st);
