@@ -198,6 +198,7 @@ def test_slide_stepper_of_a_model_has_one_view_per_block():
 def test_slide_wording_brackets_long_symbols_and_prints_integers_as_integers():
     assert grad_head("x−μ", 2, 2) == "∂(x−μ) (2 of 2 paths: complete)"
     assert grad_head("μ", 1, 1) == "∂μ" and grad_head("x̂", 1, 2) == "∂x̂ (1 of 2 paths)"
+    assert grad_head("0.weight", 1, 1) == "∂0.weight" and grad_head("1/√(σ²+ε)", 1, 1) == "∂(1/√(σ²+ε))"
     assert slide_cells(np.array([2, 0, 1])) == ["2 0 1"]
     assert slide_cells(np.array([-1e-17, -0.0004, -0.001, 0.5])) == [" 0.00 −4e−04  0.00  0.50"]
     loss = example_loss("bn")
@@ -232,3 +233,13 @@ def test_legend_shows_the_waiting_border():
     source = viz.legend().source
     assert "gradient waiting for more paths" in source and "dashed" in source
     assert "gamma/beta" not in source
+
+
+def test_slides_of_a_model_are_one_picture_per_block_with_every_record_once():
+    loss = example_loss("mlp")
+    loss.backward(retain_graph=True)
+    pages = viz.slides(loss)
+    ops = [re.findall(r'^\t(r\d+) \[label="r\d+  ', p.source, re.M) for p in pages]
+    assert len(pages) == 2 and [r for page in ops for r in page] == [
+        f"r{k}" for k in range(len(graph_of(loss).records))]
+    assert all(len(page) <= SLIDE_RECORDS for page in ops) and "∂(x−μ)" in pages[1].source

@@ -177,7 +177,8 @@ class Drawing:
 
     def _data_tip(self, t):
         made = f"made by {self.g.rid(t.record)} {t.record.op}" if id(t) in self.g.produced else "leaf"
-        return _esc(f"{self.g.label(t)}: {_shape(t)} {_dtype(t)}, {made}")
+        kind = "" if self.slide else f" {_dtype(t)}"                  # slides show no dtypes
+        return _esc(f"{self.g.label(t)}: {_shape(t)}{kind}, {made}")
 
     def head_lines(self, t):
         """The label's first lines: the name (slide: its symbol), then shape and dtype."""

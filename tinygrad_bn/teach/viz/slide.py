@@ -20,7 +20,7 @@ SLIDE_LOOK = {
 }
 GRAD_COLOUR = "#b03020"
 PER_ROW = 3                      # records per row of the snake: 12 BN records -> 4 rows
-_ATOM = re.compile(r"^\w[\u0300-\u036f]*[₀-₉]*$")   # x, μ, x̂, γ, μ₁: ∂ needs no brackets
+_ATOM = re.compile(r"^[\w.\u0300-\u036f]+$")   # x, x̂, μ₁, σ², loss, 0.weight: ∂ needs no brackets
 
 
 def one_line(text):
@@ -42,7 +42,7 @@ def slide_label(symbol, values, grads):
 
 
 def grad_head(symbol, k, n):
-    """`∂(x−μ) (1 of 2 paths)`: brackets around any symbol that is more than one letter."""
+    """`∂(x−μ) (1 of 2 paths)`: brackets around a symbol with an operator or bracket in it."""
     partial = f"∂{symbol}" if _ATOM.match(symbol) else f"∂({symbol})"
     return partial + (f" ({k} of {n} paths{': complete' if k == n else ''})" if n > 1 else "")
 
