@@ -62,6 +62,7 @@ const steps = D.steps, pane = document.getElementById("graph"), panel = document
 const COLOURS = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"];
 const FLOW = "#d62728", CAP = D.slide ? 1.2 : 2.0, FOCUS_CAP = D.slide ? 1.8 : 3.0;
 const READABLE = D.slide ? 0.45 : 0.9;   // px per point below which a fitted graph is too small to read
+const OPEN = D.slide ? 4 / 3 : 1.75;     // px per point a graph too big to fit opens at: ~18 px text
 const firstBackward = Math.max(0, steps.findIndex((s) => s.kind === "backward"));
 let k = 0, zoom = null, focus = false, typed = "", inspect = null, mounted = -1, undo = [];
 const chosen = {};                      // tid -> the flat element index clicked
@@ -228,7 +229,8 @@ function box(el, s) {                   // el's bounding box in the SVG's viewBo
 }
 function fitScale(cap) {
   const vb = svg().viewBox.baseVal;
-  return Math.min((pane.clientWidth - 12) / vb.width, (pane.clientHeight - 12) / vb.height, cap);
+  // offset sizes include the scrollbars: a fitted graph needs none, so the fit never shifts
+  return Math.min((pane.offsetWidth - 20) / vb.width, (pane.offsetHeight - 20) / vb.height, cap);
 }
 function applyZoom() {
   const s = svg(), vb = s.viewBox.baseVal;
@@ -265,7 +267,7 @@ function show(i) {
   unmark();
   paintRows(st);
   [[s.node], s.near].forEach((ids, i) => ids.forEach((id) => { if ($(id)) mark($(id), i ? "near" : "hot"); }));
-  if (zoom === null) zoom = fitScale(CAP) >= READABLE ? "fit" : 4 / 3;   // first view: fit, or readable and scrolled
+  if (zoom === null) zoom = fitScale(CAP) >= READABLE ? "fit" : OPEN;   // first view: fit, or readable and scrolled
   if (focus) { applyZoom(); applyFocus(s); }
   paintFlow(s, st);
   applyZoom();
