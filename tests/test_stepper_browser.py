@@ -179,7 +179,7 @@ def test_stepper_shows_the_xmu_fan_in_sum_and_scrolls_to_it(browser, tmp_path):
     """Backward step 10 (r2 square) adds the second path into dxmu: the panel writes the sum out,
     the node says complete, and the highlighted op is scrolled into the visible graph area."""
     loss = example_loss("bn")
-    _open(browser, viz.Stepper(loss, style=None).save(tmp_path / "bn.html"))
+    _open(browser, viz.Stepper(loss, style=None).save(tmp_path / "bn.html"), size=(1280, 720))
     browser.evaluate("document.getElementById('backward').click()")
     assert browser.evaluate("document.getElementById('counter').textContent").endswith("backward")
     for _ in range(9):
@@ -280,7 +280,6 @@ def test_fit_zoom_fixed_controls_keys_and_step_in_the_url(browser, tmp_path, siz
     _open(browser, page, hash="#step=22")
     assert _counter(browser) == "step 22 / 24 · backward"
     assert "r2 square" in browser.evaluate("document.getElementById('caption').textContent")
-    _shot(browser, f"stepper_{size[0]}x{size[1]}.png")        # as it opens: readable, scrolled
 
 
 def _xmu_step(browser, tmp_path, size=(1280, 720)):
@@ -307,8 +306,10 @@ def test_focus_mode_shows_the_record_its_tensors_and_every_consumer_large(browse
     assert browser.evaluate("document.querySelectorAll('#graph g.node.gone').length") == 0
 
 
-def test_gradient_flow_colours_each_path_like_its_term_in_the_sum(browser, tmp_path):
-    data, step = _xmu_step(browser, tmp_path)
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_gradient_flow_colours_each_path_like_its_term_in_the_sum(browser, tmp_path, size):
+    data, step = _xmu_step(browser, tmp_path, size)
+    _shot(browser, f"stepper_{size[0]}x{size[1]}.png")        # as it opens: readable, scrolled
     xmu = step["parts"][0][0]
     flows = _js(browser, "[...document.querySelectorAll('#graph g.edge.flow')].map((g) => [g.id, "
                          "g.dataset.colour, g.querySelector('path').getAttribute('marker-start'), "
