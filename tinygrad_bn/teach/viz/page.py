@@ -41,7 +41,6 @@ g.edge.flow path { stroke-width: 3px; }
 g.edge.flow polygon, g.edge.flow text:not(.flowlabel) { display: none; }
 text.flowlabel { font-family: Helvetica, Arial, sans-serif; font-weight: bold;
                  paint-order: stroke; stroke: white; stroke-width: 4px; }
-.gone { display: none; }
 </style></head><body>
 <div id="top"><h1>__TITLE__</h1>
 <div id="bar">
@@ -131,7 +130,7 @@ function mount(v) {                     // put view v's SVG in the pane once; la
   const root = svg();
   root.removeAttribute("width"); root.removeAttribute("height");
   root.dataset.box = root.getAttribute("viewBox");
-  markers(root);
+  markers(root, "rev");
   root.querySelectorAll("g.node").forEach((g) => {
     if (g.id in D.fanins) { g.classList.add("pick"); g.onclick = () => { inspect = g.id; show(k); }; }
   });
@@ -142,18 +141,21 @@ function unmark() {                     // take the previous step's marks off
   const root = svg();
   if (root.getAttribute("viewBox") !== root.dataset.box) root.setAttribute("viewBox", root.dataset.box);
 }
-function markers(svg) {
-  const ns = "http://www.w3.org/2000/svg", defs = document.createElementNS(ns, "defs");
-  [FLOW, ...COLOURS].forEach((c, i) => {
-    const m = document.createElementNS(ns, "marker");
-    Object.entries({id: "rev" + i, viewBox: "0 0 10 10", refX: "2", refY: "5", markerWidth: "4",
-                    markerHeight: "4", orient: "auto-start-reverse"}).forEach(([a, v]) => m.setAttribute(a, v));
-    const p = document.createElementNS(ns, "path");
+const NS = "http://www.w3.org/2000/svg";
+function markers(svg, prefix) {         // arrowheads: prefix + 0 the step's colour, + 1.. the paths', "fwd" grey
+  const defs = document.createElementNS(NS, "defs");
+  [FLOW, ...COLOURS, "#555555"].forEach((c, i) => {
+    const m = document.createElementNS(NS, "marker");
+    Object.entries({id: prefix + (i > COLOURS.length ? "fwd" : i), viewBox: "0 0 10 10", refX: "2",
+                    refY: "5", markerWidth: "4", markerHeight: "4", orient: "auto-start-reverse"})
+      .forEach(([a, v]) => m.setAttribute(a, v));
+    const p = document.createElementNS(NS, "path");
     p.setAttribute("d", "M 0 0 L 10 5 L 0 10 z"); p.setAttribute("fill", c);
     m.appendChild(p); defs.appendChild(m);
   });
   svg.insertBefore(defs, svg.firstChild);
 }
+function marker(colour) { return colour === FLOW ? 0 : 1 + COLOURS.indexOf(colour); }
 function flowEdge(id, colour, value) {  // the gradient goes against the arrow: recolour, reverse, label
   const g = $(id);
   if (!g) return;
@@ -163,11 +165,11 @@ function flowEdge(id, colour, value) {  // the gradient goes against the arrow: 
   g.classList.add("flow");
   g.dataset.colour = colour;
   path.style.stroke = colour;
-  path.setAttribute("marker-start", "url(#rev" + (colour === FLOW ? 0 : 1 + COLOURS.indexOf(colour)) + ")");
+  path.setAttribute("marker-start", "url(#rev" + marker(colour) + ")");
   undo.push(() => { g.classList.remove("flow"); path.style.stroke = ""; path.removeAttribute("marker-start");
                     g.querySelectorAll("text.flowlabel").forEach((t) => t.remove()); });
   const at = path.getPointAtLength(path.getTotalLength() / 2);
-  const t = document.createElementNS("http://www.w3.org/2000/svg", "text");
+  const t = document.createElementNS(NS, "text");
   t.setAttribute("class", "flowlabel"); t.setAttribute("x", at.x + 6); t.setAttribute("y", at.y);
   t.setAttribute("fill", colour); t.setAttribute("font-size", D.slide ? "20" : "12");
   t.textContent = num(value, Math.abs(value) >= 1e-12 && (Math.abs(value) < 1e-4 || Math.abs(value) >= 1e5));
@@ -221,38 +223,66 @@ function paintPanel(s, st) {
   });
 }
 
-function svg() { return pane.querySelector("svg"); }
-function box(el, s) {                   // el's bounding box in the SVG's viewBox units
-  const r = el.getBoundingClientRect(), sr = s.getBoundingClientRect(), vb = s.viewBox.baseVal;
-  const fx = vb.width / sr.width, fy = vb.height / sr.height;
-  return [vb.x + (r.left - sr.left) * fx, vb.y + (r.top - sr.top) * fy, r.width * fx, r.height * fy];
-}
+function svg() { return pane.querySelector("svg"); }              // the graph, drawn once
+function view() { return $("focusview") || svg(); }              // what the pane shows now
 function fitScale(cap) {
-  const vb = svg().viewBox.baseVal;
+  const vb = view().viewBox.baseVal;
   // offset sizes include the scrollbars: a fitted graph needs none, so the fit never shifts
   return Math.min((pane.offsetWidth - 20) / vb.width, (pane.offsetHeight - 20) / vb.height, cap);
 }
 function applyZoom() {
-  const s = svg(), vb = s.viewBox.baseVal;
-  let scale = zoom === "fit" ? fitScale(focus ? FOCUS_CAP : CAP) : zoom;
+  const s = view(), vb = s.viewBox.baseVal;
+  let scale = focus ? fitScale(FOCUS_CAP) : zoom === "fit" ? fitScale(CAP) : zoom;
   const w = (vb.width * scale).toFixed(1) + "px", h = (vb.height * scale).toFixed(1) + "px";
   if (s.getAttribute("width") !== w) s.setAttribute("width", w);      // a resize lays the SVG out again
   if (s.getAttribute("height") !== h) s.setAttribute("height", h);
   return scale;
 }
-function applyFocus(s) {
-  const keep = new Set(s.focus), root = svg();
-  root.querySelectorAll("g.node").forEach((g) => { if (!keep.has(g.id)) mark(g, "gone"); });
-  root.querySelectorAll("g.edge").forEach((g) => {
-    const [, a, b] = g.id.split(":");
-    if (!(keep.has(a) && keep.has(b))) mark(g, "gone");
+function focusView(s) {                 // this record alone, large: inputs above, output below and,
+  const main = svg(), gap = 40;         // beside the op, the other ops reading a fan-in input
+  const out = s.near[s.near.length - 1], others = s.focus.filter((id) => id !== s.node && !s.near.includes(id));
+  const rows = [s.near.slice(0, -1), [s.node, ...others], [out]].map((r) => r.filter((id) => $(id)));
+  const boxes = Object.fromEntries(rows.flat().map((id) => [id, $(id).getBBox()]));
+  const widths = rows.map((r) => r.reduce((w, id) => w + boxes[id].width, 0) + gap * (r.length - 1));
+  const W = Math.max(...widths), f = document.createElementNS(NS, "svg"), at = {};
+  f.id = "focusview";
+  markers(f, "frev");
+  let y = 0;
+  rows.forEach((r, i) => {
+    const h = Math.max(0, ...r.map((id) => boxes[id].height));
+    let x = (W - widths[i]) / 2;
+    r.forEach((id) => {
+      const b = boxes[id], c = $(id).cloneNode(true);
+      at[id] = {x, y: y + (h - b.height) / 2, w: b.width, h: b.height};
+      c.removeAttribute("id");
+      c.setAttribute("transform", `translate(${x - b.x} ${at[id].y - b.y})`);
+      f.appendChild(c);
+      x += b.width + gap;
+    });
+    y += h + 1.5 * gap;
   });
-  const shown = [...root.querySelectorAll("g.node:not(.gone), g.edge:not(.gone)")].map((g) => box(g, root));
-  if (!shown.length) return;
-  const x0 = Math.min(...shown.map((b) => b[0])), y0 = Math.min(...shown.map((b) => b[1]));
-  const x1 = Math.max(...shown.map((b) => b[0] + b[2])), y1 = Math.max(...shown.map((b) => b[1] + b[3]));
-  const m = 10;
-  root.setAttribute("viewBox", [x0 - m, y0 - m, x1 - x0 + 2 * m, y1 - y0 + 2 * m].join(" "));
+  main.querySelectorAll("g.edge").forEach((g) => {
+    const [, a, b] = g.id.split(":"), p = at[a], q = at[b];
+    if (!p || !q) return;
+    const x1 = p.x + p.w / 2, y1 = p.y + p.h, x2 = q.x + q.w / 2, y2 = q.y, ym = (y1 + y2) / 2;
+    const path = document.createElementNS(NS, "path"), colour = g.classList.contains("flow") ? g.dataset.colour : null;
+    path.setAttribute("d", `M ${x1} ${y1} C ${x1} ${ym} ${x2} ${ym} ${x2} ${y2}`);
+    path.setAttribute("fill", "none");
+    path.setAttribute("stroke", colour || "#555555");
+    path.setAttribute("stroke-width", colour ? 3 : 1.3);
+    path.setAttribute(colour ? "marker-start" : "marker-end", "url(#frev" + (colour ? marker(colour) : "fwd") + ")");
+    f.appendChild(path);
+    const label = g.querySelector("text.flowlabel");
+    if (label) {
+      const t = label.cloneNode(true);
+      t.setAttribute("x", x2 + 8); t.setAttribute("y", y2 - 0.3 * (y2 - y1));   // near its own op: apart
+      f.appendChild(t);
+    }
+  });
+  main.style.display = "none";
+  pane.appendChild(f);
+  const bb = f.getBBox();                                          // labels included
+  f.setAttribute("viewBox", `${bb.x - 10} ${bb.y - 10} ${bb.width + 20} ${bb.height + 20}`);
 }
 function centre(el) {                   // scroll the graph pane only: never the page around it
   const r = el.getBoundingClientRect(), p = pane.getBoundingClientRect();
@@ -263,13 +293,15 @@ function centre(el) {                   // scroll the graph pane only: never the
 function show(i) {
   k = Math.max(0, Math.min(steps.length - 1, i));
   const s = steps[k], st = stateAt(k);
+  $("focusview")?.remove();
   mount(s.view);
+  svg().style.display = "";
   unmark();
   paintRows(st);
   [[s.node], s.near].forEach((ids, i) => ids.forEach((id) => { if ($(id)) mark($(id), i ? "near" : "hot"); }));
   if (zoom === null) zoom = fitScale(CAP) >= READABLE ? "fit" : OPEN;   // first view: fit, or readable and scrolled
-  if (focus) { applyZoom(); applyFocus(s); }
   paintFlow(s, st);
+  if (focus) focusView(s);
   applyZoom();
   const hot = $(s.node);
   if (hot && !focus) centre(hot);
@@ -292,7 +324,7 @@ $("backward").onclick = () => show(firstBackward);
 $("zoomin").onclick = () => zoomBy(1.25);
 $("zoomout").onclick = () => zoomBy(0.8);
 $("fit").onclick = () => setZoom("fit");
-$("focus").onclick = () => { focus = !focus; zoom = "fit"; show(k); };
+$("focus").onclick = () => { focus = !focus; show(k); };
 document.addEventListener("keydown", (e) => {
   if (e.ctrlKey || e.metaKey || e.altKey) return;
   const keys = {ArrowRight: () => show(k + 1), ArrowLeft: () => show(k - 1), Home: () => show(0),

@@ -9,12 +9,12 @@ from pathlib import Path
 from ..names import named_graph
 from ..walk import replay
 from .dot import Drawing, _scope_of
+from .frames import DRAW_OPTIONS
 from .layout import slide_blocks
 from .page import PAGE
 from .render import run_dot
 from .states import StepData
 
-DRAW_OPTIONS = ("show_values", "collapse", "rankdir", "max_elems", "expand", "style")
 NATURAL_SIZE = ("size", "ratio", "viewport", "dpi")    # the slide's forced 1920x1080: the page fits
 PROGRESS_FROM = 100                                     # records; fewer build without a word
 
