@@ -311,6 +311,7 @@ def test_focus_mode_shows_the_record_its_tensors_and_every_consumer_large(browse
     assert browser.evaluate("getComputedStyle(document.querySelector('#graph svg')).display") != "none"
 
 
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_gradient_flow_colours_each_path_like_its_term_in_the_sum(browser, tmp_path, size):
     data, step = _xmu_step(browser, tmp_path, size)
     _shot(browser, f"stepper_{size[0]}x{size[1]}.png")        # as it opens: readable, scrolled
