@@ -243,3 +243,9 @@ def test_slides_of_a_model_are_one_picture_per_block_with_every_record_once():
     assert len(pages) == 2 and [r for page in ops for r in page] == [
         f"r{k}" for k in range(len(graph_of(loss).records))]
     assert all(len(page) <= SLIDE_RECORDS for page in ops) and "∂(x−μ)" in pages[1].source
+
+
+def test_stepper_names_an_unknown_option_and_the_ones_it_takes():
+    with pytest.raises(TypeError, match=r"Stepper: unknown option\(s\) \['colour'\]; use \('show_values'"):
+        viz.Stepper(example_loss("bn"), colour="red")
+    assert viz.Stepper(example_loss("bn"), forward=False).title == "backward, step by step"

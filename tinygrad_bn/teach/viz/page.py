@@ -28,6 +28,7 @@ button.on { background: #d62728; color: white; }
 pre { background: #f6f6f6; padding: .4em; margin: .2em 0 .8em; white-space: pre-wrap; }
 .fanin { background: #fff3e0; border-left: 4px solid #e67e22; padding: .4em; margin: .2em 0 .8em;
          font-family: monospace; white-space: pre-wrap; }
+.cells { white-space: nowrap; overflow-x: auto; }
 .cells button { font-family: monospace; font-size: .85em; padding: .1em .3em; margin: 1px; }
 .cells button.sel { outline: 3px solid #e67e22; }
 h3 { margin: .5em 0 .2em; font-size: 1em; }
@@ -203,7 +204,9 @@ function fanBlock(tid, st, heading) {
   if (!f.grid || f.shape.length === 0) return;
   const size = f.shape.reduce((x, y) => x * y, 1), cols = f.shape[f.shape.length - 1];
   const grid = document.createElement("div"); grid.className = "cells"; panel.appendChild(grid);
-  const totals = line(Array.from({length: size}, (_, i) => (st.parts[tid] || []).reduce((x, p) => x + p.values[i], 0)));
+  const sums = Array.from({length: size}, (_, i) => (st.parts[tid] || []).reduce((x, p) => x + p.values[i], 0));
+  const totals = [];                    // one number format per row of the grid
+  for (let i = 0; i < size; i += cols) totals.push(...line(sums.slice(i, i + cols)));
   for (let i = 0; i < size; i++) {
     if (i > 0 && i % cols === 0) grid.appendChild(document.createElement("br"));
     const b = document.createElement("button");
