@@ -408,3 +408,11 @@ def test_inline_in_a_notebook_stepping_does_not_scroll_the_notebook(browser, tmp
         inside("document.getElementById('next').click()")
     assert inside("document.getElementById('counter').textContent") == "step 24 / 24 · backward"
     assert browser.evaluate("window.scrollY") == 1200
+
+
+def test_sums_use_one_format_per_line_and_python_exponents(browser, tmp_path):
+    _open(browser, viz.Stepper(example_loss("bn")).save(tmp_path / "bn.html"))
+    assert _js(browser, "line([-0.2245, 0.0158, -0.2087])") == ["−0.2245", "0.0158", "−0.2087"]
+    assert _js(browser, "line([-7.323e-5, -6.208e-5, -1.3531e-4])") == [
+        "−7.323e-05", "−6.208e-05", "−1.353e-04"]                 # not "-0.0001" beside e-05
+    assert _js(browser, "line([0, -0.0, 123456])") == ["0", "0", "1.235e+05"]

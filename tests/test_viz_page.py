@@ -158,7 +158,8 @@ def test_the_xmu_fan_in_step_colours_both_paths_and_focuses_on_both_consumers():
 def test_example_element_skips_elements_a_path_does_not_reach():
     relu_killed = np.array([[0.0, 0.3], [0.2, 0.0]])
     assert example_element([np.ones((2, 2)), relu_killed]) == 1
-    assert example_element([np.zeros(3), np.array([0.0, 0.0, 2.0])]) == 2
+    assert example_element([np.array([0.0, 1.0, 2.0]), np.array([0.0, 0.0, 2.0])]) == 2
+    assert example_element([np.array([0.0, 1.0, 0.0]), np.zeros(3)]) == 1     # reached by most
     assert example_element([np.zeros(2)]) == 0
 
 

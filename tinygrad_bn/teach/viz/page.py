@@ -70,7 +70,7 @@ const $ = (id) => document.getElementById(id);
 
 function num(v, sci) {
   if (Math.abs(v) < 1e-12) return "0";
-  const s = sci ? v.toExponential(3) : String(Number(v.toFixed(4)));
+  const s = sci ? v.toExponential(3).replace(/e([+-])(\d)$/, (_, sign, d) => "e" + sign + "0" + d) : String(Number(v.toFixed(4)));
   return s === "-0" ? "0" : s.replace("-", "\u2212");
 }
 function line(values) {                 // one number format for a whole line

@@ -108,10 +108,9 @@ class StepData:
 
 def example_element(parts):
     """The flat index a fan-in sum shows by default: the first where every path contributes
-    (a ReLU or a max often zeroes element 0), else the first non-zero total, else 0."""
-    flats = [np.asarray(p, dtype=float).ravel() for p in parts]
-    every = np.flatnonzero(np.all([f != 0 for f in flats], axis=0))
-    return int(every[0]) if every.size else _nonzero(sum(flats))
+    (a ReLU or a max often zeroes element 0), else the first reached by the most paths."""
+    reached = np.sum([np.asarray(p, dtype=float).ravel() != 0 for p in parts], axis=0)
+    return int(np.argmax(reached))
 
 
 def _nonzero(flat):
