@@ -56,7 +56,7 @@ class StepData:
         node, out = d.node_of(r), g.tid(r.output)
         arrived = frame.arrived.get(id(r.output), (1, 1))
         grads = {out: d.grad_lines(r.output, step.grad_output, arrived)}
-        flow = [[edge_id(node, out, "o"), _first(step.grad_output), -1]]
+        flow = [[edge_id(node, out, "o"), _first(step.grad_output), -1]]   # [edge, value, path or -1]
         parts, blocks, arrivals = [], self._head_blocks(r, step), {}
         for i, (t, gi, (k, n)) in enumerate(zip(r.inputs, step.grad_inputs, frame.paths)):
             if gi is None:
@@ -101,7 +101,8 @@ class StepData:
                 "focus": list(dict.fromkeys(focus))}
 
     def _value(self, t, gi):
-        """The gradient sent to t at t's example element (the one its fan-in sum shows)."""
+        """The gradient sent to t at its example element: the one its fan-in sum shows, or for
+        one path the first element it reaches (an edge label says something, not 0)."""
         flat = np.asarray(gi, dtype=float).ravel()
         return float(flat[self.pick.get(id(t), _nonzero(flat))])
 
@@ -119,6 +120,7 @@ def _nonzero(flat):
 
 
 def _first(arr):
+    """The first non-zero element of an array (its first element when all are zero)."""
     return float(np.asarray(arr, dtype=float).ravel()[_nonzero(np.asarray(arr).ravel())])
 
 
