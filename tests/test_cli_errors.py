@@ -131,7 +131,7 @@ def test_graph_stepper_explain_on_a_user_function(places, capsys, tmp_path):
     assert rc == 0 and out.exists() and "0.weight" in out.with_suffix(".gv").read_text()
     assert "1: BatchNorm1d(4)" in out.with_suffix(".gv").read_text()
     rc, _, _ = run(["stepper", target, "--out", str(tmp_path / "s" / "mine.html")], capsys)
-    assert rc == 0 and (tmp_path / "s" / "mine.html").read_text().count("<svg") > 20
+    assert rc == 0 and (tmp_path / "s" / "mine.html").read_text().count('"kind":"backward"') > 10
     rc, text, _ = run(["explain", target], capsys)
     assert rc == 0 and "r0: " in text and "fan-in:" in text and "d0.weight" in text
 

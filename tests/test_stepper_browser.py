@@ -1,5 +1,6 @@
 """The HTML stepper in headless Chromium, driven over the DevTools protocol (stdlib websocket):
-press Next to the end, read the last step's gradient for x, check no request left the page."""
+stepping, keys, fit, zoom, focus, the gradient's path, hostile names and the slide view, at
+1920x1080 and 1280x720; screenshots go to artifacts/."""
 import base64
 import json
 import os
@@ -110,15 +111,20 @@ def browser(tmp_path):
         port = int(port_file.read_text().split()[0])
         targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10))
         page = next(t for t in targets if t["type"] == "page")
-        yield DevTools(page["webSocketDebuggerUrl"])
+        tools = DevTools(page["webSocketDebuggerUrl"])
+        tools.port = port                       # to reach an iframe's own target
+        yield tools
     finally:
         proc.terminate()
         proc.wait(timeout=10)
 
 
-def _open(browser, path):
-    """Load the page; returns its file URL once the first step is shown."""
-    url = path.resolve().as_uri()
+def _open(browser, path, hash="", size=None):
+    """Load the page (at a screen size (w, h) if given); returns its file URL once a step shows."""
+    url = path.resolve().as_uri() + hash
+    if size:
+        browser.call("Emulation.setDeviceMetricsOverride", width=size[0], height=size[1],
+                     deviceScaleFactor=1, mobile=False)
     browser.call("Network.enable")
     browser.call("Page.enable")
     browser.call("Page.navigate", url=url)
@@ -144,10 +150,11 @@ def test_stepper_steps_to_the_end_in_chromium_without_network(browser, tmp_path)
     loss = example_loss("bn")
     url = _open(browser, viz.stepper_html(loss, tmp_path / "bn.html"))
     n = len(graph_of(loss).records) + len(replay(loss))          # forward steps, then backward
-    assert browser.evaluate("document.getElementById('counter').textContent") == f"step 1 / {n}"
+    assert browser.evaluate("document.getElementById('counter').textContent") == f"step 1 / {n} · forward"
     assert "r0: mu = mean(x)" in _panel(browser) and "value mu" in _panel(browser)
     browser.call("Input.dispatchKeyEvent", type="keyDown", key="ArrowRight", code="ArrowRight")
-    assert browser.evaluate("document.getElementById('counter').textContent") == f"step 2 / {n}"
+    assert browser.evaluate("document.getElementById('counter').textContent") == f"step 2 / {n} · forward"
+    browser.evaluate("window.drawn = document.querySelector('#graph svg')")
     presses = 1
     while not browser.evaluate("document.getElementById('next').disabled"):
         browser.evaluate("document.getElementById('next').click()")
@@ -161,6 +168,7 @@ def test_stepper_steps_to_the_end_in_chromium_without_network(browser, tmp_path)
     loss.backward()
     assert "dx so far (leaf, summed)\n" + "\n".join(fmt(x.grad, 64)) in panel
     assert browser.evaluate("document.querySelectorAll('#graph svg').length") == 1
+    assert browser.evaluate("document.querySelector('#graph svg') === window.drawn")   # drawn once
     _shot(browser, "stepper_last_step.png")
     requests = [e["params"]["request"]["url"] for e in browser.events
                 if e.get("method") == "Network.requestWillBeSent"]
@@ -171,19 +179,19 @@ def test_stepper_shows_the_xmu_fan_in_sum_and_scrolls_to_it(browser, tmp_path):
     """Backward step 10 (r2 square) adds the second path into dxmu: the panel writes the sum out,
     the node says complete, and the highlighted op is scrolled into the visible graph area."""
     loss = example_loss("bn")
-    _open(browser, viz.Stepper(loss, style=None).save(tmp_path / "bn.html"))
+    _open(browser, viz.Stepper(loss, style=None).save(tmp_path / "bn.html"), size=(1280, 720))
     browser.evaluate("document.getElementById('backward').click()")
-    assert browser.evaluate("document.getElementById('kind').textContent") == "backward"
+    assert browser.evaluate("document.getElementById('counter').textContent").endswith("backward")
     for _ in range(9):
         browser.evaluate("document.getElementById('next').click()")
     panel = _panel(browser)
     assert "r2 square" in panel and "rule with this graph's names\ndxmu = dsq * 2 * xmu" in panel
-    assert "dxmu = -0.2245 (via r7 mul) + 0.0158 (via r2 square) = -0.2087" in panel
+    assert "dxmu = −0.2245 (via r7 mul) + 0.0158 (via r2 square) = −0.2087" in panel
     assert "2 of 2 paths arrived: complete" in panel
     svg = browser.evaluate("document.querySelector('#graph svg').outerHTML")
     assert "dxmu: (2 of 2 paths: complete)" in svg
     box, hot = (browser.evaluate(f"JSON.stringify({q}.getBoundingClientRect())") for q in (
-        "document.getElementById('graph')", "document.getElementById('current')"))
+        "document.getElementById('graph')", "document.querySelector('#graph g.node.hot')"))
     box, hot = json.loads(box), json.loads(hot)
     assert box["top"] <= hot["top"] and hot["bottom"] <= box["bottom"], (box, hot)
     _shot(browser, "stepper_fanin.png")
@@ -203,7 +211,7 @@ def test_stepper_of_a_user_function_target(browser, tmp_path, capsys):
         seen.append(_panel(browser))
     text = "\n".join(seen)
     assert "d0.weight so far (leaf, summed)" in text and "d1.weight so far" in text
-    assert browser.evaluate("document.getElementById('kind').textContent") == "backward"
+    assert browser.evaluate("document.getElementById('counter').textContent").endswith("backward")
 
 
 USER_MODEL = """
@@ -215,3 +223,196 @@ def loss():
     model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
     return F.cross_entropy(model(Tensor(rng.standard_normal((6, 3)))), rng.integers(0, 2, 6))
 """
+
+
+SIZES = [(1920, 1080), (1280, 720)]
+
+
+def _js(browser, expression):
+    return json.loads(browser.evaluate(f"JSON.stringify({expression})"))
+
+
+def _rect(browser, query):
+    return _js(browser, f"document.querySelector({json.dumps(query)}).getBoundingClientRect()")
+
+
+def _key(browser, key):
+    for kind in ("keyDown", "keyUp"):
+        browser.call("Input.dispatchKeyEvent", type=kind, key=key, code=key,
+                     text=key if len(key) == 1 else "")
+
+
+def _counter(browser):
+    return browser.evaluate("document.getElementById('counter').textContent")
+
+
+def _inside(inner, outer, slack=1):
+    return (inner["left"] >= outer["left"] - slack and inner["top"] >= outer["top"] - slack and
+            inner["right"] <= outer["right"] + slack and inner["bottom"] <= outer["bottom"] + slack)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_fit_zoom_fixed_controls_keys_and_step_in_the_url(browser, tmp_path, size):
+    page = viz.Stepper(example_loss("bn")).save(tmp_path / "bn.html")
+    _open(browser, page, size=size)
+    browser.evaluate("document.getElementById('fit').click()")
+    pane, svg = _rect(browser, "#graph"), _rect(browser, "#graph svg")
+    assert _inside(svg, pane), (svg, pane)
+    browser.evaluate("document.getElementById('zoomin').click()")
+    assert abs(_rect(browser, "#graph svg")["width"] - 1.25 * svg["width"]) < 2
+    for _ in range(3):
+        browser.evaluate("document.getElementById('zoomin').click()")
+    before = _rect(browser, "#next")
+    browser.evaluate("document.getElementById('graph').scrollTop = 400")
+    assert browser.evaluate("document.getElementById('graph').scrollTop") > 0   # the pane scrolls
+    assert _rect(browser, "#next") == before and before["bottom"] <= size[1]     # the bar stays
+    assert browser.evaluate("document.scrollingElement.scrollTop") == 0
+    _key(browser, "End")
+    assert _counter(browser) == "step 24 / 24 · backward"
+    _key(browser, "Home")
+    assert _counter(browser) == "step 1 / 24 · forward"
+    for key in ("1", "5"):
+        _key(browser, key)
+    assert _counter(browser) == "go to step 15…"
+    _key(browser, "Enter")
+    assert _counter(browser) == "step 15 / 24 · backward"
+    assert browser.evaluate("location.hash") == "#step=15"
+    _open(browser, page, hash="#step=22")
+    assert _counter(browser) == "step 22 / 24 · backward"
+    assert "r2 square" in browser.evaluate("document.getElementById('caption').textContent")
+
+
+def _xmu_step(browser, tmp_path, size=(1280, 720)):
+    """The BN stepper opened at backward step 10, where the second path reaches xmu."""
+    stepper = viz.Stepper(example_loss("bn"))
+    data = stepper.data()
+    k = next(i for i, s in enumerate(data["steps"]) if s["caption"].startswith("r2 square"))
+    _open(browser, stepper.save(tmp_path / "bn.html"), hash=f"#step={k + 1}", size=size)
+    return data, data["steps"][k]
+
+
+def test_focus_mode_shows_the_record_its_tensors_and_every_consumer_large(browser, tmp_path):
+    data, step = _xmu_step(browser, tmp_path)
+    browser.evaluate("document.getElementById('fit').click()")
+    small = _rect(browser, "#graph g.node.hot")
+    _key(browser, "f")
+    shown = _js(browser, "[...document.querySelectorAll('#focusview g.node > title')].map((t) => t.textContent)")
+    assert sorted(shown) == sorted(step["focus"]) and {"r2", "r7"} <= set(shown)
+    assert browser.evaluate("getComputedStyle(document.querySelector('#graph svg')).display") == "none"
+    large = _rect(browser, "#focusview g.node.hot")
+    assert large["height"] > 1.5 * small["height"], (small, large)
+    assert _inside(_rect(browser, "#focusview"), _rect(browser, "#graph"))
+    flows = _js(browser, "[...document.querySelectorAll('#focusview path[marker-start]')].map((p) => "
+                         "p.getAttribute('stroke'))")
+    assert len(flows) == 3 and len(set(flows)) == 3            # dsq in; two paths into dxmu
+    _shot(browser, "stepper_focus.png")
+    browser.evaluate("document.getElementById('focus').click()")
+    assert browser.evaluate("document.getElementById('focusview') === null")
+    assert browser.evaluate("getComputedStyle(document.querySelector('#graph svg')).display") != "none"
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_gradient_flow_colours_each_path_like_its_term_in_the_sum(browser, tmp_path, size):
+    data, step = _xmu_step(browser, tmp_path, size)
+    _shot(browser, f"stepper_{size[0]}x{size[1]}.png")        # as it opens: readable, scrolled
+    xmu = step["parts"][0][0]
+    flows = _js(browser, "[...document.querySelectorAll('#graph g.edge.flow')].map((g) => [g.id, "
+                         "g.dataset.colour, g.querySelector('path').getAttribute('marker-start'), "
+                         "g.querySelector('text.flowlabel').textContent])")
+    by_id = {f[0]: f[1:] for f in flows}
+    assert {f"e:{xmu}:r7:0", f"e:{xmu}:r2:0", "e:r2:t3:o"} <= set(by_id)
+    assert all(marker.startswith("url(#rev") for _, marker, _ in by_id.values())    # reversed
+    terms = _js(browser, "[...document.querySelectorAll('#panel .fanin .term')].map((s) => "
+                         "[getComputedStyle(s).color, s.textContent])")
+    assert [t for _, t in terms] == ["−0.2245 (via r7 mul)", "0.0158 (via r2 square)"]
+    colours = [browser.evaluate(f"(() => {{ const s = document.createElement('span'); s.style.color = "
+                                f"{json.dumps(by_id[e][0])}; document.body.appendChild(s); const c = "
+                                f"getComputedStyle(s).color; s.remove(); return c; }})()")
+               for e in (f"e:{xmu}:r7:0", f"e:{xmu}:r2:0")]
+    assert colours == [c for c, _ in terms] and colours[0] != colours[1]
+    assert [by_id[e][2] for e in (f"e:{xmu}:r7:0", f"e:{xmu}:r2:0")] == ["−0.2245", "0.0158"]
+    frame = next(f for f in replay(example_loss("bn")) if f.step.record.op == "square")
+    total = frame.known[id(frame.step.record.inputs[0])]
+    browser.evaluate("document.querySelectorAll('#panel .cells button')[3].click()")  # element [1, 1]
+    assert "element [1, 1] of (4, 2)" in _panel(browser)
+    assert f"= {np.format_float_positional(total[1, 1], 4, trim='-')}".replace("-", "−") in _panel(browser)
+    assert by_id != {f[0]: f[1:] for f in _js(browser, "[...document.querySelectorAll('#graph g.edge.flow')]"
+                                              ".map((g) => [g.id, g.dataset.colour, g.querySelector('path')"
+                                              ".getAttribute('marker-start'), g.querySelector('text.flowlabel')"
+                                              ".textContent])")}               # the labels follow the click
+
+
+def test_hostile_names_run_nothing_in_the_page(browser, tmp_path):
+    from test_viz_page import HOSTILE, hostile_loss
+    url = _open(browser, viz.Stepper(hostile_loss()).save(tmp_path / "hostile.html"))
+    while not browser.evaluate("document.getElementById('next').disabled"):
+        browser.evaluate("document.querySelectorAll('#graph g.node').forEach((g) => "
+                         "g.dispatchEvent(new MouseEvent('click', {bubbles: true})))")
+        browser.evaluate("document.getElementById('next').click()")
+    assert browser.evaluate("typeof window.pwned") == "undefined"
+    assert browser.evaluate("document.scripts.length") == 2
+    assert browser.evaluate("document.querySelectorAll('a[href], [*|href]:not(use)').length") == 0
+    shown = browser.evaluate("document.getElementById('graph').textContent")
+    assert all(name.replace("\n", "⏎") in shown for name in HOSTILE)
+    assert not [e for e in browser.events if e.get("method") == "Page.javascriptDialogOpening"]
+    requests = [e["params"]["request"]["url"] for e in browser.events
+                if e.get("method") == "Network.requestWillBeSent"]
+    assert requests == [url], requests
+    _shot(browser, "stepper_hostile.png")
+
+
+def test_slide_stepper_of_a_bn_mlp_shows_the_whole_slide_at_the_xmu_fan_in(browser, tmp_path):
+    from tinygrad_bn.cli import main
+    user = tmp_path / "my_model.py"
+    user.write_text(USER_MODEL)
+    out = tmp_path / "slide.html"
+    assert main(["stepper", f"{user}:loss", "--slide", "--out", str(out)]) == 0
+    steps = json.loads(out.read_text().split('id="data">', 1)[1].split("</script>", 1)[0])["steps"]
+    k = next(i for i, s in enumerate(steps) if s["kind"] == "backward" and "square" in s["caption"])
+    _open(browser, out, hash=f"#step={k + 1}", size=(1920, 1080))
+    pane = _js(browser, "(() => { const p = document.getElementById('graph'); return [p.scrollWidth, "
+                        "p.clientWidth, p.scrollHeight, p.clientHeight]; })()")
+    assert pane[0] <= pane[1] and pane[2] <= pane[3], pane                 # nothing to scroll to
+    assert _inside(_rect(browser, "#graph svg"), _rect(browser, "#graph"))
+    assert _inside(_rect(browser, "#caption"), {"left": 0, "top": 0, "right": 1920, "bottom": 1080})
+    assert "fan-in sum dxmu" in _panel(browser) or "fan-in sum d" in _panel(browser)
+    _shot(browser, "stepper_slide_1920x1080.png")
+
+
+def test_a_tiny_slide_is_not_magnified(browser, tmp_path):
+    from tinygrad_bn import Tensor
+    loss = (Tensor(np.ones(2), requires_grad=True, name="x") * 2).sum()
+    _open(browser, viz.Stepper(loss, style="slide").save(tmp_path / "tiny.html"), size=(1920, 1080))
+    tallest = browser.evaluate("Math.max(...[...document.querySelectorAll('#graph text')]"
+                               ".map((t) => t.getBoundingClientRect().height))")
+    assert 10 < tallest < 60, tallest
+
+
+def test_inline_in_a_notebook_stepping_does_not_scroll_the_notebook(browser, tmp_path):
+    """The Jupyter view (the page in a sandboxed iframe) between tall cells: stepping to the end
+    moves only the frame's own graph pane, never the page around it."""
+    cell = viz.Stepper(example_loss("bn"))._repr_html_()
+    host = tmp_path / "notebook.html"
+    host.write_text(f'<html><body><div style="height: 1500px">cells</div>{cell}'
+                    '<div style="height: 3000px">more cells</div></body></html>')
+    browser.call("Page.enable")
+    browser.call("Page.navigate", url=host.resolve().as_uri())
+    time.sleep(1.5)
+    browser.evaluate("window.scrollTo(0, 1200)")
+    targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{browser.port}/json/list", timeout=10))
+    frame = DevTools(next(t for t in targets if t["type"] == "iframe")["webSocketDebuggerUrl"])
+    inside = frame.evaluate
+    assert inside("document.getElementById('counter').textContent").startswith("step 1 / 24")
+    inside("document.getElementById('zoomin').click(); document.getElementById('zoomin').click()")
+    while not inside("document.getElementById('next').disabled"):
+        inside("document.getElementById('next').click()")
+    assert inside("document.getElementById('counter').textContent") == "step 24 / 24 · backward"
+    assert browser.evaluate("window.scrollY") == 1200
+
+
+def test_sums_use_one_format_per_line_and_python_exponents(browser, tmp_path):
+    _open(browser, viz.Stepper(example_loss("bn")).save(tmp_path / "bn.html"))
+    assert _js(browser, "line([-0.2245, 0.0158, -0.2087])") == ["−0.2245", "0.0158", "−0.2087"]
+    assert _js(browser, "line([-7.323e-5, -6.208e-5, -1.3531e-4])") == [
+        "−7.323e-05", "−6.208e-05", "−1.353e-04"]                 # not "-0.0001" beside e-05
+    assert _js(browser, "line([0, -0.0, 123456])") == ["0", "0", "1.235e+05"]

@@ -227,7 +227,8 @@ def _add_viz(sub):
     graph.add_argument("--rules", action="store_true", help="print each op's derivative rule")
     graph.add_argument("--no-collapse", action="store_true", help="models: draw every primitive")
     graph.add_argument("--expand", action="store_true", help="models: layers as boxed clusters")
-    graph.add_argument("--rankdir", choices=["LR", "TB"], default="LR", help="layout direction")
+    graph.add_argument("--rankdir", choices=["LR", "TB"], default=None,
+                       help="layout direction (default: the one nearer a 16:9 screen)")
     graph.add_argument("--slide", action="store_true", help="a 16:9 slide: textbook symbols, "
                                                              "values and gradients, big type")
     stepper = sub.add_parser("stepper", help="HTML page stepping through forward and backward",

@@ -5,7 +5,8 @@ from pathlib import Path
 from ..names import named_graph
 from ..rules import filled_rule
 from ..walk import replay
-from .dot import Drawing, _esc
+from .dot import Drawing, _esc, _scope_of
+from .layout import slide_blocks
 from .render import render
 
 DRAW_OPTIONS = ("show_values", "collapse", "rankdir", "max_elems", "expand", "style")
@@ -33,6 +34,17 @@ def backward_drawings(g, frames, **opts):
         caption = "".join(_esc(line) + "\\l" for line in lines)
         yield frame, _drawing(g, opts, grads=frame.known, arrived=frame.arrived, highlight=r,
                               caption=caption)
+
+
+def slides(tensor_or_tape, show_values=True, show_grads=True, **opts):
+    """One slide-style Digraph per slide: the whole graph up to 15 records, else one per layer
+    or BN block (consecutive layers share a slide while they fit), for a lecture's pages.
+
+    show_grads draws the .grad the latest backward left; opts: collapse, max_elems, expand.
+    """
+    g = named_graph(tensor_or_tape)
+    return [Drawing(g, show_values=show_values, show_grads=show_grads, style="slide", records=b,
+                    **opts).draw() for b in slide_blocks(g.records, lambda r: _scope_of(r, True))]
 
 
 def _drawing(g, opts, **frame):

@@ -3,6 +3,7 @@
 Sized so the composed BN graph with values and gradients (x of 4 x 2) reads on one slide.
 """
 import html
+import re
 
 import numpy as np
 
@@ -19,41 +20,67 @@ SLIDE_LOOK = {
 }
 GRAD_COLOUR = "#b03020"
 PER_ROW = 3                      # records per row of the snake: 12 BN records -> 4 rows
+_ATOM = re.compile(r"^[\w.\u0300-\u036f]+$")   # x, x̂, μ₁, σ², loss, 0.weight: ∂ needs no brackets
 
 
-def slide_label(symbol, values, grad, arrival=""):
-    """An HTML-like label: the symbol big, then its values (if given), then ∂ and its gradient."""
-    rows = [f'<TR><TD><FONT POINT-SIZE="30"><B>{html.escape(symbol)}</B></FONT></TD></TR>']
-    if values is not None:
-        rows.append(f'<TR><TD><FONT FACE="DejaVu Sans Mono" POINT-SIZE="19">{_cells(values)}'
+def one_line(text):
+    """A name as one line of a label: a line break in it shows as ⏎."""
+    return str(text).replace("\r\n", "⏎").replace("\n", "⏎").replace("\r", "⏎")
+
+
+def slide_label(symbol, values, grads):
+    """An HTML-like label: the symbol big, then its value rows, then the gradient rows (all
+    plain text, escaped here)."""
+    rows = [f'<TR><TD><FONT POINT-SIZE="30"><B>{_lines([symbol])}</B></FONT></TD></TR>']
+    if values:
+        rows.append(f'<TR><TD><FONT FACE="DejaVu Sans Mono" POINT-SIZE="19">{_lines(values)}'
                     '</FONT></TD></TR>')
-    if grad is not None:
+    if grads:
         rows.append(f'<TR><TD><FONT FACE="DejaVu Sans Mono" POINT-SIZE="19" COLOR="{GRAD_COLOUR}">'
-                    f'∂{html.escape(symbol)}{html.escape(arrival)}<BR/>{_cells(grad)}</FONT></TD></TR>')
-    return f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>>'
+                    f'{_lines(grads)}</FONT></TD></TR>')
+    return f'<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1">{"".join(rows)}</TABLE>'
 
 
-def _cells(arr):
-    """Rows of an array at two decimals, one line each; a big array as its mean and range."""
-    arr = np.asarray(arr, dtype=float)
+def grad_head(symbol, k, n):
+    """`∂(x−μ) (1 of 2 paths)`: brackets around a symbol with an operator or bracket in it."""
+    partial = f"∂{symbol}" if _ATOM.match(symbol) else f"∂({symbol})"
+    return partial + (f" ({k} of {n} paths{': complete' if k == n else ''})" if n > 1 else "")
+
+
+def _lines(lines):
+    return "<BR/>".join(html.escape(one_line(line)) for line in lines)
+
+
+def slide_cells(arr):
+    """Rows of an array at two decimals (integers as integers), one line each; a big array
+    as its mean and range."""
+    arr = np.asarray(arr)
+    whole = arr.dtype.kind in "iub" or (arr.size and np.all(np.mod(arr, 1) == 0) and
+                                        np.all(np.abs(arr) < 1e6))
+    arr = arr.astype(float)
     if arr.size > 8:
-        return f"mean {arr.mean():.2f}<BR/>[{arr.min():.2f}, {arr.max():.2f}]"
+        return [f"mean {_two(arr.mean())}", f"[{_two(arr.min())}, {_two(arr.max())}]"]
     rows = arr.reshape(-1, arr.shape[-1]) if arr.ndim else arr.reshape(1, 1)
-    return "<BR/>".join(" ".join(_two(v) for v in row) for row in rows)
+    return [" ".join(f"{int(v):d}".replace("-", "−") if whole else _two(v) for v in row)
+            for row in rows]
 
 
 def _two(v):
-    """Two decimals; a small non-zero number such as eps keeps its exponent (1e-05, not 0.00)."""
-    return (f"{v:.0e}" if 0 < abs(v) < 1e-3 else f"{v:5.2f}").replace("-", "−")
+    """Two decimals; a small non-zero number such as eps keeps its exponent (1e-05, not 0.00);
+    a value that rounds to zero, or rounding noise such as a mean of 1e-17, is 0.00, never −0.00."""
+    if 1e-12 < abs(v) < 1e-3:
+        return f"{v:.0e}".replace("-", "−")
+    text = f"{v if abs(v) > 1e-12 else 0.0:5.2f}"
+    return text.replace("-0.00", " 0.00").replace("-", "−")
 
 
-def snake_rows(g):
+def snake_rows(g, records):
     """DOT lines that lay the records out in rows of PER_ROW, read left to right, top to bottom,
     like lines of text: a long chain then fills a 16:9 page instead of one thin strip.
     Invisible edges keep each row in reading order (inputs, op, result) and start each row
     under the one before."""
     rows, placed = [], set()
-    for k, r in enumerate(g.records):
+    for k, r in enumerate(records):
         if k % PER_ROW == 0:
             rows.append([])
         leaves = [g.tid(t) for t in r.inputs if t.record is None and g.tid(t) not in placed]
