@@ -158,7 +158,8 @@ def test_fused_batch_norm_kernel_matches_torch(backend, torch, shape):
     out = F.batch_norm(*ours, mean, var, fused=True)
     out.backward(g)
     theirs = [torch.tensor(a, requires_grad=True) for a in (x, gamma, beta)]
-    t_mean, t_var = torch.zeros(shape[1], dtype=torch.float64), torch.ones(shape[1], dtype=torch.float64)
+    t_mean, t_var = torch.zeros(shape[1], dtype=torch.float64), torch.ones(shape[1],
+                                                                          dtype=torch.float64)
     t_out = torch.nn.functional.batch_norm(theirs[0], t_mean, t_var, theirs[1], theirs[2],
                                            training=True)
     t_out.backward(torch.from_numpy(g))
@@ -218,3 +219,54 @@ def test_an_unknown_environment_value_is_an_error_naming_the_choices():
     result = subprocess.run([sys.executable, "-c", "import tinygrad_bn"], env=env,
                             capture_output=True, text=True)
     assert result.returncode != 0 and "TINYGRAD_BN_KERNELS='fast'" in result.stderr
+
+
+POOLS = [dict(kernel_size=2), dict(kernel_size=3, stride=2, padding=1),
+         dict(kernel_size=(2, 3), stride=(1, 2), dilation=(2, 1)),
+         dict(kernel_size=3, stride=2, ceil_mode=True), dict(kernel_size=3, stride=1)]
+
+
+def pool_input(dtype, layout="batch-last", ties=True, shape=(4, 3, 7, 6), seed=1):
+    x = np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+    if ties:
+        x[0, 0, :2, :2] = x[0, 0, 0, 0]                # the first maximum wins, as in torch
+    return batch_last(x) if layout == "batch-last" else x
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("args", POOLS, ids=lambda a: ",".join(f"{k}={v}" for k, v in a.items()))
+@pytest.mark.parametrize("layout", ["batch-last", "C"])
+def test_max_pool_kernel_equals_reference(backend, dtype, args, layout):
+    x = pool_input(dtype, layout)
+    out = F.max_pool2d(Tensor(x), **args)
+    g = np.random.default_rng(2).standard_normal(out.shape).astype(dtype)
+    compare(backend, lambda t: F.max_pool2d(t, **args), (x,), (True,), g, dtype)
+
+
+@needs_numba
+def test_max_pool_kernel_nan_and_infinity_as_reference(backend):
+    x = pool_input(np.float64)
+    x[1, 2, 0, 0] = x[1, 2, 3, 3] = np.nan
+    x[2, 1] = -np.inf                                   # a channel of -inf against the -inf padding
+    g = np.random.default_rng(3).standard_normal((4, 3, 4, 3))
+    args = dict(kernel_size=3, stride=2, padding=1)
+    results = [run(name, backend, lambda t: F.max_pool2d(t, **args), (x,), (True,), g)
+               for name in ("numba", "numpy")]
+    np.testing.assert_array_equal(results[0][1], results[1][1])     # NaN where the reference has it
+    assert_same(results[0][2][0], results[1][2][0], np.float64, "dx (overlapping windows add)")
+
+
+@needs_numba
+def test_max_pool_kernel_passes_gradcheck_and_matches_torch(backend, torch):
+    backend("numba")
+    x = pool_input(np.float64, ties=False)         # no ties: max is differentiable there
+    args = dict(kernel_size=3, stride=2, padding=1)
+    assert tg.gradcheck(lambda t: F.max_pool2d(t, **args), Tensor(x, requires_grad=True))
+    ours, theirs = Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, t_out = F.max_pool2d(ours, **args), torch.nn.functional.max_pool2d(theirs, **args)
+    g = np.random.default_rng(4).standard_normal(out.shape)
+    out.backward(g)
+    t_out.backward(torch.from_numpy(g))
+    np.testing.assert_array_equal(out.data, t_out.detach().numpy())
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-12, atol=1e-14)

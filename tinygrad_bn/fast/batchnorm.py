@@ -6,7 +6,7 @@ fast/bn_loops.py make 2 forward and 2 backward. Same record, same rule, same sav
 import numpy as np
 
 from ..engine.ops.batchnorm import BatchNorm
-from . import loops
+from .loops import compiled, per_channel, readonly
 
 
 class BatchNormKernel(BatchNorm):
@@ -14,15 +14,15 @@ class BatchNormKernel(BatchNorm):
 
     @staticmethod
     def forward(x, gamma=None, beta=None, *, needs_input_grad=None, axes=(0,), eps=1e-5):
-        x3, bn = channels3(x), loops.get("bn_loops")
+        x3, bn = channels3(x), compiled("bn_loops")
         if x3 is None or bn is None or x.size == 0 or axes != (0,) + tuple(range(2, x.ndim)):
             return BatchNorm.forward(x, gamma, beta, axes=axes, eps=eps)
         mean, var = bn.channel_stats(readonly(x3))
         scale = 1.0 / np.sqrt(var + eps)                      # ivar, eps inside the sqrt
         if gamma is not None:
             scale *= gamma
-        out = np.empty_like(x)                                # x's memory layout
         shift = np.zeros_like(mean) if beta is None else beta
+        out = np.empty_like(x)                                # x's memory layout
         bn.scale_shift(readonly(x3), *per_channel(x.dtype, mean, scale, shift), channels3(out))
         saved = {"x": x, "var": var.astype(x.dtype), "eps": eps, "axes": axes,
                  "mean": mean.astype(x.dtype)}
@@ -32,7 +32,7 @@ class BatchNormKernel(BatchNorm):
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
-        x, gamma, bn = saved["x"], saved.get("gamma"), loops.get("bn_loops")
+        x, gamma, bn = saved["x"], saved.get("gamma"), compiled("bn_loops")
         x3 = channels3(x)
         if x3 is None or bn is None:
             return BatchNorm.backward(g, saved, needs_input_grad)
@@ -47,8 +47,8 @@ class BatchNormKernel(BatchNorm):
         if needs_input_grad[0]:
             dx = np.empty_like(x)
             scale = ivar if gamma is None else gamma * ivar
-            bn.input_grad(readonly(g3), readonly(x3), mean,
-                          *per_channel(x.dtype, scale, dbeta / n, ivar * dgamma / n), channels3(dx))
+            coefficients = per_channel(x.dtype, scale, dbeta / n, ivar * dgamma / n)
+            bn.input_grad(readonly(g3), readonly(x3), mean, *coefficients, channels3(dx))
         if gamma is None:
             return dx
         return dx, dgamma.astype(x.dtype), dbeta.astype(x.dtype)
@@ -70,17 +70,3 @@ def like(x, a):
     out = np.empty_like(x, dtype=a.dtype)
     out[...] = a
     return out
-
-
-def readonly(a):
-    """A read-only view of a: saved arrays are locked read-only, and numba compiles once per
-    flag, so every input goes in read-only and each loop compiles once per dtype."""
-    if a.flags.writeable:
-        a = a.view()
-        a.flags.writeable = False
-    return a
-
-
-def per_channel(dtype, *values):
-    """Per-channel vectors (C,) in x's dtype, C-ordered and read-only, as the loops take them."""
-    return tuple(readonly(np.ascontiguousarray(v, dtype=dtype)) for v in values)

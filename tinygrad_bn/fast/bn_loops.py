@@ -77,8 +77,8 @@ def grad_sums(g, x, mean):
 
 @njit(cache=True, fastmath=FASTMATH)
 def input_grad(g, x, mean, scale, shift, slope, dx):
-    """dx = scale * (g - shift - (x - mean) * slope) per channel in one pass, with scale = gamma*ivar,
-    shift = dbeta/N and slope = ivar*dgamma/N: the rule dx = ivar/N*(N*dxhat - sum(dxhat) - ...)."""
+    """dx = scale * (g - shift - (x - mean) * slope) per channel in one pass, with
+    scale = gamma*ivar, shift = dbeta/N, slope = ivar*dgamma/N: the op's rule, rearranged."""
     p, c, q = x.shape
     for i in range(p):
         if q == 1:
