@@ -13,10 +13,11 @@ class BatchNormKernel(BatchNorm):
     """The fused batch_norm primitive in four compiled passes; other layouts run the reference."""
 
     @staticmethod
-    def forward(x, gamma=None, beta=None, *, needs_input_grad=None, axes=(0,), eps=1e-5):
+    def forward(x, gamma=None, beta=None, *, needs_input_grad, axes=(0,), eps=1e-5):
         x3, bn = channels3(x), compiled("bn_loops")
         if x3 is None or bn is None or x.size == 0 or axes != (0,) + tuple(range(2, x.ndim)):
-            return BatchNorm.forward(x, gamma, beta, axes=axes, eps=eps)
+            return BatchNorm.forward(x, gamma, beta, needs_input_grad=needs_input_grad, axes=axes,
+                                     eps=eps)
         mean, var = bn.channel_stats(readonly(x3))
         scale = 1.0 / np.sqrt(var + eps)                      # ivar, eps inside the sqrt
         if gamma is not None:

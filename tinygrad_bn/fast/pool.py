@@ -15,18 +15,20 @@ class MaxPool2dKernel(MaxPool2d):
     batch_norm and relu leave them) run the reference."""
 
     @staticmethod
-    def forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, *,
-                needs_input_grad=None):
-        xt, pool = last(x), compiled("pool_loops")
-        if not xt.flags.c_contiguous or pool is None or x.size == 0:
-            return MaxPool2d.forward(x, kernel_size, stride, padding, dilation, ceil_mode)
+    def forward(x, *, needs_input_grad, kernel_size, stride=None, padding=0, dilation=1,
+                ceil_mode=False):
+        pool = compiled("pool_loops")
+        if x.ndim != 4 or x.size == 0 or not last(x).flags.c_contiguous or pool is None:
+            return MaxPool2d.forward(x, needs_input_grad=needs_input_grad,
+                                     kernel_size=kernel_size, stride=stride, padding=padding,
+                                     dilation=dilation, ceil_mode=ceil_mode)
         args = pool_args("max_pool2d", x.shape, kernel_size, stride, padding, dilation, ceil_mode)
         shape = x.shape[:2] + args.out_hw
         out = batch_last(shape, x.dtype, None)
         arg = batch_last(shape, np.min_scalar_type(args.kernel[0] * args.kernel[1]), None)
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         first = np.empty(x.shape[0], np.int64 if x.dtype.itemsize > 4 else np.int32)
-        pool.max_windows(readonly(xt), x.dtype.type(fill), args.kernel, args.stride,
+        pool.max_windows(readonly(last(x)), x.dtype.type(fill), args.kernel, args.stride,
                          args.dilation, top_left(args), last(out), last(arg), first)
         return out, {"arg": arg, "shape": x.shape, "args": args}
 
