@@ -50,7 +50,7 @@ def _at_import(environ=os.environ):
     return choice or ("numba" if "numba" in available() else None)
 
 
-if _at_import():
-    use(_at_import())
+if (_backend := _at_import()) is not None:
+    use(_backend)
 
 __all__ = ["available", "active", "use", "BACKENDS"]
