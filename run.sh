@@ -40,7 +40,7 @@ fi
 # The virtual environment with the package and its extras.
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 echo "run.sh: installing tinygrad_bn and its extras into .venv"
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[examples,test]" >.venv/pip.log 2>&1 \
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[examples,test,fast]" >.venv/pip.log 2>&1 \
   || { cat .venv/pip.log; echo "run.sh: pip install failed (log above)" >&2; exit 1; }
 
 case "$mode" in

@@ -107,9 +107,11 @@ def main(argv=None):
     from tinygrad_bn.fast import allocator
     allocator.apply_policy()              # process-wide, so asked for here, never at import
     import time
-    from benchmarks import bench_bn, bench_deep_chain, bench_memory, bench_overhead, bench_training
+    from benchmarks import (bench_bn, bench_deep_chain, bench_kernels, bench_memory, bench_overhead,
+                            bench_training)
     start, rows = time.perf_counter(), []
-    for module in (bench_overhead, bench_bn, bench_training, bench_memory, bench_deep_chain):
+    for module in (bench_overhead, bench_bn, bench_training, bench_memory, bench_deep_chain,
+                   bench_kernels):
         rows += module.main(quick=args.quick)
     print(f"tinygrad_bn benchmarks, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
           f"{'quick' if args.quick else 'full'} run; times are medians of repeats")

@@ -1,12 +1,14 @@
 """Batch norm forward + backward: composed (ten records), fused (one record), torch, plain NumPy.
 
 Training mode with batch statistics and gamma/beta, no running statistics: the op itself.
+"fused" runs the compiled kernel where numba is installed; "fused, NumPy reference" the op of
+engine/ops/batchnorm.py alone (tg.kernels.use("numpy")), beside it.
 """
 import numpy as np
 
 import tinygrad_bn as tg
 from tinygrad_bn import functional as F
-from benchmarks.timing import check_close, load_torch, median_times, row
+from benchmarks.timing import check_close, load_torch, median_times, on_backend, row
 
 SHAPES = [(256, 1024), (4096, 256), (64, 32, 16, 16)]
 QUICK_SHAPES = [(16, 8), (4, 3, 5, 5)]
@@ -105,14 +107,16 @@ def numpy_floor_step(x, gamma, beta, g):
 
 def main(quick=False):
     """Rows per shape and dtype: fused/torch (<= 1.3), composed/fused (<= 3), fused/NumPy (<= 1.15),
-    and NumPy's floor against torch (no target: what fused/torch could reach at best)."""
+    NumPy's floor against torch (no target: what fused/torch could reach at best), and the fused
+    op with the NumPy reference alone, against torch and as the kernel's speed-up over it."""
     torch, rows = load_torch(), []
     for shape in QUICK_SHAPES if quick else SHAPES:
         case = f"BN-{len(shape) // 2}d {'x'.join(map(str, shape))}"
         for dtype in (np.float32, np.float64):
             arrays = inputs(shape, dtype)
             fns = {"fused": ours(*arrays, fused=True), "composed": ours(*arrays, fused=False),
-                   "numpy": numpy_step(*arrays), "floor": numpy_floor_step(*arrays)}
+                   "numpy": numpy_step(*arrays), "floor": numpy_floor_step(*arrays),
+                   "reference": on_backend("numpy", ours(*arrays, fused=True))}
             if torch:
                 fns["torch"] = torch_step(torch, *arrays)
             name = np.dtype(dtype).name
@@ -129,4 +133,8 @@ def main(quick=False):
                             "plain NumPy", 1.15))
             rows.append(row("bn fwd+bwd", f"{case} NumPy floor", name, t["floor"], t.get("torch"),
                             "torch"))
+            rows.append(row("bn fwd+bwd", f"{case} fused, NumPy reference", name, t["reference"],
+                            t.get("torch"), "torch"))
+            rows.append(row("bn fwd+bwd", f"{case} fused", name, t["fused"], t["reference"],
+                            "NumPy reference"))
     return rows

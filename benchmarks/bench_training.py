@@ -1,13 +1,14 @@
 """Training steps (zero_grad, forward, cross-entropy, backward, SGD step) against the same model in torch.
 
 MLP 64-256-256-10 with BN1d on a batch of 128; CNN (conv-BN-ReLU-pool) x2 + linear on 8x8 and
-28x28 images. Torch starts from our weights, so both run the same arithmetic.
+28x28 images. Torch starts from our weights, so both run the same arithmetic. Each step also
+runs with the NumPy reference ops alone (tg.kernels.use("numpy")), beside the compiled kernels.
 """
 import numpy as np
 
 import tinygrad_bn as tg
 from tinygrad_bn import functional as F, nn, optim
-from benchmarks.timing import check_close, load_torch, median_times, row
+from benchmarks.timing import check_close, load_torch, median_times, on_backend, row
 
 LR, MOMENTUM = 0.01, 0.9
 
@@ -87,15 +88,20 @@ def main(quick=False):
             x = rng.standard_normal(shape).astype(dtype)
             y = rng.integers(0, 10, shape[0])
             step, model = ours(kind, x, y, fused)
-            fns = {"ours": step}
-            if torch:
-                fns["torch"] = torch_step(torch, kind, x, y, model.state_dict())
+            reference, same = ours(kind, x, y, fused)
+            state = {k: np.array(v) for k, v in model.state_dict().items()}
+            same.load_state_dict(state)
+            fns = {"ours": step, "reference": on_backend("numpy", reference)}
+            for name in ("ours", "reference") if torch else ():
+                fns["torch"] = torch_step(torch, kind, x, y, state)
                 for _ in range(2):           # two steps: the second starts from updated weights
-                    check_close(f"{case} {x.dtype.name}: loss and parameters after a step",
-                                fns["ours"](), fns["torch"](), *TOLERANCE[x.dtype.name])
+                    check_close(f"{case} {x.dtype.name} {name}: loss and parameters after a step",
+                                fns[name](), fns["torch"](), *TOLERANCE[x.dtype.name])
             t = median_times(fns, quick)
             headline = shape == HEADLINE_SHAPES[kind] and x.dtype == np.float32 and fused
             rows.append(row("train step", case, x.dtype.name, t["ours"], t.get("torch"), "torch",
                             0.8 if kind == "mlp" else 1.3,
                             headline=f"{kind.upper()} step" if headline else None))
+            rows.append(row("train step", f"{case}, NumPy reference", x.dtype.name,
+                            t["reference"], t.get("torch"), "torch"))
     return rows

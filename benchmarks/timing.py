@@ -53,6 +53,21 @@ def load_torch():
     return torch
 
 
+def on_backend(name, fn):
+    """fn run with tg.kernels.use(name) in force, the previous backend restored after: the same
+    step with the compiled kernels on ('numba') or with the NumPy reference ops alone ('numpy')."""
+    import tinygrad_bn as tg
+
+    def run():
+        before = tg.kernels.active()
+        tg.kernels.use(name)
+        try:
+            return fn()
+        finally:
+            tg.kernels.use(before)
+    return run
+
+
 def check_close(what, ours, theirs, rtol, atol=0.0):
     """Raise unless every array of `ours` matches `theirs` (same order): a benchmark times only
     what it has first checked against the reference, so a speed-up can never change a result."""

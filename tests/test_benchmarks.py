@@ -6,10 +6,10 @@ import math
 
 import pytest
 
-from benchmarks import (__main__ as bench_cli, bench_bn, bench_deep_chain, bench_memory,
-                        bench_overhead, bench_training)
+from benchmarks import (__main__ as bench_cli, bench_bn, bench_deep_chain, bench_kernels,
+                        bench_memory, bench_overhead, bench_training)
 
-MODULES = [bench_overhead, bench_bn, bench_training, bench_memory, bench_deep_chain]
+MODULES = [bench_overhead, bench_bn, bench_training, bench_memory, bench_deep_chain, bench_kernels]
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__.split(".")[-1])

@@ -43,6 +43,8 @@ def sum_to_shape(g, shape, op):
     Ops return gradients in the broadcast shape of their output; summing them back here, once,
     means no op can forget to.
     """
+    if g.shape == shape:
+        return g, ()
     lead = g.ndim - len(shape)
     if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, g.shape[lead:])):
         raise ValueError(f"{op}: backward gave grad {g.shape} for input {shape}; "
@@ -105,7 +107,7 @@ def backward_steps(loss, grad=None, retain_graph=False):
     seed = _seed(loss, grad)
     totals, paths, arrived = {id(loss): seed}, _paths(records), {}
     if loss.record is None:
-        _accumulate_leaf(loss, seed)
+        loss.grad = seed if loss.grad is None else loss.grad + seed
     for r in records:
         out = r.output
         g = totals.pop(id(out), None)          # None: off the path to the loss, or out was freed
@@ -118,12 +120,12 @@ def backward_steps(loss, grad=None, retain_graph=False):
             if gi is None or not r.needs_input_grad[i]:
                 columns.append((None, (), None, None))
                 continue
-            gi, axes = _contribution(r, i, gi, g, grads[:i])
+            gi, axes = _contribution(r, i, gi)
             key = id(t)
-            total = totals.get(key)
-            totals[key] = total = gi if total is None else total + gi
-            if t.record is None:
-                _accumulate_leaf(t, gi)
+            total = totals.get(key)                # the first contribution is kept: fresh
+            totals[key] = total = _fresh(gi, g, grads[:i]) if total is None else total + gi
+            if t.record is None:                   # a leaf: += across backwards, as PyTorch
+                t.grad = total if t.grad is None else t.grad + gi   # a new array: one the user kept stays
             arrived[key] = arrived.get(key, 0) + 1
             columns.append((gi, axes, total, (arrived[key], paths[key])))
         if not retain_graph:
@@ -151,10 +153,9 @@ def _backward_of(r, g):
     return grads
 
 
-def _contribution(r, i, gi, g, earlier):
-    """Input i's gradient from record r: its dtype checked, summed back to its shape, and a fresh
-    writable array (a copy of g, a view or another input's grad), so no two .grad share memory.
-    Returns it with the axes summed, for the step view."""
+def _contribution(r, i, gi):
+    """Input i's gradient from record r, its dtype checked and summed back to its shape; returns
+    it with the axes summed, for the step view."""
     t = r.inputs[i]
     gi = np.asarray(gi)
     if gi.dtype != t.dtype:
@@ -162,15 +163,16 @@ def _contribution(r, i, gi, g, earlier):
                            f"({t.dtype} {t.shape}); a gradient keeps its input's dtype: convert "
                            "in the op's backward, e.g. dx.astype(x.dtype)")
     gi, axes = sum_to_shape(gi, t.shape, r.op)
-    if (gi is g or gi.base is not None or not gi.flags.writeable
-            or any(gi is o for o in earlier)):
-        gi = np.array(gi, order="C")
     if state.modes.anomaly:
         anomaly.check_grad(gi, r, f"backward, the gradient for input {i} "
                                   f"({t.name or 'unnamed'}, shape {t.shape})")
     return gi, axes
 
 
-def _accumulate_leaf(t, g):
-    """A leaf's .grad += g, as in PyTorch; g is fresh (see _contribution), so the first is kept."""
-    t.grad = g if t.grad is None else t.grad + g    # a new array: a .grad the user kept stays
+def _fresh(gi, g, earlier):
+    """gi if the op's backward made it just now, else a C-ordered copy: a gradient kept as a .grad
+    is never g (add returns it), a view (mean's broadcast), read-only or another input's grad."""
+    if (gi is g or gi.base is not None or not gi.flags.writeable
+            or any(gi is o for o in earlier)):
+        return np.array(gi, order="C")
+    return gi

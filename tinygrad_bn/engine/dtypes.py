@@ -39,7 +39,7 @@ def _kind_error(op, what, dtype):
 def as_array(data, dtype=None):
     """Data for a new tensor -> ndarray. Arrays keep their dtype (shared, not copied); Python lists
     and numbers keep their kind: bool stays bool, int becomes int64, float the default float."""
-    if hasattr(data, "record") and hasattr(data, "data"):       # a Tensor: share its array
+    if not isinstance(data, np.ndarray) and hasattr(data, "record"):   # a Tensor: share its array
         data = data.data
     if isinstance(data, np.ndarray):
         arr = data if dtype is None else data.astype(dtype, copy=False)

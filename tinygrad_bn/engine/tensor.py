@@ -28,8 +28,8 @@ def apply(op, *inputs, **attrs):
     """
     modes = state.modes
     impl = KERNELS.get(op.name, op)
-    arrays = tuple(t.data for t in inputs)
-    needs = tuple(t.requires_grad for t in inputs)
+    arrays = tuple([t.data for t in inputs])
+    needs = tuple([t.requires_grad for t in inputs])
     recorded = modes.grad_enabled and any(needs)
     if not recorded:
         needs = (False,) * len(inputs)
@@ -245,6 +245,9 @@ def _operands(op, *xs, floating=False, dtype=None):
     """
     if not xs:
         return []                       # the op names the problem: it needs at least one tensor
+    if dtype is None and all(isinstance(x, Tensor) and x.dtype == xs[0].dtype for x in xs) and (
+            xs[0].dtype.kind == "f" or not floating):
+        return list(xs)                 # tensors of one dtype: nothing to promote
     if dtype is None:
         dtype = result_type(*xs, floating=floating, op=op)
     return [_converted(op, x, dtype) for x in xs]
@@ -257,6 +260,10 @@ def _binary(name, a, b, floating=False):
 
 def _converted(op, x, dtype):
     """x as a tensor of `dtype`: itself if it already is one, else cast (recorded when needed)."""
+    if isinstance(x, (bool, int, float, np.generic)):    # a number: read-only, lock() skips it
+        constant = np.array(x, dtype=dtype)
+        constant.flags.writeable = False
+        return Tensor(constant)
     if not isinstance(x, Tensor):
         return Tensor(np.asarray(x, dtype=dtype))
     if x.dtype == dtype:

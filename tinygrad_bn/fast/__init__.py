@@ -4,7 +4,16 @@ same keys, so records, graphs and step views are the same with it on or off.
 
 blas.py       matmul, linear and the convolutions with small products on one BLAS thread
 allocator.py  the glibc malloc policy, process-wide, so only when asked: allocator.apply_policy()
+batchnorm.py  the fused batch_norm in numba loops (bn_loops.py), imported on first use (loops.py)
+pool.py       max_pool2d in numba loops (pool_loops.py)
+tinygrad_bn.kernels (tg.kernels) switches the numba kernels on and off.
 """
 from . import blas
+from .batchnorm import BatchNormKernel
+from .pool import MaxPool2dKernel
 
 blas.register()
+NUMBA_KERNELS = {"batch_norm": BatchNormKernel,     # op name -> numba implementation
+                 "max_pool2d": MaxPool2dKernel}
+
+__all__ = ["NUMBA_KERNELS", "blas"]

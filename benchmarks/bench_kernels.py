@@ -1,0 +1,73 @@
+"""The compiled kernels' first-use cost: numba compiles each loop on its first call (cache=True
+keeps the machine code on disk, so a later process only loads it), and `import tinygrad_bn`.
+
+Each figure comes from a fresh process running what the demo and the benchmarks touch once: the
+fused batch_norm forward + backward on (N, D) and (N, C, H, W), and max_pool2d, in float32 and
+float64. First use = the first run minus a second one. A cold cache is a new NUMBA_CACHE_DIR.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from benchmarks.timing import row
+
+
+def touch_once():
+    """Run every kernel once per dtype; returns seconds taken."""
+    import tinygrad_bn as tg
+    from tinygrad_bn import functional as F
+    start = time.perf_counter()
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        for shape in ((16, 4), (8, 3, 4, 4)):
+            x, c = tg.Tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True), shape[1]
+            F.batch_norm(x, tg.Tensor(np.ones(c, dtype)), tg.Tensor(np.zeros(c, dtype)),
+                         fused=True).sum().backward()
+        x = tg.Tensor(rng.standard_normal((2, 3, 4, 8)).astype(dtype).transpose(3, 0, 1, 2),
+                      requires_grad=True)              # batch-last, as conv2d's output
+        F.max_pool2d(x, 2).sum().backward()
+    return time.perf_counter() - start
+
+
+def first_use():
+    """In this (fresh) process: print import seconds and first-use seconds as JSON."""
+    start = time.perf_counter()
+    import tinygrad_bn as tg
+    imported = time.perf_counter() - start
+    first, second = touch_once(), touch_once()
+    print(json.dumps({"import": imported, "first_use": first - second,
+                      "active": tg.kernels.active()}))
+
+
+def measure(env):
+    """first_use() in a fresh process with `env` added -> its figures."""
+    code = "from benchmarks.bench_kernels import first_use; first_use()"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env={**os.environ, **env},
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out.splitlines()[-1])
+
+
+def main(quick=False):
+    """Rows: first use with a cold and a warm cache (no target: the issue asks < 5 s), and the
+    import time with kernels on against TINYGRAD_BN_KERNELS=numpy."""
+    import tinygrad_bn as tg
+    rows = []
+    reference = measure({"TINYGRAD_BN_KERNELS": "numpy"})
+    if "numba" not in tg.kernels.available():
+        return [row("kernels", "first use (numba not installed)", "both", None, None, "")]
+    with tempfile.TemporaryDirectory() as cache:
+        caches = [("warm cache", {})] if quick else [("cold cache", {"NUMBA_CACHE_DIR": cache}),
+                                                     ("warm cache", {"NUMBA_CACHE_DIR": cache})]
+        for label, env in caches:
+            figures = measure(env)
+            rows.append(row("kernels", f"first use of every kernel, {label}", "both",
+                            figures["first_use"], 5.0, "5 s budget", 1.0))
+    rows.append(row("kernels", "import tinygrad_bn, kernels on", "", figures["import"],
+                    reference["import"], "kernels off"))
+    return rows
