@@ -88,7 +88,7 @@ def _seed(loss, grad):
                 f"backward: output has shape {loss.shape}, not a scalar; pass a gradient of "
                 f"that shape, e.g. y.backward(np.ones({loss.shape})), or reduce first (y.sum())")
         return np.ones(loss.shape, loss.dtype)
-    grad = np.array(grad.data if hasattr(grad, "record") else grad, dtype=loss.dtype)
+    grad = np.asarray(grad.data if hasattr(grad, "record") else grad, dtype=loss.dtype)
     if grad.shape != loss.shape:
         raise ValueError(f"backward: gradient has shape {grad.shape} but the output has shape "
                          f"{loss.shape}; pass one of the output's shape")
@@ -107,7 +107,7 @@ def backward_steps(loss, grad=None, retain_graph=False):
     seed = _seed(loss, grad)
     totals, paths, arrived = {id(loss): seed}, _paths(records), {}
     if loss.record is None:
-        loss.grad = seed if loss.grad is None else loss.grad + seed
+        loss.grad = seed.copy() if loss.grad is None else loss.grad + seed
     for r in records:
         out = r.output
         g = totals.pop(id(out), None)          # None: off the path to the loss, or out was freed
