@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from .engine.mode import user_stacklevel
+from .engine.mode import replayable, user_stacklevel
 
 
 class Optimizer:
@@ -25,11 +25,13 @@ class Optimizer:
         self.lr = lr
         self.state = [{} for _ in self.params]     # e.g. momentum buffers, one dict per parameter
 
+    @replayable
     def zero_grad(self):
         """Forget every gradient (.grad = None, as torch's default set_to_none=True)."""
         for p in self.params:
             p.grad = None
 
+    @replayable
     def step(self):
         """Update every parameter that has a gradient; parameters without one are left alone."""
         for p, state in zip(self.params, self.state):

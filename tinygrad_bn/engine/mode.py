@@ -1,9 +1,11 @@
-"""Modes that change what the engine does, per thread: grad mode, anomaly mode, tapes and scopes.
+"""Modes that change what the engine does, per thread: grad mode, anomaly mode, tapes and scopes,
+and `effect`, the one door for changes made outside the primitives (so tg.jit can replay them).
 
 Each is a context manager over one per-thread state object, so two training loops in two
 threads never see each other's switches.
 """
 import contextlib
+import functools
 import itertools
 import threading
 import traceback
@@ -13,15 +15,17 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 
 
 class Modes:
-    """One thread's switches: grad mode, active tapes, anomaly mode and scope."""
+    """One thread's switches: grad mode, active tapes, anomaly mode, scope, and the recorders
+    told about every effect (tg.jit's, while it records a call)."""
 
-    __slots__ = ("grad_enabled", "tapes", "anomaly", "scope")
+    __slots__ = ("grad_enabled", "tapes", "anomaly", "scope", "recorders")
 
     def __init__(self):
         self.grad_enabled = True
         self.tapes = []
         self.anomaly = False
         self.scope = ()
+        self.recorders = []
 
 
 class _PerThread(threading.local):
@@ -129,3 +133,32 @@ def user_line():
 def user_stacklevel():
     """The `stacklevel` for warnings.warn that points at the user's line, wherever it is called."""
     return _user_frame()[0]
+
+
+def effect(fn, *args, **kwargs):
+    """Run fn(*args, **kwargs), a change outside the primitives, and tell active recorders.
+
+    BN's running statistics, num_batches_tracked, dropout's random draw, zero_grad, an optimizer
+    step and backward itself are effects: no record shows them, so a replay (tg.jit) learns them
+    here. Effects inside an effect belong to it (a recorder hears only the outer one).
+    """
+    modes = state.modes
+    recorders = modes.recorders
+    if not recorders:
+        return fn(*args, **kwargs)
+    modes.recorders = []
+    try:
+        out = fn(*args, **kwargs)
+    finally:
+        modes.recorders = recorders
+    for recorder in recorders:
+        recorder.effect(fn, args, kwargs, out)
+    return out
+
+
+def replayable(fn):
+    """Decorator: every call of fn is an `effect` (an optimizer's step, BN's running update)."""
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        return effect(fn, *args, **kwargs)
+    return run

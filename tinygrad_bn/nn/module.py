@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from ..engine import Tensor, get_default_dtype, scope
-from ..engine.mode import user_stacklevel
+from ..engine.mode import replayable, user_stacklevel
 
 
 class Parameter(Tensor):
@@ -142,6 +142,7 @@ class Module:
         """Same as train(False)."""
         return self.train(False)
 
+    @replayable
     def zero_grad(self):
         """Forget every parameter's gradient (leaf gradients accumulate until then)."""
         for p in self.parameters():

@@ -1,0 +1,159 @@
+"""What one eager call of a jitted function ran, as comparable rows: records, effects, outputs.
+
+A `Recorder` is a Tape that also hears effects (see engine.mode.effect). `describe` turns it into
+a `Description`: every value named by where it comes from (an argument, a parameter, a record's
+output, an effect's result, a constant), so two calls can be compared and one can be replayed.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..engine import Tape, Tensor, backward, records_of
+
+BACKWARD = backward.__wrapped__          # the effect `loss.backward()` reports
+
+
+class Recorder(Tape):
+    """A Tape that also keeps the effects, and knows every array the call made by its id."""
+
+    def __init__(self, arrays):
+        super().__init__()
+        self.effects = []        # Effect rows, in the order they ran
+        self.position = {}       # id(record) -> its position on this tape
+        self._known, self._alive = {}, []    # id(array) -> ref; the arrays, so no id is reused
+        for i, a in enumerate(arrays):
+            self._know(a, ("arg", i))
+
+    def _know(self, a, ref):
+        if isinstance(a, np.ndarray) and id(a) not in self._known:
+            self._known[id(a)] = ref
+            self._alive.append(a)
+
+    def _append(self, record, output):
+        super()._append(record, output)
+        k = self.position[id(record)] = len(self.records) - 1
+        self._know(output.data, ("out", k))
+        for key, a in (record.saved or {}).items():
+            self._know(a, ("saved", k, key))
+
+    def ref(self, value):
+        """How a value an effect got reads in the program: a known array by its origin, else itself."""
+        if isinstance(value, np.ndarray):
+            return self._known.get(id(value), ("value", value))
+        if isinstance(value, Tensor):
+            raise TypeError(f"tg.jit: an effect got a Tensor {value.shape}; pass its .data")
+        return ("value", value)
+
+    def effect(self, fn, args, kwargs, out):
+        """Called by engine.mode.effect after fn ran: keep it, its arguments' origins, its result."""
+        if fn is BACKWARD:
+            row = self._backward(*args, **kwargs)
+        else:
+            row = Effect(len(self.records), fn, tuple(map(self.ref, args)),
+                         {k: self.ref(v) for k, v in kwargs.items()})
+        self.effects.append(row)
+        self._know(out, ("effect", len(self.effects) - 1))
+
+    def _backward(self, loss, grad=None, retain_graph=False, **options):
+        if options.get("create_graph"):
+            raise NotImplementedError("tg.jit: backward(create_graph=True) records new graphs "
+                                      "while it runs; call this function without tg.jit")
+        k = self.position.get(id(loss.record))
+        walk = [self.position.get(id(r)) for r in reversed(records_of(loss))]
+        if k is None or None in walk:
+            raise RuntimeError(f"tg.jit: backward from a {loss.shape} tensor that depends on "
+                               "records made before this call; compute the loss inside the "
+                               "jitted function (or detach what comes from outside)")
+        grad = None if grad is None else self.ref(getattr(grad, "data", grad))
+        return Backward(len(self.records), k, grad, bool(retain_graph), tuple(walk))
+
+
+@dataclass
+class Effect:
+    """fn(*args, **kwargs) ran after `position` records; args are refs (see Recorder.ref)."""
+    position: int
+    fn: object
+    args: tuple
+    kwargs: dict
+
+
+@dataclass
+class Backward:
+    """loss.backward(grad) ran after `position` records: the loss is record `loss`'s output,
+    `walk` the positions of the records it visits, newest first (the eager walk's order)."""
+    position: int
+    loss: int
+    grad: object
+    retain_graph: bool
+    walk: tuple
+
+
+@dataclass
+class Row:
+    """One record as the program sees it: op, where each input comes from, mask, attrs, output."""
+    op: str
+    impl: object
+    inputs: tuple
+    in_shapes: tuple
+    in_dtypes: tuple
+    needs: tuple
+    attrs: dict
+    shape: tuple
+    dtype: object
+
+
+@dataclass
+class Description:
+    """A recorded call: its rows, effects (Effect and Backward, in order), outputs, tape."""
+    rows: list
+    effects: list
+    output: object
+    tape: Recorder
+
+
+def describe(recorder, arrays, result):
+    """The Description of one recorded call of a function with input `arrays` returning `result`."""
+    rows = []
+    for k, r in enumerate(recorder.records):
+        inputs = tuple(_origin(recorder, arrays, t, k) for t in r.inputs)
+        out = r.output
+        rows.append(Row(r.op, r._impl, inputs, tuple(t.shape for t in r.inputs),
+                        tuple(t.dtype for t in r.inputs), r.needs_input_grad, r.attrs,
+                        out.shape, out.dtype))
+    walked = {k for e in recorder.effects if isinstance(e, Backward) for k in e.walk}
+    for k, r in enumerate(recorder.records):
+        if r.released and k not in walked:
+            raise NotImplementedError(f"tg.jit: r{k} ({r.op}) went through a backward other "
+                                      "than loss.backward() (backward_steps?); call this "
+                                      "function without tg.jit")
+    return Description(rows, recorder.effects, _output(recorder, result), recorder)
+
+
+def _origin(recorder, arrays, t, k):
+    """Where input tensor t of record k comes from, as a ref the program can read."""
+    if t.record is not None:
+        j = recorder.position.get(id(t.record))
+        if j is None:
+            raise RuntimeError(f"tg.jit: r{k} ({recorder.records[k].op}) reads a {t.shape} "
+                               "tensor computed before this call, with its graph; compute it "
+                               "inside the jitted function, or pass it as an argument")
+        return ("out", j)
+    ref = recorder._known.get(id(t.data))
+    if ref is not None and ref[0] in ("arg", "effect"):
+        return ref
+    if t.requires_grad:
+        return ("param", t)
+    for i, a in enumerate(arrays):           # the labels, cast by F.cross_entropy: a copy
+        if a.shape == t.shape and np.array_equal(a.astype(t.dtype, copy=False), t.data):
+            return ("cast", i, t.dtype)
+    return ("const", t.data)
+
+
+def _output(recorder, result):
+    """The function's result as a tree of refs: Tensors and arrays by origin, the rest as values."""
+    if type(result) in (tuple, list):
+        return ("seq", type(result), [_output(recorder, v) for v in result])
+    if isinstance(result, Tensor):
+        ref = recorder.ref(result.data)
+        return ("tensor", ref if ref[0] != "value" else ("param", result))
+    return recorder.ref(result)
