@@ -29,12 +29,14 @@ class Recorder(Tape):
             self._known[id(a)] = ref
             self._alive.append(a)
 
-    def _append(self, record, output):
-        super()._append(record, output)
-        k = self.position[id(record)] = len(self.records) - 1
-        self._know(output.data, ("out", k))
-        for key, a in (record.saved or {}).items():
-            self._know(a, ("saved", k, key))
+    def sync(self):
+        """Learn the records appended since the last call: positions, outputs, saved arrays."""
+        for k in range(len(self.position), len(self.records)):
+            record = self.records[k]
+            self.position[id(record)] = k
+            self._know(record.output.data, ("out", k))
+            for key, a in (record.saved or {}).items():
+                self._know(a, ("saved", k, key))
 
     def ref(self, value):
         """How a value an effect got reads in the program: a known array by its origin, else itself."""
@@ -46,6 +48,7 @@ class Recorder(Tape):
 
     def effect(self, fn, args, kwargs, out):
         """Called by engine.mode.effect after fn ran: keep it, its arguments' origins, its result."""
+        self.sync()
         if fn is BACKWARD:
             row = self._backward(*args, **kwargs)
         else:
@@ -113,11 +116,12 @@ class Description:
 
 def describe(recorder, arrays, result):
     """The Description of one recorded call of a function with input `arrays` returning `result`."""
+    recorder.sync()
     rows = []
     for k, r in enumerate(recorder.records):
         inputs = tuple(_origin(recorder, arrays, t, k) for t in r.inputs)
         out = r.output
-        rows.append(Row(r.op, r._impl, inputs, tuple(t.shape for t in r.inputs),
+        rows.append(Row(r.op, r.impl, inputs, tuple(t.shape for t in r.inputs),
                         tuple(t.dtype for t in r.inputs), r.needs_input_grad, r.attrs,
                         out.shape, out.dtype))
     walked = {k for e in recorder.effects if isinstance(e, Backward) for k in e.walk}

@@ -57,8 +57,12 @@ class Program:
     def _forward(self, rows, start, stop):
         if start == stop:
             return
-        ops = [(_shim(r.impl), tuple(map(self.slot, r.inputs)), r.needs, r.attrs,
-                self.n_args + k, k) for k, r in enumerate(rows[start:stop], start)]
+        ops = []
+        for k, r in enumerate(rows[start:stop], start):
+            ins = tuple(map(self.slot, r.inputs))
+            arity = len(ins) if len(ins) in (1, 2) else 0      # 1 and 2 skip building a list
+            ops.append((r.impl.forward, arity, ins[0], ins[-1], ins, r.needs, r.attrs,
+                        self.n_args + k, k))
         self.steps.append((FORWARD, ops))
 
     def _effect(self, e, j):
@@ -81,7 +85,7 @@ class Program:
             for i, (ref, need) in enumerate(zip(r.inputs, r.needs)):
                 if need:
                     leaf = ref if ref[0] in ("param", "arg") else None
-                    inputs.append((i, self.slot(ref), r.in_shapes[i], r.in_dtypes[i], leaf))
+                    inputs.append((i, self.slot(ref), r.in_shapes[i], leaf))
             walk.append((self.n_args + k, r.impl.backward, k, r.needs, r.op, tuple(inputs)))
         grad = None if e.grad is None else self._getter(e.grad)
         return BACKWARD, (self.n_args + e.loss, grad, e.retain_graph, walk)
@@ -96,9 +100,15 @@ class Program:
             slots[s] = arrays[i].astype(dtype)
         for kind, step in self.steps:
             if kind == FORWARD:
-                for forward, ins, needs, attrs, o, k in step:
-                    slots[o], saved[k] = forward(*[slots[i] for i in ins], needs_input_grad=needs,
-                                                 **attrs)
+                for forward, arity, a, b, ins, needs, attrs, o, k in step:
+                    if arity == 2:
+                        slots[o], saved[k] = forward(slots[a], slots[b], needs_input_grad=needs,
+                                                     **attrs)
+                    elif arity == 1:
+                        slots[o], saved[k] = forward(slots[a], needs_input_grad=needs, **attrs)
+                    else:
+                        slots[o], saved[k] = forward(*[slots[i] for i in ins],
+                                                     needs_input_grad=needs, **attrs)
             elif kind == EFFECT:
                 fn, args, kwargs, out = step
                 value = fn(*[_read(a, slots, saved) for a in args],
@@ -113,8 +123,8 @@ class Program:
         loss, grad, retain_graph, walk = step
         seed = slots[loss]
         totals = [None] * len(slots)
-        totals[loss] = (np.ones_like(seed) if grad is None
-                        else np.asarray(_read(grad, slots, saved), dtype=seed.dtype))
+        totals[loss] = (np.ones(seed.shape, seed.dtype) if grad is None
+                        else np.array(_read(grad, slots, saved), dtype=seed.dtype))
         for o, backward, k, needs, op, inputs in walk:
             g = totals[o]
             if g is None:
@@ -125,17 +135,23 @@ class Program:
             grads = backward(g, saved[k], needs)
             if type(grads) is not tuple:
                 grads = (grads,)
-            for i, s, shape, dtype, leaf in inputs:
+            for i, s, shape, leaf in inputs:
                 gi = grads[i]
                 if gi is None:
                     continue
-                if type(gi) is not np.ndarray or gi.dtype is not dtype:
+                if type(gi) is not np.ndarray:
                     gi = np.asarray(gi)
                 if gi.shape != shape:
                     gi = sum_to_shape(gi, shape, op)[0]
-                if leaf is not None:
+                # The eager walk copies a view, a read-only array or a grad shared with g or an
+                # earlier input; a shared C-ordered one only needs copying for a leaf's .grad.
+                shared = gi is g or any(gi is o for o in grads[:i])
+                if gi.base is not None or not gi.flags.writeable or shared and (
+                        leaf is not None or not gi.flags.c_contiguous):
+                    gi = np.array(gi, order="C")
+                if leaf is not None:                    # += into .grad, as the eager walk
                     t = leaf[1] if leaf[0] == "param" else tensors[leaf[1]]
-                    _accumulate(t, gi, g, grads[:i])
+                    t.grad = gi if t.grad is None else t.grad + gi
                     continue
                 total = totals[s]
                 totals[s] = gi if total is None else total + gi
@@ -167,16 +183,6 @@ def _read(getter, slots, saved):
     return a
 
 
-def _accumulate(t, gi, g, others):
-    """Leaf gradients accumulate as in eager mode: a fresh array is kept, anything else copied."""
-    if t.grad is None:
-        fresh = (gi is not g and gi.base is None and gi.flags.writeable
-                 and not any(gi is o for o in others))
-        t.grad = gi if fresh else np.array(gi, dtype=t.dtype, copy=True)
-    else:
-        t.grad = t.grad + gi
-
-
 def _tensors(tree):
     """The ("tensor", ref) leaves of an output tree."""
     if tree[0] == "seq":
@@ -195,8 +201,3 @@ def _build(tree, slots, saved, grads, program):
         return t
     return _read(program._getter(tree), slots, saved)
 
-
-def _shim(impl):   # TEMPORARY until the engine's one dialect lands
-    if impl.saves_by_need:
-        return impl.forward
-    return lambda *a, needs_input_grad, **kw: impl.forward(*a, **kw)
