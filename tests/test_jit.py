@@ -160,3 +160,20 @@ def test_the_tape_lists_the_program_as_r_lines_like_any_tape():
     assert f"backward from r{len(tape) - 1}" in program
     assert program.index("Optimizer.zero_grad") < program.index("backward") \
         < program.index("Optimizer.step")
+
+
+def test_fit_with_jit_equals_fit_without_it():
+    """`tinygrad-bn train` jits its step by default; --no-jit gives the same run, bit for bit."""
+    from tinygrad_bn.cli import build_parser
+    from tinygrad_bn.data import spirals
+    from tinygrad_bn.train import fit, make_mlp
+    x, y = spirals(50, 3, seed=0)           # 150 samples: batches of 32 and a last one of 22
+    runs = []
+    for jit in (True, False):
+        model = make_mlp(d_in=2, hidden=(8, 8), classes=3, seed=0)
+        history = fit(model, (x, y, x, y), epochs=3, lr=0.1, progress=False, cosine=True, jit=jit)
+        runs.append((history, model.state_dict()))
+    (h1, s1), (h2, s2) = runs
+    assert h1 == h2 and all(np.array_equal(s1[k], s2[k]) for k in s1)
+    assert not build_parser().parse_args(["train", "mlp", "--no-jit"]).jit
+    assert build_parser().parse_args(["train", "cnn"]).jit
