@@ -163,15 +163,30 @@ class Program:
         graph = Graph(self.tape.records)
         lines = graph.listing().split("\n") if self.tape.records else []
         for e in reversed(self.description.effects):
-            lines.insert(e.position, _effect_text(e))
+            lines.insert(e.position, "   " + _effect_text(e, graph, self.tape.records))
         return "\n".join(lines)
 
 
-def _effect_text(e):
+def _effect_text(e, graph, records):
+    """An effect as one line: `backward from r13 ...` or `_update_running(array(8,), mu, ...)`."""
     if isinstance(e, Backward):
-        return f"   backward from r{e.loss}: r{e.walk[0]} .. r{e.walk[-1]} in reverse"
-    name = getattr(e.fn, "__qualname__", repr(e.fn))
-    return f"   effect: {name}"
+        return f"backward from r{e.loss}: the {len(e.walk)} records it depends on, newest first"
+
+    def text(ref):
+        kind, value = ref[0], ref[1]
+        if kind == "out":
+            return graph.label(records[value].output)
+        if kind == "saved":
+            return f"r{value}.saved[{ref[2]!r}]"
+        if kind != "value":
+            return f"{kind} {value}"
+        if isinstance(value, np.ndarray):
+            return f"array{value.shape}"
+        short = repr(value)
+        return short if len(short) <= 24 and not short.startswith("<") else type(value).__name__
+    name = f"numpy.{e.fn.__name__}" if isinstance(e.fn, np.ufunc) else e.fn.__qualname__
+    args = [text(a) for a in e.args] + [f"{k}={text(v)}" for k, v in e.kwargs.items()]
+    return f"effect {name}({', '.join(args)})"
 
 
 def _read(getter, slots, saved):
