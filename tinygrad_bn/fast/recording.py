@@ -38,10 +38,14 @@ class Recorder(Tape):
             for key, a in (record.saved or {}).items():
                 self._know(a, ("saved", k, key))
 
+    def origin(self, a):
+        """Where array `a` comes from: ("arg", i), ("out", k), ("saved", k, key), ("effect", j), or None."""
+        return self._known.get(id(a))
+
     def ref(self, value):
         """How a value an effect got reads in the program: a known array by its origin, else itself."""
         if isinstance(value, np.ndarray):
-            return self._known.get(id(value), ("value", value))
+            return self.origin(value) or ("value", value)
         if isinstance(value, Tensor):
             raise TypeError(f"tg.jit: an effect got a Tensor {value.shape}; pass its .data")
         return ("value", value)
@@ -142,7 +146,7 @@ def _origin(recorder, arrays, t, k):
                                "tensor computed before this call, with its graph; compute it "
                                "inside the jitted function, or pass it as an argument")
         return ("out", j)
-    ref = recorder._known.get(id(t.data))
+    ref = recorder.origin(t.data)
     if ref is not None and ref[0] in ("arg", "effect"):
         return ref
     if t.requires_grad:

@@ -23,6 +23,7 @@ class Program:
         rows = description.rows
         self.n_args, self.n_records = n_args, len(rows)
         self.slots = [None] * (n_args + len(rows))     # allocated once, refilled every call
+        self._empty = self.slots[:]
         self._leaves = {}                               # ref key -> slot of a param/const/cast/effect
         self.params, self.casts, self.steps = [], [], []
         self.argument_leaves = {}                       # slot -> argument index (a grad-needing arg)
@@ -116,7 +117,9 @@ class Program:
                 slots[out] = value
             else:
                 self._walk(step, slots, saved, tensors, grads)
-        return _build(self.output, slots, saved, grads, self)
+        result = _build(self.output, slots, saved, grads, self)
+        slots[:self.n_args + self.n_records] = self._empty      # free this call's arrays
+        return result
 
     def _walk(self, step, slots, saved, tensors, returned_grads):
         """The eager backward walk over slots: same calls, same order, same sums."""
