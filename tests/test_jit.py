@@ -177,3 +177,32 @@ def test_fit_with_jit_equals_fit_without_it():
     assert h1 == h2 and all(np.array_equal(s1[k], s2[k]) for k in s1)
     assert not build_parser().parse_args(["train", "mlp", "--no-jit"]).jit
     assert build_parser().parse_args(["train", "cnn"]).jit
+
+
+def test_a_parameter_changed_by_hand_is_refused():
+    """A replay runs only primitives and effects: an update written in NumPy would be lost."""
+    w = Tensor(np.ones(3), requires_grad=True, name="w")
+
+    @tg.jit
+    def step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        w.data -= 0.1 * w.grad          # micrograd's update, not an optimizer's step
+        return loss
+
+    step(np.ones(3))
+    with pytest.raises(RuntimeError, match=r"values of parameter w \(3,\) changed outside.*"
+                                           r"use an optimizer"):
+        step(np.ones(3))
+    w.grad = None
+
+    @tg.jit
+    def clipped(x):
+        loss = (x * w).sum()
+        loss.backward()
+        w.grad = None                   # by hand: the replay would keep accumulating instead
+        return loss
+
+    clipped(np.ones(3))
+    with pytest.raises(RuntimeError, match=r"the .grad of parameter w"):
+        clipped(np.ones(3))

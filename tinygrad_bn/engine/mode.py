@@ -136,7 +136,8 @@ def user_stacklevel():
 
 
 def effect(fn, *args, **kwargs):
-    """Run fn(*args, **kwargs), a change outside the primitives, and tell active recorders.
+    """Run fn(*args, **kwargs), a change outside the primitives, and tell active recorders
+    (recorder.starting() before it runs, recorder.effect(fn, args, kwargs, out) after).
 
     BN's running statistics, num_batches_tracked, dropout's random draw, zero_grad, an optimizer
     step and backward itself are effects: no record shows them, so a replay (tg.jit) learns them
@@ -146,6 +147,8 @@ def effect(fn, *args, **kwargs):
     recorders = modes.recorders
     if not recorders:
         return fn(*args, **kwargs)
+    for recorder in recorders:
+        recorder.starting()
     modes.recorders = []
     try:
         out = fn(*args, **kwargs)

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..engine import Tensor
 from ..engine.mode import state
-from .recording import Backward, Recorder, describe
+from .recording import Backward, Recorder, describe, leaves
 from .replay import Program
 
 
@@ -60,15 +60,18 @@ class Jit:
     def _record(self, key, args, kwargs, arrays):
         """An eager call, recorded; the second one of a signature is checked and becomes its program."""
         recorder, modes = Recorder(arrays), state.modes
+        first = self._first.pop(key, None)
+        if first is not None:                       # the parameters call 1 read
+            recorder.watch(leaves(first))
         modes.tapes.append(recorder)
         modes.recorders.append(recorder)
         try:
             result = self.fn(*args, **kwargs)
+            recorder.check_watched()
         finally:
             modes.tapes.remove(recorder)
             modes.recorders.remove(recorder)
         description = describe(recorder, arrays, result)
-        first = self._first.pop(key, None)
         if first is None:
             self._first[key] = description
             return result

@@ -19,6 +19,7 @@ class Recorder(Tape):
     def __init__(self, arrays):
         super().__init__()
         self.effects = []        # Effect rows, in the order they ran
+        self._watched, self._before = [], []     # leaves that may change only inside effects
         self.position = {}       # id(record) -> its position on this tape
         self._known, self._alive = {}, []    # id(array) -> ref; the arrays, so no id is reused
         for i, a in enumerate(arrays):
@@ -28,6 +29,29 @@ class Recorder(Tape):
         if isinstance(a, np.ndarray) and id(a) not in self._known:
             self._known[id(a)] = ref
             self._alive.append(a)
+
+    def watch(self, leaves):
+        """Check that `leaves` (Tensors) change only inside effects: a replay runs nothing else,
+        so `p.data -= lr * p.grad` written in the function would be lost after the recording."""
+        self._watched = list(leaves)
+        self._before = _values(self._watched)
+
+    def starting(self):
+        """Called by engine.mode.effect before an effect runs: nothing else may have changed."""
+        self.check_watched()
+
+    def check_watched(self):
+        """Raise if a watched leaf's data or .grad changed since the last effect."""
+        now = _values(self._watched)
+        for t, (data, grad), (data2, grad2) in zip(self._watched, self._before, now):
+            if not (_same_values(data, data2) and _same_values(grad, grad2)):
+                what = "values" if not _same_values(data, data2) else ".grad"
+                raise RuntimeError(
+                    f"tg.jit: the {what} of parameter {t.name or ''} {t.shape} changed outside "
+                    f"the primitives and effects (after r{len(self.records) - 1}), e.g. "
+                    "p.data -= lr * p.grad or p.grad *= 0.5 by hand; a replay would skip that: "
+                    "use an optimizer (opt.step()), or call this function without tg.jit")
+        self._before = now
 
     def sync(self):
         """Learn the records appended since the last call: positions, outputs, saved arrays."""
@@ -52,6 +76,7 @@ class Recorder(Tape):
 
     def effect(self, fn, args, kwargs, out):
         """Called by engine.mode.effect after fn ran: keep it, its arguments' origins, its result."""
+        self._before = _values(self._watched)
         self.sync()
         if fn is BACKWARD:
             row = self._backward(*args, **kwargs)
@@ -165,3 +190,24 @@ def _output(recorder, result):
         ref = recorder.ref(result.data)
         return ("tensor", ref if ref[0] != "value" else ("param", result))
     return recorder.ref(result)
+
+
+def _values(tensors):
+    """Copies of each tensor's data and .grad, to tell later whether either changed."""
+    return [(t.data.copy(), None if t.grad is None else np.array(t.grad)) for t in tensors]
+
+
+def _same_values(a, b):
+    if a is None or b is None:
+        return a is b
+    return a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+
+
+def leaves(description):
+    """The parameters (grad-needing leaf Tensors) a recorded call read, each once."""
+    seen = {}
+    for row in description.rows:
+        for ref in row.inputs:
+            if ref[0] == "param":
+                seen.setdefault(id(ref[1]), ref[1])
+    return list(seen.values())
