@@ -128,12 +128,13 @@ class Program:
         totals = [None] * len(slots)
         totals[loss] = (np.ones(seed.shape, seed.dtype) if grad is None
                         else np.array(_read(grad, slots, saved), dtype=seed.dtype))
+        returned = self.returned
         for o, backward, k, needs, op, inputs in walk:
             g = totals[o]
             if g is None:
                 continue
             totals[o] = None
-            if o in self.returned:
+            if o in returned:
                 returned_grads[o] = g
             grads = backward(g, saved[k], needs)
             if type(grads) is not tuple:
@@ -148,7 +149,7 @@ class Program:
                     gi = sum_to_shape(gi, shape, op)[0]
                 # The eager walk copies a view, a read-only array or a grad shared with g or an
                 # earlier input; a shared C-ordered one only needs copying for a leaf's .grad.
-                shared = gi is g or any(gi is o for o in grads[:i])
+                shared = gi is g or i and any(gi is other for other in grads[:i])
                 if gi.base is not None or not gi.flags.writeable or shared and (
                         leaf is not None or not gi.flags.c_contiguous):
                     gi = np.array(gi, order="C")
