@@ -15,17 +15,17 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 
 
 class Modes:
-    """One thread's switches: grad mode, active tapes, anomaly mode, scope, and the recorders
-    told about every effect (tg.jit's, while it records a call)."""
+    """One thread's switches: grad mode, active tapes, anomaly mode, scope, and the recorder
+    that runs every effect (tg.jit's, while it records a call), or None."""
 
-    __slots__ = ("grad_enabled", "tapes", "anomaly", "scope", "recorders")
+    __slots__ = ("grad_enabled", "tapes", "anomaly", "scope", "recorder")
 
     def __init__(self):
         self.grad_enabled = True
         self.tapes = []
         self.anomaly = False
         self.scope = ()
-        self.recorders = []
+        self.recorder = None
 
 
 class _PerThread(threading.local):
@@ -136,32 +136,16 @@ def user_stacklevel():
 
 
 def effect(fn, *args, **kwargs):
-    """Run fn(*args, **kwargs), a change outside the primitives, and tell active recorders
-    (recorder.starting() before it runs, recorder.effect(fn, args, kwargs, out) after).
+    """Run fn(*args, **kwargs), a change outside the primitives, through the active recorder.
 
     BN's running statistics, num_batches_tracked, dropout's random draw, zero_grad, an optimizer
-    step and backward itself are effects: no record shows them, so a replay (tg.jit) learns them
-    here. Effects inside an effect belong to it (a recorder hears only the outer one).
+    step and backward itself are effects: no record shows them, so a replay (tg.jit, whose
+    recorder runs them while it records a call) learns them here.
     """
-    modes = state.modes
-    recorders = modes.recorders
-    if not recorders:
-        return fn(*args, **kwargs)
-    for recorder in recorders:
-        recorder.starting()
-    modes.recorders = []
-    try:
-        out = fn(*args, **kwargs)
-    finally:
-        modes.recorders = recorders
-    for recorder in recorders:
-        recorder.effect(fn, args, kwargs, out)
-    return out
+    recorder = state.modes.recorder
+    return fn(*args, **kwargs) if recorder is None else recorder.effect(fn, args, kwargs)
 
 
 def replayable(fn):
     """Decorator: every call of fn is an `effect` (an optimizer's step, BN's running update)."""
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        return effect(fn, *args, **kwargs)
-    return run
+    return functools.wraps(fn)(lambda *args, **kwargs: effect(fn, *args, **kwargs))

@@ -48,7 +48,7 @@ class Jit:
         arrays = [v.data if isinstance(v, Tensor) else v for v in values
                   if isinstance(v, (Tensor, np.ndarray))]
         modes = state.modes
-        if modes.tapes or modes.anomaly or modes.recorders:    # a user's Tape sees the records
+        if modes.tapes or modes.anomaly or modes.recorder:     # a user's Tape sees the records
             return self.fn(*args, **kwargs)
         program = self.programs.get(key)
         if program is not None:
@@ -64,13 +64,13 @@ class Jit:
         if first is not None:                       # the parameters call 1 read
             recorder.watch(leaves(first))
         modes.tapes.append(recorder)
-        modes.recorders.append(recorder)
+        modes.recorder = recorder
         try:
             result = self.fn(*args, **kwargs)
             recorder.check_watched()
         finally:
             modes.tapes.remove(recorder)
-            modes.recorders.remove(recorder)
+            modes.recorder = None
         description = describe(recorder, arrays, result)
         if first is None:
             self._first[key] = description

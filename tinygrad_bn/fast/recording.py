@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine import Tape, Tensor, backward, records_of
+from ..engine.mode import state
 
 BACKWARD = backward.__wrapped__          # the effect `loss.backward()` reports
 
@@ -36,10 +37,6 @@ class Recorder(Tape):
         self._watched = list(leaves)
         self._before = _values(self._watched)
 
-    def starting(self):
-        """Called by engine.mode.effect before an effect runs: nothing else may have changed."""
-        self.check_watched()
-
     def check_watched(self):
         """Raise if a watched leaf's data or .grad changed since the last effect."""
         now = _values(self._watched)
@@ -47,7 +44,7 @@ class Recorder(Tape):
             if not (_same_values(data, data2) and _same_values(grad, grad2)):
                 what = "values" if not _same_values(data, data2) else ".grad"
                 raise RuntimeError(
-                    f"tg.jit: the {what} of parameter {t.name or ''} {t.shape} changed outside "
+                    f"tg.jit: the {what} of parameter {t.name or 'unnamed'} {t.shape} changed outside "
                     f"the primitives and effects (after r{len(self.records) - 1}), e.g. "
                     "p.data -= lr * p.grad or p.grad *= 0.5 by hand; a replay would skip that: "
                     "use an optimizer (opt.step()), or call this function without tg.jit")
@@ -62,6 +59,10 @@ class Recorder(Tape):
             for key, a in (record.saved or {}).items():
                 self._know(a, ("saved", k, key))
 
+    def forget(self):
+        """Drop the map of arrays (and the arrays it kept alive) once the call is described."""
+        self._known, self._alive = {}, []
+
     def origin(self, a):
         """Where array `a` comes from: ("arg", i), ("out", k), ("saved", k, key), ("effect", j), or None."""
         return self._known.get(id(a))
@@ -74,8 +75,16 @@ class Recorder(Tape):
             raise TypeError(f"tg.jit: an effect got a Tensor {value.shape}; pass its .data")
         return ("value", value)
 
-    def effect(self, fn, args, kwargs, out):
-        """Called by engine.mode.effect after fn ran: keep it, its arguments' origins, its result."""
+    def effect(self, fn, args, kwargs):
+        """Run an effect for engine.mode.effect and keep it: fn, its arguments' origins, its
+        result. Effects inside it belong to it (the recorder is off while it runs)."""
+        self.check_watched()
+        modes = state.modes
+        modes.recorder = None
+        try:
+            out = fn(*args, **kwargs)
+        finally:
+            modes.recorder = self
         self._before = _values(self._watched)
         self.sync()
         if fn is BACKWARD:
@@ -85,6 +94,7 @@ class Recorder(Tape):
                          {k: self.ref(v) for k, v in kwargs.items()})
         self.effects.append(row)
         self._know(out, ("effect", len(self.effects) - 1))
+        return out
 
     def _backward(self, loss, grad=None, retain_graph=False, **options):
         if options.get("create_graph"):
@@ -159,7 +169,9 @@ def describe(recorder, arrays, result):
             raise NotImplementedError(f"tg.jit: r{k} ({r.op}) went through a backward other "
                                       "than loss.backward() (backward_steps?); call this "
                                       "function without tg.jit")
-    return Description(rows, recorder.effects, _output(recorder, result), recorder)
+    output = _output(recorder, result)
+    recorder.forget()
+    return Description(rows, recorder.effects, output, recorder)
 
 
 def _origin(recorder, arrays, t, k):

@@ -26,7 +26,6 @@ class Program:
         self._empty = self.slots[:]
         self._leaves = {}                               # ref key -> slot of a param/const/cast/effect
         self.params, self.casts, self.steps = [], [], []
-        self.argument_leaves = {}                       # slot -> argument index (a grad-needing arg)
         position = 0
         for j, e in enumerate(description.effects):
             self._forward(rows, position, e.position)
@@ -67,12 +66,13 @@ class Program:
         self.steps.append((FORWARD, ops))
 
     def _effect(self, e, j):
-        args = tuple(map(self._getter, e.args))
-        kwargs = {k: self._getter(v) for k, v in e.kwargs.items()}
+        args = tuple(map(self.getter, e.args))
+        kwargs = {k: self.getter(v) for k, v in e.kwargs.items()}
         return EFFECT, (e.fn, args, kwargs, self.slot(("effect", j)))
 
-    def _getter(self, ref):
-        """(kind, a, b) to read an effect's argument: a slot, a saved array, or the value itself."""
+    def getter(self, ref):
+        """(kind, a, b) to read a value an effect gets or the function returns: a slot, a saved
+        array, or the value itself (see _read)."""
         if ref[0] == "saved":
             return ("saved", ref[1], ref[2])
         if ref[0] == "value":
@@ -88,7 +88,7 @@ class Program:
                     leaf = ref if ref[0] in ("param", "arg") else None
                     inputs.append((i, self.slot(ref), r.in_shapes[i], leaf))
             walk.append((self.n_args + k, r.impl.backward, k, r.needs, r.op, tuple(inputs)))
-        grad = None if e.grad is None else self._getter(e.grad)
+        grad = None if e.grad is None else self.getter(e.grad)
         return BACKWARD, (self.n_args + e.loss, grad, e.retain_graph, walk)
 
     def run(self, arrays, tensors):
@@ -218,5 +218,5 @@ def _build(tree, slots, saved, grads, program):
         t = Tensor(slots[s])
         t.grad = grads.get(s)
         return t
-    return _read(program._getter(tree), slots, saved)
+    return _read(program.getter(tree), slots, saved)
 
