@@ -147,18 +147,19 @@ class Program:
                     gi = np.asarray(gi)
                 if gi.shape != shape:
                     gi = sum_to_shape(gi, shape, op)[0]
-                # The eager walk copies a view, a read-only array or a grad shared with g or an
-                # earlier input; a shared C-ordered one only needs copying for a leaf's .grad.
-                shared = gi is g or i and any(gi is other for other in grads[:i])
-                if gi.base is not None or not gi.flags.writeable or shared and (
-                        leaf is not None or not gi.flags.c_contiguous):
-                    gi = np.array(gi, order="C")
                 if leaf is not None:                    # += into .grad, as the eager walk
                     t = leaf[1] if leaf[0] == "param" else tensors[leaf[1]]
-                    t.grad = gi if t.grad is None else t.grad + gi
+                    t.grad = t.grad + gi if t.grad is not None else (
+                        np.array(gi, order="C") if _kept_elsewhere(gi, g, grads, i) else gi)
                     continue
                 total = totals[s]
-                totals[s] = gi if total is None else total + gi
+                if total is not None:
+                    totals[s] = total + gi
+                elif _kept_elsewhere(gi, g, grads, i) and not (
+                        gi.flags.c_contiguous and gi.base is None and gi.flags.writeable):
+                    totals[s] = np.array(gi, order="C")     # the layout the eager walk's copy has
+                else:
+                    totals[s] = gi          # (a shared C-ordered one: a copy would change nothing)
             if not retain_graph:
                 saved[k] = None
 
@@ -169,6 +170,13 @@ class Program:
         for e in reversed(self.description.effects):
             lines.insert(e.position, "   " + _effect_text(e, graph, self.tape.records))
         return "\n".join(lines)
+
+
+def _kept_elsewhere(gi, g, grads, i):
+    """The eager walk's reason to copy a first contribution: gi is g (add returns it), a view,
+    read-only, or another input's grad (see engine/backward.py, _fresh)."""
+    return (gi is g or gi.base is not None or not gi.flags.writeable
+            or i and any(gi is other for other in grads[:i]))
 
 
 def _effect_text(e, graph, records):
