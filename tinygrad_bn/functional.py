@@ -13,7 +13,7 @@ from .activations import (softmax, log_softmax, softmin, relu, sigmoid, tanh,  #
                           hardsigmoid, hardswish, mish, one_hot)
 from .creation import get_generator
 from .engine import OPS, Tensor, apply, scope
-from .engine.mode import replayable
+from .effects import replayable
 from .engine.ops import pool as _pool, windows as _windows
 from .losses import (mse_loss, l1_loss, binary_cross_entropy,  # noqa: F401  (re-exported)
                      binary_cross_entropy_with_logits, nll_loss, cross_entropy)

@@ -9,7 +9,8 @@ import warnings
 
 import numpy as np
 
-from .engine.mode import replayable, user_stacklevel
+from .effects import replayable
+from .engine.mode import user_stacklevel
 
 
 class Optimizer:

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import anomaly
 from .graph import records_of
-from .mode import replayable, state
+from .mode import state
 
 
 class Step:
@@ -133,7 +133,6 @@ def backward_steps(loss, grad=None, retain_graph=False):
         yield Step(r, g, *zip(*columns))
 
 
-@replayable
 def backward(loss, grad=None, retain_graph=False):
     """Fill .grad of every tensor `loss` depends on: backward_steps, drained."""
     for _ in backward_steps(loss, grad, retain_graph):

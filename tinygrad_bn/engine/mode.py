@@ -5,7 +5,6 @@ Each is a context manager over one per-thread state object, so two training loop
 threads never see each other's switches.
 """
 import contextlib
-import functools
 import itertools
 import threading
 import traceback
@@ -24,8 +23,7 @@ class Modes:
         self.grad_enabled = True
         self.tapes = []
         self.anomaly = False
-        self.scope = ()
-        self.recorder = None
+        self.scope, self.recorder = (), None
 
 
 class _PerThread(threading.local):
@@ -136,7 +134,8 @@ def user_stacklevel():
 
 
 def effect(fn, *args, **kwargs):
-    """Run fn(*args, **kwargs), a change outside the primitives, through the active recorder.
+    """Run fn(*args, **kwargs), a change outside the primitives, through the active recorder
+    (tinygrad_bn.effects.replayable makes every call of a function one).
 
     BN's running statistics, num_batches_tracked, dropout's random draw, zero_grad, an optimizer
     step and backward itself are effects: no record shows them, so a replay (tg.jit, whose
@@ -145,7 +144,3 @@ def effect(fn, *args, **kwargs):
     recorder = state.modes.recorder
     return fn(*args, **kwargs) if recorder is None else recorder.effect(fn, args, kwargs)
 
-
-def replayable(fn):
-    """Decorator: every call of fn is an `effect` (an optimizer's step, BN's running update)."""
-    return functools.wraps(fn)(lambda *args, **kwargs: effect(fn, *args, **kwargs))

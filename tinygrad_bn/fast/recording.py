@@ -11,7 +11,7 @@ import numpy as np
 from ..engine import Tape, Tensor, backward, records_of
 from ..engine.mode import state
 
-BACKWARD = backward.__wrapped__          # the effect `loss.backward()` reports
+BACKWARD = backward          # the effect `loss.backward()` reports (Tensor.backward)
 
 
 class Recorder(Tape):

@@ -7,8 +7,9 @@ import warnings
 
 import numpy as np
 
+from ..effects import replayable
 from ..engine import Tensor, get_default_dtype, scope
-from ..engine.mode import replayable, user_stacklevel
+from ..engine.mode import user_stacklevel
 
 
 class Parameter(Tensor):
