@@ -34,6 +34,23 @@ def ours(dtype):
     return step
 
 
+def ours_jit(dtype):
+    """The same step through tg.jit: after two recorded calls, the chain replays as a program."""
+    x = tg.Tensor(np.linspace(-1, 1, N, dtype=dtype), requires_grad=True)
+    g = np.ones(N, dtype=dtype)
+
+    @tg.jit
+    def chain(x):
+        y = _chain(x)
+        y.backward(g)
+        return y
+
+    def step():
+        x.grad = None
+        return chain(x).data, x.grad
+    return step
+
+
 def torch_step(torch, dtype):
     x = torch.linspace(-1, 1, N, dtype=dtype, requires_grad=True)
     g = torch.ones(N, dtype=dtype)
@@ -60,13 +77,16 @@ def numpy_step(dtype):
 
 
 def main(quick=False):
-    """Rows per dtype: our time per op against torch's (target <= 0.5x), against NumPy by hand."""
+    """Rows per dtype: our time per op against torch's (target <= 0.5x, tg.jit <= 0.35x), against
+    NumPy by hand."""
     torch, rows = load_torch(), []
     for dtype in (np.float32, np.float64):
         name = np.dtype(dtype).name
-        fns = {"ours": ours(dtype), "numpy": numpy_step(dtype)}
+        fns = {"ours": ours(dtype), "numpy": numpy_step(dtype), "jit": ours_jit(dtype)}
         if torch:
             fns["torch"] = torch_step(torch, getattr(torch, name))
+        for _ in range(2):                  # tg.jit's two recorded calls: the check sees a replay
+            fns["jit"]()
         for other in list(fns)[1:]:
             check_close(f"op overhead {name}: ours vs {other}", fns["ours"](), fns[other](), 1e-5)
         t = median_times(fns, quick)
@@ -75,4 +95,7 @@ def main(quick=False):
                         "torch", 0.5, headline="per-op fwd+bwd" if name == "float32" else None))
         rows.append(row("op overhead", case, name, t["ours"] / OPS, t["numpy"] / OPS,
                         "NumPy by hand", 4.0))
+        rows.append(row("op overhead", f"{case}, tg.jit", name, t["jit"] / OPS,
+                        t.get("torch", 0) / OPS, "torch", 0.35,
+                        headline="per-op fwd+bwd, tg.jit" if name == "float32" else None))
     return rows

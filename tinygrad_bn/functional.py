@@ -13,6 +13,7 @@ from .activations import (softmax, log_softmax, softmin, relu, sigmoid, tanh,  #
                           hardsigmoid, hardswish, mish, one_hot)
 from .creation import get_generator
 from .engine import OPS, Tensor, apply, scope
+from .effects import replayable
 from .engine.ops import pool as _pool, windows as _windows
 from .losses import (mse_loss, l1_loss, binary_cross_entropy,  # noqa: F401  (re-exported)
                      binary_cross_entropy_with_logits, nll_loss, cross_entropy)
@@ -166,8 +167,14 @@ def dropout(x, p=0.5, training=True, inplace=False, generator=None):
         raise ValueError(f"dropout: p={p} is a probability; use 0 <= p <= 1")
     if not training or p == 0:
         return x
-    keep = get_generator(generator).random(x.shape) >= p
-    return x * (keep * (0.0 if p == 1 else 1 / (1 - p))).astype(x.dtype)
+    return x * _dropout_mask(generator, x.shape, p, x.dtype)
+
+
+@replayable
+def _dropout_mask(generator, shape, p, dtype):
+    """0 where dropped, 1/(1-p) where kept; a random draw, so an effect tg.jit draws again."""
+    keep = get_generator(generator).random(shape) >= p
+    return (keep * (0.0 if p == 1 else 1 / (1 - p))).astype(dtype)
 
 
 # --- convolution, pooling and padding (torch's names, argument order and semantics) -------------

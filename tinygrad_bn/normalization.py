@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from .engine import Tensor
+from .effects import replayable
 
 
 def normalize(x, axes, eps, stats=None):
@@ -121,6 +122,7 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
     return affine(xhat, weight, bias, _channel_shape(x))
 
 
+@replayable
 def update_running(running_mean, running_var, mu, var, n, momentum):
     """PyTorch's rule, in place: running = (1 - momentum) * running + momentum * batch.
 

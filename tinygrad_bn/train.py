@@ -7,6 +7,7 @@ import numpy as np
 from . import functional as F, nn, optim
 from .data import batches
 from .engine import Tensor, no_grad
+from .fast.jit import jit as replayed
 
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 
@@ -77,10 +78,11 @@ def evaluate(model, x, y, batch_size=512):
 
 
 def fit(model, data, epochs=10, lr=0.05, batch_size=32, seed=0, optimizer="sgd", progress=True,
-        max_steps=None, cosine=False):
+        max_steps=None, cosine=False, jit=True):
     """Train on data = (x_train, y_train, x_test, y_test); returns the history dict of curves.
 
     cosine=True decays the learning rate from lr to 0 along a half cosine, for a settled end.
+    jit=True replays the recorded step (tg.jit): the same results as jit=False, bit for bit.
     history: step_loss (per step), and per epoch train_loss, train_acc, test_loss, test_acc.
     Training stops early (history["diverged"] = True) as soon as the loss is not finite.
     """
@@ -91,11 +93,13 @@ def fit(model, data, epochs=10, lr=0.05, batch_size=32, seed=0, optimizer="sgd",
     # Our matmuls are small: one BLAS thread is faster, and on a busy machine many times faster.
     with threadpool_limits(limits=1, user_api="blas"), \
             tqdm(total=max_steps, unit="step", leave=False, disable=not progress) as bar:
-        return _fit(model, data, opt, epochs, lr, batch_size, seed, max_steps, cosine, bar)
+        return _fit(model, data, opt, epochs, lr, batch_size, seed, max_steps, cosine, bar, jit)
 
 
-def _fit(model, data, opt, epochs, lr, batch_size, seed, max_steps, cosine, bar):
-    """The loop of fit: one call of _train_step per batch, an evaluation per epoch."""
+def _fit(model, data, opt, epochs, lr, batch_size, seed, max_steps, cosine, bar, jit):
+    """The loop of fit: one training step per batch, an evaluation per epoch."""
+    step = train_step(model, opt)
+    step = replayed(step) if jit else step
     x_train, y_train, x_test, y_test = data
     history = {k: [] for k in ("step_loss", "train_loss", "train_acc", "test_loss", "test_acc")}
     for epoch in range(epochs):
@@ -107,7 +111,9 @@ def _fit(model, data, opt, epochs, lr, batch_size, seed, max_steps, cosine, bar)
                 rate = lr * 0.5 * (1 + np.cos(np.pi * len(history["step_loss"]) / max_steps))
                 for group in opt.param_groups:
                     group["lr"] = rate
-            loss, hits = _train_step(model, opt, xb, yb)
+            with np.errstate(all="ignore"):           # a diverging run is a result, not a warning
+                loss, logits = step(Tensor(xb), yb)
+            loss, hits = loss.item(), int((logits.data.argmax(axis=1) == yb).sum())
             history["step_loss"].append(loss)
             correct, seen = correct + hits, seen + len(yb)
             bar.update(1)
@@ -124,15 +130,16 @@ def _fit(model, data, opt, epochs, lr, batch_size, seed, max_steps, cosine, bar)
     return history
 
 
-def _train_step(model, opt, xb, yb):
-    """One forward, backward and update; returns (loss, number of correct predictions)."""
-    with np.errstate(all="ignore"):                   # a diverging run is a result, not a warning
-        logits = model(Tensor(xb))
+def train_step(model, opt):
+    """step(xb, yb) -> (loss, logits): one forward, backward and update, the function fit jits."""
+    def step(xb, yb):
+        logits = model(xb)
         loss = F.cross_entropy(logits, yb)
         opt.zero_grad()
         loss.backward()
         opt.step()
-    return loss.item(), int((logits.data.argmax(axis=1) == yb).sum())
+        return loss, logits
+    return step
 
 
 def plot_history(history, path, title=""):

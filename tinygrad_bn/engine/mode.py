@@ -1,4 +1,5 @@
-"""Modes that change what the engine does, per thread: grad mode, anomaly mode, tapes and scopes.
+"""Modes that change what the engine does, per thread: grad mode, anomaly mode, tapes and scopes,
+and `effect`, the one door for changes made outside the primitives (so tg.jit can replay them).
 
 Each is a context manager over one per-thread state object, so two training loops in two
 threads never see each other's switches.
@@ -13,15 +14,16 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 
 
 class Modes:
-    """One thread's switches: grad mode, active tapes, anomaly mode and scope."""
+    """One thread's switches: grad mode, active tapes, anomaly mode, scope, and the recorder
+    that runs every effect (tg.jit's, while it records a call), or None."""
 
-    __slots__ = ("grad_enabled", "tapes", "anomaly", "scope")
+    __slots__ = ("grad_enabled", "tapes", "anomaly", "scope", "recorder")
 
     def __init__(self):
         self.grad_enabled = True
         self.tapes = []
         self.anomaly = False
-        self.scope = ()
+        self.scope, self.recorder = (), None
 
 
 class _PerThread(threading.local):
@@ -129,3 +131,16 @@ def user_line():
 def user_stacklevel():
     """The `stacklevel` for warnings.warn that points at the user's line, wherever it is called."""
     return _user_frame()[0]
+
+
+def effect(fn, *args, **kwargs):
+    """Run fn(*args, **kwargs), a change outside the primitives, through the active recorder
+    (tinygrad_bn.effects.replayable makes every call of a function one).
+
+    BN's running statistics, num_batches_tracked, dropout's random draw, zero_grad, an optimizer
+    step and backward itself are effects: no record shows them, so a replay (tg.jit, whose
+    recorder runs them while it records a call) learns them here.
+    """
+    recorder = state.modes.recorder
+    return fn(*args, **kwargs) if recorder is None else recorder.effect(fn, args, kwargs)
+

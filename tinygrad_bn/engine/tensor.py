@@ -11,7 +11,7 @@ from . import anomaly
 from .backward import backward
 from .dtypes import as_array, result_type
 from .methods import TorchMethods, reduce_args, shape_args
-from .mode import state, user_stacklevel
+from .mode import effect, state, user_stacklevel
 from .ops import KERNELS, OPS
 from .readonly import freeze_view
 from .record import CheckedRecord, Record
@@ -116,7 +116,7 @@ class Tensor(TorchMethods):
 
     def backward(self, grad=None, retain_graph=False):
         """Reverse mode from this tensor: fills .grad of everything it depends on."""
-        backward(self, grad, retain_graph)
+        effect(backward, self, grad, retain_graph)      # an effect: tg.jit replays it
 
     @staticmethod
     def _apply(name, *inputs, **attrs):

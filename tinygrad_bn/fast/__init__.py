@@ -6,6 +6,7 @@ blas.py       matmul, linear and the convolutions with small products on one BLA
 allocator.py  the glibc malloc policy, process-wide, so only when asked: allocator.apply_policy()
 batchnorm.py  the fused batch_norm in numba loops (bn_loops.py), imported on first use (loops.py)
 pool.py       max_pool2d in numba loops (pool_loops.py)
+jit.py        tg.jit: a recorded step (recording.py) replayed as a program (replay.py)
 tinygrad_bn.kernels (tg.kernels) switches the numba kernels on and off.
 """
 from . import blas

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from .. import functional as F
-from ..engine.mode import user_stacklevel
+from ..engine.mode import effect, user_stacklevel
 from .module import Module, Parameter, new_array
 
 
@@ -49,7 +49,7 @@ class _BatchNorm(Module):
         out = F.batch_norm(x, self.weight, self.bias, *running, training=not use_running,
                            momentum=factor, eps=self.eps, fused=self.fused)
         if update and tracked is not None:
-            tracked += 1                            # in place: the buffer array stays the same
+            effect(np.add, tracked, 1, out=tracked)     # tracked += 1 in place; tg.jit replays it
         return out
 
     def reset_running_stats(self):

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 
+from ..effects import replayable
 from ..engine import Tensor, get_default_dtype, scope
 from ..engine.methods import as_dtype
 from ..engine.mode import user_stacklevel
@@ -159,6 +160,7 @@ class Module:
         """Same as train(False)."""
         return self.train(False)
 
+    @replayable
     def zero_grad(self, set_to_none=True):
         """Forget every parameter's gradient (leaf gradients accumulate until then); with
         set_to_none=False zero them in place instead, as torch."""

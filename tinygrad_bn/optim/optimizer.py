@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 
 from ..engine import Tensor
+from ..effects import replayable
 from ..engine.mode import user_stacklevel
 from ..nn.module import clear_grads
 
@@ -66,11 +67,13 @@ class Optimizer:
         """ValueError for settings torch refuses (lr < 0, ...); subclasses add theirs."""
         _at_least_zero(type(self).__name__, group, "lr", "weight_decay")
 
+    @replayable
     def zero_grad(self, set_to_none=True):
         """Forget every gradient (.grad = None, torch's default), or zero them in place with
         set_to_none=False."""
         clear_grads((p for g in self.param_groups for p in g["params"]), set_to_none)
 
+    @replayable
     def step(self, closure=None):
         """Update every parameter that has a gradient; parameters without one are left alone.
 
