@@ -25,13 +25,16 @@ STYLES = {                               # node kind -> Graphviz attributes (see
     "data": {**_BOX, "fillcolor": "white"},
     "op": {"shape": "ellipse", "style": "filled", "fillcolor": "#efe3fb"},
     "group": {"shape": "box3d", "style": "filled", "fillcolor": "#e4d3f5"},
+    "backward_op": {"shape": "ellipse", "style": "filled", "fillcolor": "#ffd8b5"},
+    "grad": {**_BOX, "fillcolor": "#fff1e0"},
 }
 _DTYPES = {}                             # dtype -> its name; str(dtype) is slow at 100,000 nodes
 HIGHLIGHT = {"color": "#d62728", "penwidth": "3"}
 KIND_TEXT = {"input": "input (leaf, requires grad)", "param": "parameter (nn.Parameter, "
              "or a leaf named gamma/beta/weight/bias)", "const": "constant (no grad)",
              "output": "output", "data": "intermediate", "op": "op (primitive)",
-             "group": "collapsed scope"}
+             "group": "collapsed scope", "backward_op": "op of a backward (create_graph=True)",
+             "grad": "gradient (made by a backward)"}
 
 
 def to_dot(tensor_or_tape, show_values=False, show_grads=False, show_rules=False, collapse=None,
@@ -68,6 +71,8 @@ class Drawing:
         self.expand = expand
         self.owner = {id(r.output): self.group[id(r)] for r in g.records}  # tensor -> its scope
         self.hidden = {} if expand or not collapse else self._inside()
+        self.forward_of = {id(r): f for r in g.records if (f := _forward_tag(r)) is not None}
+        self.by_index = {r.index: r for r in g.records} if self.forward_of else {}
 
     def _inside(self):
         """Tensors a collapsed box hides -> its scope: results used only inside it, and constants
@@ -114,7 +119,8 @@ class Drawing:
             if node not in drawn:
                 drawn.add(node)
                 hot = self.highlight is not None and node == self._node(self.highlight)
-                attrs = {**STYLES["group" if node.startswith("c") else "op"],
+                kind = "backward_op" if id(r) in self.forward_of else "op"
+                attrs = {**STYLES["group" if node.startswith("c") else kind],
                          **({**HIGHLIGHT, "id": "current"} if hot else {})}
                 label = self._group_label(s) if node.startswith("c") else self._op_label(r)
                 clusters.get(s, dot).body.append(_stmt(node, label=label, **attrs))
@@ -143,6 +149,11 @@ class Drawing:
         if self.slide:
             return _esc(f"{self.g.rid(r)}  {OP_SYMBOLS.get(r.op, r.op)}")
         lines = [f"{self.g.rid(r)}: {r.op}"] + attrs_text(r.attrs)
+        tag = self.forward_of.get(id(r))
+        if tag is not None:                 # rN when the forward record is drawn, else its op
+            forward = self.by_index.get(tag.forward)
+            lines.append(f"({tag.split('#')[0]})" if forward is None else
+                         f"(backward of {self.g.rid(forward)})")
         if self.rules:
             lines += [clause.strip() for clause in r.rule.split(";")]
         return "\\n".join(_esc(line) for line in lines)
@@ -182,7 +193,7 @@ class Drawing:
         if any(t is o for o in self.g.outputs):
             return "output"
         if id(t) in self.g.produced:
-            return "data"
+            return "grad" if id(t.record) in self.forward_of else "data"
         if not t.requires_grad:
             return "const"
         return "param" if isinstance(t, Parameter) or id(t) in self.g.param_names or \
@@ -200,6 +211,15 @@ def _scope_of(record, collapse):
         if names is None and (owner is None or not owner.named_children()):
             return tag
         if names is not None and tag.split("#")[0] in names:
+            return tag
+    return None
+
+
+def _forward_tag(record):
+    """The scope tag `backward of <op>#k` of a record a create_graph backward made (its
+    `forward` is the index of the record differentiated), or None."""
+    for tag in reversed(record.scope):
+        if getattr(tag, "forward", None) is not None:
             return tag
     return None
 
