@@ -11,6 +11,7 @@ SECTIONS = [("tinygrad_bn", tg), ("Tensor methods in PyTorch's spelling", method
             ("tinygrad_bn.nn.init", nn.init), ("tinygrad_bn.optim", optim),
             ("tinygrad_bn.optim.lr_scheduler", optim.lr_scheduler),
             ("tinygrad_bn.data", tg.data), ("tinygrad_bn.interop", tg.interop),
+            ("tinygrad_bn.autograd.functional", tg.autograd.functional),
             ("tinygrad_bn.viz", viz)]
 NOTES = {   # a PyTorch-spelling note above a section: what carries over from torch as it is
     "tinygrad_bn": "PyTorch spelling: `tg.zeros/ones/full/empty/arange/linspace/eye/rand/randn/"

@@ -582,3 +582,55 @@ def test_sum_and_mean_give_numpys_bits(dtype, shape, axis, keepdims):
         mean = OPS["mean"].forward(x, needs_input_grad=(False,), axis=axis, keepdims=keepdims)[0]
         expected = x.mean(axis=axis, keepdims=keepdims)
         assert np.asarray(mean).dtype == expected.dtype and np.array_equal(mean, expected)
+
+
+# --- second order (create_graph=True): every row's gradient, differentiated once more ----------
+ZERO_DERIVATIVE = {"floor", "ceil", "round", "trunc", "floordiv", "sign"}   # dx = 0 wherever defined
+
+
+def second_order(fn, xs, grad_fn, v, w):
+    """d/dxs of sum(grad(fn(xs), xs, v) * w): the double backward, with any autograd's grad_fn."""
+    out = fn(*xs)
+    grads = grad_fn(out, xs, v, create_graph=True, allow_unused=True)
+    pairs = [(g, wi) for g, wi in zip(grads, w) if g is not None and g.requires_grad]
+    if not pairs:
+        return [None] * len(xs)
+    return grad_fn([g for g, _ in pairs], xs, [wi for _, wi in pairs], allow_unused=True)
+
+
+@pytest.mark.parametrize("r", [r for r in ROWS if r.smooth and r.op not in ZERO_DERIVATIVE],
+                         ids=str)
+def test_gradgradcheck(r):
+    assert tg.gradgradcheck(r.fn, *leaves(r), seed=2)
+
+
+@pytest.mark.parametrize("r", [r for r in ROWS if r.smooth or r.op != "pow"], ids=str)
+def test_double_backward_matches_torch(r, torch):
+    """Our second derivatives equal torch's (float64, rtol 1e-8), ties and kinks included. Where
+    torch gives nan or inf only the finite values are compared. pow's rows at base 0 are left
+    out on purpose: torch masks da = 0 where b == 0, so its d(da)/db there is 0, while ours is
+    the true a ** -1 (2 ** 0 gives 0.5), the value central differences give."""
+    xs, ts = leaves(r), [torch.tensor(a, requires_grad=True) for a in r.inputs]
+    t_out = r.torch_fn(*ts)
+    v = upstream(t_out.shape)
+    w = [np.random.default_rng(3).standard_normal(a.shape) for a in r.inputs]
+    ours = second_order(r.fn, xs, tg.grad, v, w)
+    theirs = second_order(r.torch_fn, ts, torch.autograd.grad, torch.as_tensor(v),
+                          [torch.as_tensor(wi) for wi in w])
+    with np.errstate(invalid="ignore"):
+        for i, (a, b) in enumerate(zip(ours, theirs)):
+            a = np.zeros(r.inputs[i].shape) if a is None else a.data
+            b = np.zeros(r.inputs[i].shape) if b is None else (b + 0).detach().numpy()   # + 0:
+            finite = np.isfinite(b)                                    # torch's ZeroTensor
+            np.testing.assert_allclose(a[finite], b[finite], rtol=1e-8, atol=1e-10,
+                                       err_msg=f"{r}: second derivative of input {i}")
+
+
+@pytest.mark.parametrize("r", [r for r in ROWS if r.op in ZERO_DERIVATIVE], ids=str)
+def test_zero_derivative_ops_have_constant_gradients(r):
+    """floor, ceil, round, trunc, floordiv, sign: the gradient is a constant 0, so under
+    create_graph it needs no graph and its own derivative is 0 (their rule says dx = 0)."""
+    xs = leaves(r)
+    grads = tg.grad(r.fn(*xs), xs, upstream(r.fn(*xs).shape), create_graph=True)
+    assert all(not g.requires_grad and not g.data.any() for g in grads)
+    assert "0" in OPS[r.op].rule

@@ -15,7 +15,9 @@ from .tensor_functions import *  # noqa: F401,F403  (tg.exp, tg.sum, tg.einsum, 
 from .tensor_functions import __all__ as _functions
 from . import functional, nn, optim, data
 from . import fast              # kernels under the engine's op names (KERNELS); engine never imports it
-from .gradcheck import gradcheck
+from . import autograd
+from .autograd import grad
+from .gradcheck import gradcheck, gradgradcheck
 from .fast.jit import jit
 from .checkpoint import save, load, CheckpointError
 from . import kernels           # tg.kernels.use('numpy'|'numba'): compiled kernels off/on
@@ -33,8 +35,9 @@ __version__ = "0.1.0"
 __all__ = ["Tensor", "Tape", "Record", "Step", "no_grad", "enable_grad", "detect_anomaly",
            "is_grad_enabled", "scope", "set_default_dtype", "get_default_dtype", "where",
            "maximum", "minimum", "concatenate", "stack", "OPS", "functional", "nn", "optim",
-           "data", "gradcheck", "jit", "save", "load", "CheckpointError", "kernels", "interop",
-           "compare_bn", "explain", "viz", "check_by_hand", "manual_seed", "tensor", "zeros", "ones", "empty",
+           "data", "autograd", "grad", "gradcheck", "gradgradcheck", "jit", "save", "load",
+           "CheckpointError", "kernels", "interop", "compare_bn", "explain", "viz", "check_by_hand",
+           "manual_seed", "tensor", "zeros", "ones", "empty",
            "full", "arange", "linspace", "eye", "rand", "randn", "randint", "zeros_like",
            "ones_like", "empty_like", "full_like", "rand_like", "randn_like", "randint_like",
            *_functions]

@@ -150,13 +150,19 @@ def _graph(args):
     from .teach.targets import load_target
     out = args.out or f"out/{_stem(args.target)}{'_slide' if args.slide else ''}.svg"
     _check_picture_path(out)
-    loss = load_target(args.target, fused=args.fused, seed=args.seed)
-    if args.grads or args.slide:
-        loss.backward(retain_graph=True)
-    collapse = not args.no_collapse and args.target not in ("bn",) and not args.slide
-    dot = viz.to_dot(loss, show_values=args.values or args.slide, show_grads=args.grads or args.slide,
+    if args.backward:                 # the backward recorded too: both passes in one picture
+        from .engine import Tape
+        with Tape() as drawn:
+            load_target(args.target, fused=args.fused, seed=args.seed).backward(create_graph=True)
+    else:
+        drawn = loss = load_target(args.target, fused=args.fused, seed=args.seed)
+        if args.grads or args.slide:
+            loss.backward(retain_graph=True)
+    collapse = (not args.no_collapse and args.target not in ("bn",) and not args.slide
+                and not args.backward)
+    dot = viz.to_dot(drawn, show_values=args.values or args.slide, show_grads=args.grads or args.slide,
                      show_rules=args.rules, collapse=collapse, expand=args.expand,
-                     rankdir=args.rankdir, max_elems=8, style="slide" if args.slide else None)
+                     rankdir=args.rankdir or ("TB" if args.backward else "LR"), max_elems=8, style="slide" if args.slide else None)
     print(f"wrote {viz.render(dot, out)} (DOT source beside it)")
     return 0
 
@@ -228,10 +234,12 @@ def _add_viz(sub):
     graph.add_argument("--values", action="store_true", help="print values in the data nodes")
     graph.add_argument("--grads", action="store_true", help="run backward and print gradients")
     graph.add_argument("--rules", action="store_true", help="print each op's derivative rule")
+    graph.add_argument("--backward", action="store_true", help="record the backward too "
+                       "(create_graph=True) and draw both passes: backward ops in orange")
     graph.add_argument("--no-collapse", action="store_true", help="models: draw every primitive")
     graph.add_argument("--expand", action="store_true", help="models: layers as boxed clusters")
     graph.add_argument("--rankdir", choices=["LR", "TB"], default=None,
-                       help="layout direction (default: the one nearer a 16:9 screen)")
+                       help="layout direction (default: the one nearer a 16:9 screen; TB with --backward)")
     graph.add_argument("--slide", action="store_true", help="a 16:9 slide: textbook symbols, "
                                                              "values and gradients, big type")
     stepper = sub.add_parser("stepper", help="HTML page stepping through forward and backward",

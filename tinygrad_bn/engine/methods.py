@@ -99,6 +99,10 @@ class TorchMethods:
     def __le__(self, other): return type(self)(self.data <= _array(other))
     def __gt__(self, other): return type(self)(self.data > _array(other))
     def __ge__(self, other): return type(self)(self.data >= _array(other))
+    def __and__(self, other): return type(self)(self.data & _array(other))   # masks: constants,
+    def __or__(self, other): return type(self)(self.data | _array(other))    # as the comparisons
+    def __invert__(self): return type(self)(~self.data)
+    __rand__, __ror__ = __and__, __or__
     __hash__ = object.__hash__     # hashable by identity (as PyTorch), although == is elementwise
 
     def __eq__(self, other):

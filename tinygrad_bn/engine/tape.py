@@ -56,9 +56,9 @@ class Tape:
                     seen[id(a)] = a.nbytes
         return sum(seen.values())
 
-    def backward(self, loss, grad=None, retain_graph=False):
-        """Same as loss.backward(grad, retain_graph)."""
-        backward(loss, grad, retain_graph)
+    def backward(self, loss, grad=None, retain_graph=None, create_graph=False):
+        """Same as loss.backward(grad, retain_graph, create_graph)."""
+        backward(loss, grad, retain_graph, create_graph)
 
     def backward_steps(self, loss, grad=None, retain_graph=False):
         """Yield one Step per record `loss` depends on, newest first; draining it equals

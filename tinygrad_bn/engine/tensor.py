@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 
 from . import anomaly
+from .higher import protocol
 from .backward import backward
 from .dtypes import as_array, result_type
 from .methods import TorchMethods, reduce_args, shape_args
@@ -45,6 +46,8 @@ def apply(op, *inputs, **attrs):
     if out.base is not None and out.flags.writeable:
         freeze_view(out, arrays)
     result = Tensor(out)
+    if result.data is not out:          # a NumPy scalar made a 0-d array: saved reads that one,
+        saved = {k: result.data if v is out else v for k, v in saved.items()}   # (create_graph)
     if recorded:
         result._requires_grad = True
         make = CheckedRecord if modes.anomaly else Record
@@ -63,7 +66,9 @@ class Tensor(TorchMethods):
     """
 
     __slots__ = ("data", "grad", "_requires_grad", "name", "record", "__weakref__")
-    __array_ufunc__ = None      # `ndarray + Tensor` defers to Tensor.__radd__ instead of detaching
+    # NumPy calls on Tensors record ops (`ndarray + t` too): backward rules run on Tensors
+    __array_ufunc__ = protocol.array_ufunc          # under create_graph=True (higher/protocol.py)
+    __array_function__ = protocol.array_function
 
     def __init__(self, data, requires_grad=False, name=None, dtype=None):
         self.data = as_array(data, dtype)
@@ -114,9 +119,13 @@ class Tensor(TorchMethods):
         self.name = name
         return self
 
-    def backward(self, grad=None, retain_graph=False):
-        """Reverse mode from this tensor: fills .grad of everything it depends on."""
-        effect(backward, self, grad, retain_graph)      # an effect: tg.jit replays it
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
+        """Reverse mode from this tensor: fills .grad of everything it depends on.
+
+        create_graph=True records the backward itself, so .grad is a Tensor with a graph that
+        can be differentiated again (Hessians, gradient penalties); retain_graph defaults to it.
+        """
+        effect(backward, self, grad, retain_graph, create_graph=create_graph)   # tg.jit replays it
 
     @staticmethod
     def _apply(name, *inputs, **attrs):

@@ -3,15 +3,13 @@ instead of `dx = g / (2 * out)`. The rule stays the template; only its names cha
 import inspect
 import re
 
-from ..engine import OPS
-
 _WORD = re.compile(r"\b[A-Za-z_]\w*\b")
 
 
 def filled_rule(g, record):
     """record.rule with g -> d<output>, out -> <output>, and each input's name (and d<name>) ->
     that input's label in Graph g; clauses for inputs that need no gradient are left out."""
-    params = [p.name for p in inspect.signature(OPS[record.op].forward).parameters.values()
+    params = [p.name for p in inspect.signature(record.impl.forward).parameters.values()
               if p.kind is p.POSITIONAL_OR_KEYWORD][:len(record.inputs)]
     if len(params) != len(record.inputs):
         return record.rule                     # variadic ops (concatenate, stack): as written

@@ -17,10 +17,19 @@ class Op:
         an input that needs none. A broadcast shape is fine: the engine sums it back. Plain
         NumPy maths on g and saved, never writing into g.
     rule: one line, one `;` clause per input, in the code's own names.
+
+    Second order (create_graph=True, see higher/rules.py): backward runs on Tensors, so it must
+    read the inputs and the output only through `saved` (entries that are their arrays). An op
+    whose backward is a fixed linear map of g sets `linear`; one whose backward works in place or
+    on residuals derived from the inputs gives `decompose(*tensors, **attrs)`, the same output
+    built from simpler primitives.
     """
 
     name = None
     rule = ""
+    linear = False              # backward is a fixed linear map of g: its transpose is forward
+    linear_part = {}            # attrs that make an affine forward linear (pad's value=0)
+    decompose = None            # staticmethod(*tensors, **attrs) -> Tensor, for create_graph
 
     def __init_subclass__(cls, abstract=False, **kwargs):
         super().__init_subclass__(**kwargs)

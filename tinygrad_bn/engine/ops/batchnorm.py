@@ -59,6 +59,22 @@ class BatchNorm(Op):
             return dx
         return dx, dgamma, dbeta
 
+    @staticmethod
+    def decompose(x, gamma=None, beta=None, axes=(0,), eps=1e-5):
+        """create_graph: this backward works in place, so the walk goes through the textbook
+        graph instead, the ten primitives of functional.batch_norm(fused=False): mean, sub,
+        square, mean, add, sqrt, reciprocal, mul, mul, add (PyTorch writes a separate
+        batchnorm_double_backward; here its maths comes from the ten rules)."""
+        if gamma is not None and x.ndim > 2:    # (C,) against (N, C, H, W), first as composed
+            gamma, beta = (t.reshape(1, -1, *(1,) * (x.ndim - 2)) for t in (gamma, beta))
+        mu = x.mean(axis=axes, keepdims=True)
+        xmu = x - mu
+        var = xmu.square().mean(axis=axes, keepdims=True)
+        xhat = xmu * (var + eps).sqrt().reciprocal()
+        if gamma is None:
+            return xhat
+        return gamma * xhat + beta
+
 
 def _per_channel(x):
     """The shape (1, C, 1, ...) of per-channel values broadcast against x (N, C, ...)."""

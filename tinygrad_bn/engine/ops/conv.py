@@ -111,6 +111,22 @@ class Conv2d(Op):
             dw = (g_cf @ cols.transpose(0, 2, 1)).reshape(w.shape)
         return dx, dw
 
+    @staticmethod
+    def decompose(x, w, stride=1, padding=0, dilation=1, groups=1):
+        """create_graph: the saved cols are derived from x, so the walk goes through pad, one
+        slice of the padded input per kernel offset, stack and one einsum with w."""
+        from ..tensor import stack
+        args = conv_args("conv2d", w.data, stride, padding, dilation, groups)
+        xpad = x.pad(((0, 0), (0, 0)) + args.padding)
+        (kh, kw), (n, c, hp, wp), g = w.shape[2:], xpad.shape, args.groups
+        out_hw = tuple(out_size(size, k, s, d, "conv2d") for size, k, s, d in
+                       zip((hp, wp), (kh, kw), args.stride, args.dilation))
+        cols = stack([xpad[(slice(None), slice(None)) + offset_slices(
+            i, j, args.stride, args.dilation, out_hw)] for i in range(kh) for j in range(kw)], 2)
+        cols = cols.reshape(n, g, c // g, kh * kw, *out_hw)
+        wg = w.reshape(g, w.shape[0] // g, c // g, kh * kw)
+        return np.einsum("ngckhw,gock->ngohw", cols, wg).reshape(n, w.shape[0], *out_hw)
+
 
 class ConvTranspose2d(Op):
     """out = conv2d's input gradient for g = x: each x pixel scatters x * w over a window (torch's)."""
@@ -149,3 +165,39 @@ class ConvTranspose2d(Op):
         if needs_input_grad[1]:
             dw = (channels_first(x, args.groups) @ cols.transpose(0, 2, 1)).reshape(w.shape)
         return dx, dw
+
+    @staticmethod
+    def decompose(x, w, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+        """create_graph: col2im writes in place, so the walk goes through one einsum per kernel
+        offset, spread by the stride and padded to its place, summed, then cropped."""
+        args = conv_args("conv_transpose2d", w.data, stride, padding, dilation, groups)
+        extra = pair(output_padding, "output_padding", "conv_transpose2d", 0)
+        (n, c, h, wd), (kh, kw), g = x.shape, w.shape[2:], args.groups
+        full = tuple((m - 1) * s + d * (k - 1) + 1 + e for m, s, d, k, e in
+                     zip((h, wd), args.stride, args.dilation, (kh, kw), extra))
+        xg, wg = x.reshape(n, g, c // g, h, wd), w.reshape(g, c // g, w.shape[1], kh, kw)
+        out = None
+        for i in range(kh):
+            for j in range(kw):
+                part = np.einsum("ngchw,gco->ngohw", xg, wg[:, :, :, i, j])
+                part = _spread(part.reshape(n, -1, h, wd), args.stride)
+                top, left = i * args.dilation[0], j * args.dilation[1]
+                part = part.pad(((0, 0), (0, 0), (top, full[0] - top - part.shape[2]),
+                                 (left, full[1] - left - part.shape[3])))
+                out = part if out is None else out + part
+        (pt, pb), (pl, pr) = args.padding
+        return out[:, :, pt:full[0] - pb, pl:full[1] - pr]
+
+
+def _spread(t, stride):
+    """Tensor t (N, C, H, W) with stride - 1 zero rows (columns) after each row (column) but the
+    last: where conv_transpose2d's windows put x's pixels."""
+    from ..tensor import Tensor, stack
+    for axis, s in ((2, stride[0]), (3, stride[1])):
+        if s > 1:
+            zeros = Tensor(np.zeros(t.shape, t.dtype))
+            shape = list(t.shape)
+            shape[axis] *= s
+            t = stack([t] + [zeros] * (s - 1), axis + 1).reshape(*shape)
+            t = t[(slice(None),) * axis + (slice(0, shape[axis] - s + 1),)]
+    return t

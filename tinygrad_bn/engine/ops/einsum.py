@@ -28,7 +28,7 @@ def parse(equation, shapes):
         if "..." in s:
             k = len(shape) - len(s.replace("...", ""))
             s = s.replace("...", ell[n_ell - k:] if k else "")
-        if len(s) != len(shape) or (s and not s.isalpha()):     # "" fits a scalar
+        if len(s) != len(shape) or (s and not s.isalpha()):     # '' is a 0-d operand
             raise ValueError(f"einsum: subscripts {s!r} do not fit an operand of shape {shape}; "
                              "give one letter per axis (or '...' for the leading ones)")
         subs.append(s)
@@ -78,6 +78,11 @@ def _grad_of(k, g, xs, subs, out, sizes):
     grad = np.einsum(",".join(s for s, _ in terms) + "->" + target, *(a for _, a in terms))
     if target == subs[k]:
         return grad
-    dx = np.zeros(xs[k].shape, dtype=grad.dtype)           # a repeated letter: a diagonal of x_k
-    np.einsum(subs[k] + "->" + target, dx)[...] = grad     # einsum returns a writable view here
-    return dx
+    # a repeated letter: grad goes onto the diagonal of x_k, zeros elsewhere (a gather and a
+    # mask, no write: the same code then runs on Tensors under create_graph)
+    index = np.indices(xs[k].shape, sparse=True)
+    first = {c: subs[k].index(c) for c in target}
+    on_diagonal = np.ones(xs[k].shape, dtype=bool)
+    for axis, c in enumerate(subs[k]):
+        on_diagonal = on_diagonal & (index[axis] == index[first[c]])
+    return grad[tuple(index[first[c]] for c in target)] * on_diagonal

@@ -71,6 +71,7 @@ class Cast(Op):
     """out = x converted to `dtype`. Mixing float32 with float64 casts the float32 side."""
     name = "cast"
     rule = "dx = g.astype(x.dtype)"
+    linear = True               # create_graph: its backward is recorded as one op
 
     @staticmethod
     def forward(x, *, needs_input_grad, dtype):
@@ -113,10 +114,12 @@ class Pow(Op):
     def backward(g, saved, needs_input_grad):
         a, b = saved["a"], saved["b"]
         need_a, need_b = needs_input_grad
-        with np.errstate(divide="ignore", invalid="ignore"):     # the masked 0 * inf, log(a < 0)
-            da = np.where(b == 0, 0, g * b * np.power(a, b - 1)) if need_a else None
-            db = (np.where((a == 0) & (b >= 0), 0, g * saved["out"] * np.log(a))
-                  if need_b else None)
+        # The limits come from safe operands, not a mask on the result: 0 ** 1 where a == b == 0
+        # (times b = 0), log(1) where a == 0 <= b. A masked inf would turn into 0 * inf = nan in
+        # the second derivative (create_graph); these stay finite.
+        with np.errstate(divide="ignore", invalid="ignore"):     # log(a < 0) is nan, as torch
+            da = g * b * np.power(a, np.where((a == 0) & (b == 0), 1, b - 1)) if need_a else None
+            db = g * saved["out"] * np.log(np.where((a == 0) & (b >= 0), 1, a)) if need_b else None
         return da, db
 
 

@@ -118,6 +118,19 @@ class MaxPool2d(Op):
         arg = saved["arg"]
         return window_grads(saved["shape"], g.dtype, saved["args"], lambda k: g * (arg == k))
 
+    @staticmethod
+    def decompose(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+        """create_graph: this backward writes in place, so the walk goes through one slice per
+        kernel offset, each times the constant mask of the windows whose max it holds."""
+        args = pool_args("max_pool2d", x.shape, kernel_size, stride, padding, dilation, ceil_mode)
+        arg = max_windows(x.data, args)[1]
+        xpad = x.pad(((0, 0), (0, 0)) + args.pads)       # pad cells never hold a max
+        out = None
+        for k, where in offsets(args):
+            part = xpad[where] * (arg == k)
+            out = part if out is None else out + part
+        return out
+
 
 def avg_divisor(shape, args, count_include_pad, divisor_override):
     """torch's divisor per output pixel (Ho, Wo): the window clipped to the padded input
@@ -142,6 +155,7 @@ class AvgPool2d(Op):
     """out = sum over each window / divisor (torch's padding, ceil_mode, count_include_pad)."""
     name = "avg_pool2d"
     rule = "dx = g / divisor on every cell of each window (added where windows overlap)"
+    linear = True               # create_graph: its backward is recorded as one op
 
     @staticmethod
     def forward(x, *, needs_input_grad, kernel_size, stride=None, padding=0, ceil_mode=False,

@@ -37,6 +37,7 @@ class Sum(Op):
     """out = sum(x, axis)."""
     name = "sum"
     rule = "dx = broadcast(g)"
+    linear = True               # create_graph: its backward is recorded as one op
 
     @staticmethod
     def forward(x, *, needs_input_grad, axis=None, keepdims=False):
@@ -53,6 +54,7 @@ class Mean(Op):
     """out = sum(x, axis) / N. Builds mu = mean(x) and var = mean(sq)."""
     name = "mean"
     rule = "dx = broadcast(g) / N"
+    linear = True               # create_graph: its backward is recorded as one op
 
     @staticmethod
     def forward(x, *, needs_input_grad, axis=None, keepdims=False):
@@ -123,3 +125,10 @@ class Var(Op):
     @staticmethod
     def backward(g, saved, needs_input_grad):
         return _expand(g, saved["axes"], saved["keepdims"]) * (2 / saved["n"]) * saved["xmu"]
+
+    @staticmethod
+    def decompose(x, axis=None, keepdims=False, ddof=0):
+        """create_graph: xmu is derived from x, so the walk goes through mean, sub, mul, sum."""
+        axes = normalize_axis(axis, x.ndim, "var")
+        xmu = x - x.mean(axis=axes, keepdims=True)
+        return (xmu * xmu).sum(axis=axes, keepdims=keepdims) / (_count(x.shape, axes) - ddof)

@@ -32,11 +32,25 @@ class Prod(Op):
         g = g if saved["keepdims"] or not axes else np.expand_dims(g, axes)
         return g * others
 
+    @staticmethod
+    def decompose(x, axis=None, keepdims=False):
+        """create_graph: the products of the others are derived from x, so the walk goes
+        through one mul per reduced value instead (the reduced axes flattened last)."""
+        axes = normalize_axis(axis, x.ndim, "prod")
+        kept = [a for a in range(x.ndim) if a not in axes]
+        flat = x.transpose(tuple(kept + list(axes))).reshape(*[x.shape[a] for a in kept], -1)
+        out = flat[..., 0] if flat.shape[-1] else flat.sum(axis=-1) * 0 + 1
+        for k in range(1, flat.shape[-1]):
+            out = out * flat[..., k]
+        return out.reshape(*[1 if a in axes else n for a, n in enumerate(x.shape)]) if (
+            keepdims) else out
+
 
 class Cumsum(Op):
     """out[..., i, ...] = sum of x[..., :i+1, ...] along `axis`."""
     name = "cumsum"
     rule = "dx = reverse cumsum of g along axis"
+    linear = True               # create_graph: its backward is recorded as one op
 
     @staticmethod
     def forward(x, *, needs_input_grad, axis):

@@ -9,6 +9,7 @@ class Reshape(Op):
     """out = x viewed with a new shape (one -1 allowed)."""
     name = "reshape"
     rule = "dx = g.reshape(x.shape)"
+    linear = True               # create_graph: its backward is recorded as one op
 
     @staticmethod
     def forward(x, *, needs_input_grad, shape):
@@ -27,6 +28,7 @@ class Transpose(Op):
     """out = x with axes permuted (reversed when axes is None)."""
     name = "transpose"
     rule = "dx = g.transpose(argsort(axes))"
+    linear = True               # create_graph: its backward is recorded as one op
 
     @staticmethod
     def forward(x, *, needs_input_grad, axes=None):
@@ -88,6 +90,7 @@ class GetItem(Op):
     """out = x[index]: basic slices, integer and boolean arrays, as NumPy."""
     name = "getitem"
     rule = "dx = zeros_like(x); dx[index] += g"
+    linear = True               # create_graph: its backward is recorded as one op
 
     @staticmethod
     def forward(x, *, needs_input_grad, index):
@@ -155,6 +158,8 @@ class Pad(Op):
     """
     name = "pad"
     rule = "dx = g's interior, plus each padded cell's g added back onto the cell it copied"
+    linear = True               # create_graph: its backward is recorded as one op
+    linear_part = {"value": 0.0}       # the fill value is a constant, not part of the map
 
     @staticmethod
     def forward(x, *, needs_input_grad, pad_width, mode="constant", value=0.0):

@@ -28,13 +28,17 @@ STYLES = {                               # node kind -> Graphviz attributes (see
     "data": {**_BOX, "fillcolor": "white"},
     "op": {"shape": "ellipse", "style": "filled", "fillcolor": "#efe3fb"},
     "group": {"shape": "box3d", "style": "filled", "fillcolor": "#e4d3f5"},
+    "backward_op": {"shape": "ellipse", "style": "filled", "fillcolor": "#ffd8b5"},
+    "grad": {**_BOX, "fillcolor": "#fff1e0"},
 }
 _DTYPES = {}                             # dtype -> its name; str(dtype) is slow at 100,000 nodes
 HIGHLIGHT = {"color": "#d62728", "penwidth": "3"}
 KIND_TEXT = {"input": "input (the leaf the first op reads, requires grad)",
              "param": "parameter (any other leaf that requires grad)",
              "const": "constant (no grad)", "output": "output", "data": "intermediate",
-             "op": "op (primitive)", "group": "collapsed scope"}
+             "op": "op (primitive)", "group": "collapsed scope",
+             "backward_op": "op of a backward (create_graph=True)",
+             "grad": "gradient (made by a backward)"}
 
 
 class Html(str):
@@ -83,6 +87,8 @@ class Drawing:
         self.rankdir = rankdir or ("TB" if self.slide else auto_rankdir(self))
         first = self.records[0].inputs[:1] if self.records else ()
         self.entry = {id(t) for t in first if t.record is None}     # the data the graph starts from
+        self.forward_of = {id(r): f for r in self.records if (f := _forward_tag(r)) is not None}
+        self.by_index = {r.index: r for r in self.records} if self.forward_of else {}
 
     def _inside(self):
         """Tensors a collapsed box hides -> its scope: results used only inside it, and constants
@@ -131,11 +137,12 @@ class Drawing:
             if node not in drawn:
                 drawn.add(node)
                 hot = self.highlight is not None and node == self.node_of(self.highlight)
+                kind = "backward_op" if id(r) in self.forward_of else "op"
                 label = self._group_label(s) if node.startswith("c") else self._op_label(r)
                 tip = _esc(self.g.scope_label(s)) if node.startswith("c") else self._op_tip(r)
                 clusters.get(s, dot).body.append(_stmt(
                     node, label=label, id=node, tooltip=tip,
-                    **STYLES["group" if node.startswith("c") else "op"], **(HIGHLIGHT if hot else {})))
+                    **STYLES["group" if node.startswith("c") else kind], **(HIGHLIGHT if hot else {})))
             for i, t in enumerate(r.inputs):
                 src = self.source_of(t)
                 pos = f"{i}: " if len(r.inputs) > 1 and node.startswith("r") else ""
@@ -168,6 +175,11 @@ class Drawing:
         if self.slide:
             return _esc(f"{self.g.rid(r)}  {OP_SYMBOLS.get(r.op, r.op)}")
         lines = [f"{self.g.rid(r)}: {r.op}"] + attrs_text(r.attrs)
+        tag = self.forward_of.get(id(r))
+        if tag is not None:                 # rN when the forward record is drawn, else its op
+            forward = self.by_index.get(tag.forward)
+            lines.append(f"({tag.split('#')[0]})" if forward is None else
+                         f"(backward of {self.g.rid(forward)})")
         if self.rules:
             lines += [clause.strip() for clause in r.rule.split(";")]
         return "\\n".join(_esc(line) for line in lines)
@@ -229,7 +241,7 @@ class Drawing:
         if any(t is o for o in self.g.outputs):
             return "output"
         if id(t) in self.g.produced:
-            return "data"
+            return "grad" if id(t.record) in self.forward_of else "data"
         if not t.requires_grad:
             return "const"
         if id(t) in self.entry and not (isinstance(t, Parameter) or id(t) in self.g.param_names):
@@ -260,6 +272,15 @@ def _scope_of(record, collapse):
         if names is None and (owner is None or not owner.named_children()):
             return tag
         if names is not None and tag.split("#")[0] in names:
+            return tag
+    return None
+
+
+def _forward_tag(record):
+    """The scope tag `backward of <op>#k` of a record a create_graph backward made (its
+    `forward` is the index of the record differentiated), or None."""
+    for tag in reversed(record.scope):
+        if getattr(tag, "forward", None) is not None:
             return tag
     return None
 
