@@ -116,7 +116,8 @@ def lines_of_code(path):
                if line.strip() and not line.strip().startswith("#") and i not in docstrings)
 
 
-ENGINE_BUDGET = 700     # lines of code a student reads: engine/ minus ops/ and methods.py
+ENGINE_BUDGET = 740     # lines of code a student reads: engine/ minus ops/ and methods.py
+# (700 + 40: in-place versions read by the walk, kept losses let go, locks naming their op)
 
 
 def test_the_engine_a_student_reads_stays_within_its_budget():

@@ -3,11 +3,14 @@
 The engine owns the cross-cutting jobs here, once each: unbroadcasting (`sum_to_shape`),
 accumulation (fan-in adds, leaves `+=`), release of what backward needed, and anomaly checks.
 """
+import weakref
+
 import numpy as np
 
 from . import anomaly
-from .graph import records_of
+from .graph import inputs_of, records_of
 from .mode import state
+from .ops.base import numpy_warnings_at_user_line
 
 
 class Step:
@@ -61,7 +64,7 @@ def _graph(loss):
     for r in records:
         if r.released:
             raise RuntimeError(
-                f"backward: a {r.op} record (of {', '.join(str(t.shape) for t in r.inputs)}) "
+                f"backward: a {r.op} record (of {', '.join(str(t.shape) for t in r.inputs) or 'freed inputs'}) "
                 "was released by an earlier backward; pass retain_graph=True to the first "
                 "backward to go through the graph twice, or run the forward again")
     return records
@@ -71,7 +74,7 @@ def _paths(records):
     """id(tensor) -> n, the number of (record, input) edges by which its gradient arrives."""
     n = {}
     for r in records:
-        for t, need in zip(r.inputs, r.needs_input_grad):
+        for t, need in zip(inputs_of(r), r.needs_input_grad):
             if need:
                 n[id(t)] = n.get(id(t), 0) + 1
     return n
@@ -116,7 +119,7 @@ def backward_steps(loss, grad=None, retain_graph=False):
         out.grad = g
         grads = _backward_of(r, g)
         columns = []                           # per input: (grad, axes summed, total, arrival)
-        for i, (t, gi) in enumerate(zip(r.inputs, grads)):
+        for i, (t, gi) in enumerate(zip(inputs_of(r), grads)):
             if gi is None or not r.needs_input_grad[i]:
                 columns.append((None, (), None, None))
                 continue
@@ -131,6 +134,16 @@ def backward_steps(loss, grad=None, retain_graph=False):
         if not retain_graph:
             r.release()
         yield Step(r, g, *zip(*columns))
+    if not retain_graph:
+        _forget_the_previous_graph(records)
+
+
+def _forget_the_previous_graph(records):
+    """The graph of the latest backward stays drawable (to_dot, check_by_hand after backward);
+    the one before lets go of its inputs, so kept losses keep no activations (see docs)."""
+    for r in filter(None, (ref() for ref in state.modes.released)):
+        r.forget_inputs()
+    state.modes.released = [weakref.ref(r) for r in records]
 
 
 def backward(loss, grad=None, retain_graph=False):
@@ -143,7 +156,8 @@ def _backward_of(r, g):
     """The op's grads for record r, one per input (checked), from the implementation that ran."""
     if r.checksums is not None:
         anomaly.check_saved(r)
-    grads = r.impl.backward(g, r.saved, r.needs_input_grad)
+    with numpy_warnings_at_user_line(f"{r.op} backward"):
+        grads = r.impl.backward(g, r.saved, r.needs_input_grad)
     if type(grads) is not tuple:
         grads = (grads,)
     if len(grads) != len(r.inputs):

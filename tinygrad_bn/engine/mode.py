@@ -13,15 +13,16 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 
 
 class Modes:
-    """One thread's switches: grad mode, active tapes, anomaly mode and scope."""
+    """One thread's switches: grad mode, active tapes, anomaly mode and scope; and `released`,
+    weak references to the records the latest backward released (see backward.py)."""
 
-    __slots__ = ("grad_enabled", "tapes", "anomaly", "scope")
+    __slots__ = ("grad_enabled", "tapes", "anomaly", "scope", "released")
 
     def __init__(self):
         self.grad_enabled = True
         self.tapes = []
         self.anomaly = False
-        self.scope = ()
+        self.scope = self.released = ()
 
 
 class _PerThread(threading.local):
@@ -45,6 +46,9 @@ class _Switch(contextlib.ContextDecorator):
 
     mode, value = None, None
 
+    def __new__(cls, func=None):             # the bare @no_grad (no parentheses) decorates func
+        return super().__new__(cls) if func is None else cls()(func)
+
     def __enter__(self):
         self._prev = getattr(state.modes, self.mode)
         setattr(state.modes, self.mode, self.value)
@@ -54,13 +58,15 @@ class _Switch(contextlib.ContextDecorator):
 
 
 class no_grad(_Switch):
-    """Run without recording: outputs have no record and need no memory for backward."""
+    """Run without recording: outputs have no record and need no memory for backward.
+
+    `with no_grad():`, `@no_grad()` and the bare `@no_grad` all work, as in torch."""
 
     mode, value = "grad_enabled", False
 
 
 class enable_grad(_Switch):
-    """Turn recording back on inside a no_grad block."""
+    """Turn recording back on inside a no_grad block (`with`, `@enable_grad()` or `@enable_grad`)."""
 
     mode, value = "grad_enabled", True
 
@@ -129,3 +135,4 @@ def user_line():
 def user_stacklevel():
     """The `stacklevel` for warnings.warn that points at the user's line, wherever it is called."""
     return _user_frame()[0]
+

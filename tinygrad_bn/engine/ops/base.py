@@ -2,7 +2,15 @@
 
 A primitive is pure maths on NumPy arrays: `forward` returns the output and what backward needs,
 `backward` turns the upstream gradient into one gradient per input. It never touches Tensors.
+NumPy's warnings inside one (divide by zero, ...) are sent to the user's line.
 """
+import functools
+import warnings
+
+import numpy as np
+
+from ..mode import user_stacklevel
+
 OPS = {}        # name -> the reference class: the ops users see, docs/derivatives.md is made from it
 KERNELS = {}    # name -> a faster subclass of OPS[name]; filled only by tinygrad_bn.fast
 
@@ -40,3 +48,14 @@ class Op:
     @staticmethod
     def backward(g, saved, needs_input_grad):
         raise NotImplementedError
+
+
+def numpy_warnings_at_user_line(op):
+    """np.errstate for running op: NumPy's floating-point warnings (divide by zero, invalid value)
+    point at the user's line instead of the op's file; 'raise' or 'ignore' settings stay."""
+    modes = {k: "call" if v == "warn" else v for k, v in np.geterr().items()}
+    return np.errstate(call=functools.partial(_warn, op), **modes)
+
+
+def _warn(op, kind, flag):
+    warnings.warn(f"{op}: {kind} encountered", RuntimeWarning, stacklevel=user_stacklevel())

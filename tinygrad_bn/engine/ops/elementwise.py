@@ -267,22 +267,24 @@ class _Pick(Op, abstract=True):
 
     @classmethod
     def backward(cls, g, saved, needs_input_grad):
-        a, b = saved["a"], saved["b"]
-        da = np.where(a == b, g * 0.5, np.where(cls.wins(a, b), g, 0))    # in g's dtype
-        return (da if needs_input_grad[0] else None), (g - da if needs_input_grad[1] else None)
+        a, b = saved["a"], saved["b"]          # torch's formula: a NaN compares False both
+        half = np.where(a == b, g * 0.5, g)      # ways, so with a NaN both sides get all of g
+        da = np.where(cls.wins(b, a), 0, half) if needs_input_grad[0] else None    # g's dtype
+        db = np.where(cls.wins(a, b), 0, half) if needs_input_grad[1] else None
+        return da, db
 
 
 class Maximum(_Pick):
     """out = max(a, b) elementwise; at ties each input gets half of g (as PyTorch)."""
     name = "maximum"
-    rule = "da = g * ((a > b) + (a == b) / 2) ; db = g * ((b > a) + (a == b) / 2)"
+    rule = "da = g * not(a < b) / (1 + (a == b)) ; db = g * not(b < a) / (1 + (a == b))"
     pick, wins = staticmethod(np.maximum), staticmethod(np.greater)
 
 
 class Minimum(_Pick):
     """out = min(a, b) elementwise; at ties each input gets half of g (as PyTorch)."""
     name = "minimum"
-    rule = "da = g * ((a < b) + (a == b) / 2) ; db = g * ((b < a) + (a == b) / 2)"
+    rule = "da = g * not(a > b) / (1 + (a == b)) ; db = g * not(b > a) / (1 + (a == b))"
     pick, wins = staticmethod(np.minimum), staticmethod(np.less)
 
 

@@ -66,6 +66,24 @@ class FloorDiv(Op):
         return _zeros(g, saved, needs_input_grad)
 
 
+class Remainder(Op):
+    """out = a - floor(a / b) * b, the sign of b, as Python's and torch's `%` (np.remainder)."""
+    name = "remainder"
+    rule = "da = g ; db = -g * floor(a / b)"
+
+    @staticmethod
+    def forward(a, b, *, needs_input_grad):
+        if a.dtype.kind in "iub" and b.dtype.kind in "iub" and not np.all(b):
+            raise ZeroDivisionError(f"remainder: integer modulo by zero in {a.shape} % "
+                                    f"{b.shape}; use floats for nan, or mask the zeros")
+        return np.remainder(a, b), ({"floor": np.floor_divide(a, b)} if needs_input_grad[1] else {})
+
+    @staticmethod
+    def backward(g, saved, needs_input_grad):
+        return (g if needs_input_grad[0] else None), (
+            -g * saved["floor"] if needs_input_grad[1] else None)
+
+
 class Sign(_Rounding):
     """out = -1, 0 or 1 by the sign of x."""
     name = "sign"
