@@ -64,7 +64,8 @@ def _graph(loss):
     for r in records:
         if r.released:
             raise RuntimeError(
-                f"backward: a {r.op} record (of {', '.join(str(t.shape) for t in r.inputs) or 'freed inputs'}) "
+                f"backward: a {r.op} record (of "
+                f"{', '.join(str(t.shape) for t in r.inputs) or 'freed inputs'}) "
                 "was released by an earlier backward; pass retain_graph=True to the first "
                 "backward to go through the graph twice, or run the forward again")
     return records
