@@ -176,3 +176,19 @@ def test_what_backward_reads_stays_protected():
     loss.backward()
     np.testing.assert_allclose(w.grad, 2 * x.data @ (x.data.T @ w.data))
     x.data[0, 0] = 5.0                          # released by backward: writable again
+
+
+def test_item_assignment_and_the_other_augmented_operators_update_in_place(torch):
+    w = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    same, tw = w, torch.arange(6.0, dtype=torch.float64).reshape(2, 3).requires_grad_()
+    with tg.no_grad(), torch.no_grad():
+        for t in (w, tw):
+            t[0, 1] = 10.0
+            t[1] = t[1] * 2
+            t **= 2
+            t //= 3
+            t %= 7
+    assert w is same and w.is_leaf and w.requires_grad
+    np.testing.assert_array_equal(w.data, tw.detach().numpy())
+    with pytest.raises(RuntimeError, match="setitem: .*with tg.no_grad"):
+        w[0, 0] = 1.0

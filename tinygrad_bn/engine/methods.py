@@ -384,6 +384,22 @@ class TorchMethods:
     def __isub__(self, other): return update(self, "-=", lambda x: x - other)
     def __imul__(self, other): return update(self, "*=", lambda x: x * other)
     def __itruediv__(self, other): return update(self, "/=", lambda x: x / other)
+    def __ifloordiv__(self, other): return update(self, "//=", lambda x: x // other)
+    def __imod__(self, other): return update(self, "%=", lambda x: x % other)
+    def __ipow__(self, other): return update(self, "**=", lambda x: x ** other)
+
+    def __setitem__(self, index, value):
+        """x[i] = v writes into x's array, as torch (a leaf that requires grad: under no_grad);
+        a tensor in a live graph refuses it: build the new values with tg.where(mask, v, x)."""
+        if state.modes.grad_enabled and (self.requires_grad or getattr(value, "requires_grad", 0)):
+            raise RuntimeError(f"setitem: x[...] = v on a {self.shape} tensor that is part of a "
+                               "graph; write it under `with tg.no_grad():`, or build the new "
+                               "values out of place with tg.where(mask, v, x)")
+        if not self.data.flags.writeable:
+            raise ValueError(f"setitem: {_why_read_only(self.data)} ({self.dtype} {self.shape})")
+        index = tuple(getattr(i, "data", i) for i in index) if isinstance(index, tuple) else (
+            getattr(index, "data", index))
+        self.data[index] = getattr(value, "data", value)
 
     def add_(self, other, alpha=1):
         """self += alpha * other, in place."""
