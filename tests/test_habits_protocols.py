@@ -24,6 +24,13 @@ def test_numbers_from_one_element_tensors_as_torch(torch):
             convert(Tensor([1.0, 2.0]))
 
 
+def test_int_tensors_are_indices_as_torch(torch):
+    assert list(range(Tensor(3))) == list(range(torch.tensor(3))) == [0, 1, 2]
+    assert [10, 20, 30][Tensor([1])] == 20
+    with pytest.raises(TypeError, match="only integer tensors of one element"):
+        [10, 20][Tensor(1.0)]
+
+
 def test_np_asarray_is_the_data():
     t = Tensor([[1.0, 2.0]])
     assert np.asarray(t) is t.data

@@ -220,6 +220,13 @@ class TorchMethods:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(len(self.data)))
 
+    def __index__(self):
+        """An int or bool one-element tensor as an index (range(n), a[n]), as torch."""
+        if self.dtype.kind not in "iub":
+            raise TypeError(f"index: a {self.dtype} tensor cannot be an index; only integer "
+                            "tensors of one element can (as torch): use int(t) or t.long()")
+        return int(self._number("index"))
+
     def __float__(self): return float(self._number("float"))
     def __int__(self): return int(self._number("int"))
     def __pos__(self): return self
