@@ -72,8 +72,9 @@ def test_an_array_a_live_graph_saved_is_refused_with_the_op_and_the_fix():
 
 def test_methods_match_torch_values(torch):
     a, b = RNG.standard_normal((2, 3)), RNG.standard_normal(3)
-    cases = {"add_alpha": lambda t, o: t.add_(o, alpha=2.5), "sub_alpha": lambda t, o: t.sub_(o, alpha=3),
-             "mul_": lambda t, o: t.mul_(o), "div_": lambda t, o: t.div_(o),
+    cases = {"add_alpha": lambda t, o: t.add_(o, alpha=2.5),
+             "sub_alpha": lambda t, o: t.sub_(o, alpha=3), "mul_": lambda t, o: t.mul_(o),
+             "div_": lambda t, o: t.div_(o),
              "iadd": lambda t, o: t.__iadd__(o), "isub": lambda t, o: t.__isub__(o),
              "imul": lambda t, o: t.__imul__(o), "itruediv": lambda t, o: t.__itruediv__(o),
              "copy_": lambda t, o: t.copy_(o), "clamp_": lambda t, o: t.clamp_(-0.5, 0.5),
@@ -146,7 +147,8 @@ def test_overwriting_a_non_leaf_cuts_the_gradient_to_its_old_value(update, torch
     h = x * 2
     getattr(h, update)(*args)
     (h * x).sum().backward()
-    t, tsrc = torch.tensor([1.0, -2.0], requires_grad=True), torch.tensor([5.0, 6.0], requires_grad=True)
+    t = torch.tensor([1.0, -2.0], requires_grad=True)
+    tsrc = torch.tensor([5.0, 6.0], requires_grad=True)
     th = t * 2
     getattr(th, update)(*{"copy_": (tsrc,), "fill_": (3.0,), "zero_": ()}[update])
     (th * t).sum().backward()

@@ -56,8 +56,9 @@ def test_float64_reductions_are_unchanged():
 
 
 SCALAR_OPS = {"x / 1e5": lambda x: x / 1e5, "x * 1e-8": lambda x: x * 1e-8,
-              "1e5 / x": lambda x: 1e5 / x, "x + 7e4": lambda x: x + 7e4, "x - 7e4": lambda x: x - 7e4,
-              "x * 0.1": lambda x: x * 0.1, "3.3 - x": lambda x: 3.3 - x, "x ** 2.5": lambda x: x ** 2.5}
+              "1e5 / x": lambda x: 1e5 / x, "x + 7e4": lambda x: x + 7e4,
+              "x - 7e4": lambda x: x - 7e4, "x * 0.1": lambda x: x * 0.1,
+              "3.3 - x": lambda x: 3.3 - x, "x ** 2.5": lambda x: x ** 2.5}
 
 
 @pytest.mark.parametrize("op", SCALAR_OPS.values(), ids=SCALAR_OPS.keys())
@@ -87,7 +88,8 @@ def test_layer_norm_pattern_on_a_constant_row_has_torchs_finite_gradient(torch):
     x = Tensor(x0, requires_grad=True)
     ((x - x.mean(1, keepdims=True)) / (x.std(1, keepdims=True) + 1e-5) * w).sum().backward()
     t = torch.tensor(x0, requires_grad=True)
-    ((t - t.mean(1, keepdim=True)) / (t.std(1, keepdim=True) + 1e-5) * torch.tensor(w)).sum().backward()
+    tw = torch.tensor(w)
+    ((t - t.mean(1, keepdim=True)) / (t.std(1, keepdim=True) + 1e-5) * tw).sum().backward()
     assert np.isfinite(x.grad).all()
     np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=1e-10)
     for correction in (0, 1):

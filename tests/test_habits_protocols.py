@@ -42,7 +42,8 @@ def test_abs_pos_and_remainder_as_torch(torch):
     a, b = np.array([-3.0, 3.0, -3.0, 3.0, 5.5, -7.25]), np.array([2.0, -2.0, 2.5, 2.5, -1.5, 4.0])
     ours, theirs = Tensor(a) % Tensor(b), torch.tensor(a) % torch.tensor(b)
     np.testing.assert_array_equal(ours.data, theirs.numpy())      # sign of the divisor
-    np.testing.assert_array_equal((Tensor([-3, 3, 7]) % 2).data, (torch.tensor([-3, 3, 7]) % 2).numpy())
+    np.testing.assert_array_equal((Tensor([-3, 3, 7]) % 2).data,
+                                  (torch.tensor([-3, 3, 7]) % 2).numpy())
     np.testing.assert_array_equal((5.0 % Tensor([-3.0, 3.0])).data,
                                   (5.0 % torch.tensor([-3.0, 3.0])).numpy())
     assert abs(Tensor([-1.5, 2.0])).data.tolist() == [1.5, 2.0]
@@ -58,14 +59,16 @@ def test_remainder_gradients_as_torch(torch):
     (tx % ty).sum().backward()
     np.testing.assert_allclose(x.grad, tx.grad.numpy())
     np.testing.assert_allclose(y.grad, ty.grad.numpy())
-    assert gradcheck(lambda p, q: p % q, Tensor(a, requires_grad=True), Tensor(b, requires_grad=True))
+    assert gradcheck(lambda p, q: p % q, Tensor(a, requires_grad=True),
+                     Tensor(b, requires_grad=True))
 
 
 def test_bitwise_operators_on_bool_and_int_tensors_as_torch(torch):
     m, n = [True, False, True], [True, True, False]
     for op in (lambda a, b: a & b, lambda a, b: a | b, lambda a, b: a ^ b, lambda a, b: ~a,
                lambda a, b: a & True, lambda a, b: False | a):
-        assert op(Tensor(m), Tensor(n)).data.tolist() == op(torch.tensor(m), torch.tensor(n)).tolist()
+        ours, theirs = op(Tensor(m), Tensor(n)), op(torch.tensor(m), torch.tensor(n))
+        assert ours.data.tolist() == theirs.tolist()
     i = [5, 3, -2]
     for op in (lambda a: ~a, lambda a: a & 1, lambda a: a | 8, lambda a: a ^ 6):
         assert op(Tensor(i)).data.tolist() == op(torch.tensor(i)).tolist()
@@ -107,7 +110,8 @@ def test_pickling_a_non_leaf_gives_a_leaf_that_requires_grad_as_torch(torch):
     back = pickle.loads(pickle.dumps((w * 2).named("h")))
     tw = torch.tensor([1.0, 2.0], requires_grad=True)
     tback = pickle.loads(pickle.dumps(tw * 2))
-    assert (back.requires_grad, back.is_leaf) == (tback.requires_grad, tback.is_leaf) == (True, True)
+    assert (back.requires_grad, back.is_leaf) == (tback.requires_grad, tback.is_leaf)
+    assert (back.requires_grad, back.is_leaf) == (True, True)
     assert back.data.tolist() == tback.tolist() and back.name == "h"
 
 

@@ -131,7 +131,7 @@ def half_with_number(name, a, b):
 
     Times, over or to the power of a number is computed in float32 and rounded once (1e-8 and
     1e5 have no float16: x * 1e-8 would be 0 and x / 1e5 a division by inf); `1e5 / x` is torch's
-    reciprocal(x) * 1e5. For + and - torch rounds the number to float16 first, as the engine does."""
+    reciprocal(x) * 1e5. For + and - torch rounds the number to float16 first, as _operands does."""
     numbers = [isinstance(x, (bool, int, float)) for x in (a, b)]
     if name not in ("mul", "div", "pow") or not any(numbers) or all(numbers):
         return None
@@ -154,9 +154,9 @@ def _bitwise(symbol, fn, *xs):
     """~, &, |, ^ on bool and int tensors (masks): a constant, as torch; floats are refused."""
     arrays = [x.data if isinstance(x, TorchMethods) else x for x in xs]
     if any(np.asarray(a).dtype.kind not in "biu" for a in arrays):
-        raise TypeError(f"{symbol}: operands {' and '.join(str(np.asarray(a).dtype) for a in arrays)}"
-                        "; bitwise operators take bool or int tensors, e.g. a mask "
-                        "(x > 0) & (x < 1)")
+        kinds = " and ".join(str(np.asarray(a).dtype) for a in arrays)
+        raise TypeError(f"{symbol}: operands {kinds}; bitwise operators take bool or int "
+                        "tensors, e.g. a mask (x > 0) & (x < 1)")
     return next(type(x) for x in xs if isinstance(x, TorchMethods))(fn(*arrays))
 
 

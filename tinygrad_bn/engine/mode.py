@@ -66,7 +66,7 @@ class no_grad(_Switch):
 
 
 class enable_grad(_Switch):
-    """Turn recording back on inside a no_grad block (`with`, `@enable_grad()` or `@enable_grad`)."""
+    """Turn recording back on inside a no_grad block (`with`, `@enable_grad()`, `@enable_grad`)."""
 
     mode, value = "grad_enabled", True
 

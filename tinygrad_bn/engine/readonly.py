@@ -41,9 +41,8 @@ def freeze_view(out, arrays):
 
 
 def lock(saved, op=None):
-    """Make every array in `saved` read-only; returns the Lock to release, or None if none needed one.
-
-    op: the name of the op that saved them, for the error an in-place update then gives."""
+    """Make every array in `saved` read-only; returns the Lock to release, or None if none needed
+    one. op: the name of the op that saved them, for the error an in-place update then gives."""
     for key, a in saved.items():             # a small part of a big array (a batch of a data set):
         if isinstance(a, np.ndarray) and a.base is not None and 2 * a.nbytes <= _owner(a).nbytes:
             saved[key] = a.copy()            # a private copy, the rest of it stays writable
