@@ -40,8 +40,7 @@ class Record:
         self.released = False
         self.scope = scope
         self.impl = impl
-        self.taped = False
-        self.before = None
+        self.taped, self.before = False, None
         self._out = weakref.ref(output)
         self._locked = lock(saved, impl.name) if saved else None     # a readonly.Lock, or None
 
