@@ -157,7 +157,7 @@ def _backward_of(r, g):
     """The op's grads for record r, one per input (checked), from the implementation that ran."""
     if r.checksums is not None:
         anomaly.check_saved(r)
-    with numpy_warnings_at_user_line(f"{r.op} backward"):
+    with numpy_warnings_at_user_line(r.impl, " backward"):
         grads = r.impl.backward(g, r.saved, r.needs_input_grad)
     if type(grads) is not tuple:
         grads = (grads,)

@@ -9,6 +9,7 @@ from collections import namedtuple
 import numpy as np
 
 from .dtypes import get_default_dtype
+from .graph import REBASED
 from .mode import state
 from .readonly import locked_by
 from .ops.reduce import normalize_axis
@@ -109,6 +110,7 @@ def update(t, op, fn):
         t.record.set_output(before)             # the old record now makes the old value
     new.record.set_output(t)
     new.record.before = before
+    REBASED[:] = [True]                         # from now on the walk checks for versions
     t.data, t.record, t._requires_grad = new.data, new.record, True
     return t
 

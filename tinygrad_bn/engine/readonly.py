@@ -73,8 +73,7 @@ def lock(saved, op=None):
 
 def locked_by(a):
     """The name of an op whose live record keeps `a` (or its base) read-only, else None."""
-    entry = _locks.get(id(_owner(a)))
-    return None if entry is None else entry[3]
+    return (_locks.get(id(_owner(a))) or [None] * 4)[3]
 
 
 class Lock:

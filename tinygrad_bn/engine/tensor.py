@@ -35,7 +35,7 @@ def apply(op, *inputs, **attrs):
     if not recorded:
         needs = (False,) * len(inputs)
     try:
-        with numpy_warnings_at_user_line(op.name):
+        with numpy_warnings_at_user_line(impl):
             out, saved = impl.forward(*arrays, needs_input_grad=needs, **attrs)
     except ValueError as exc:
         if "could not be broadcast" not in str(exc):      # NumPy's own wording only

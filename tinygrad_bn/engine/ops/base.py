@@ -4,6 +4,7 @@ A primitive is pure maths on NumPy arrays: `forward` returns the output and what
 `backward` turns the upstream gradient into one gradient per input. It never touches Tensors.
 NumPy's warnings inside one (divide by zero, ...) are sent to the user's line.
 """
+import contextlib
 import functools
 import warnings
 
@@ -29,6 +30,7 @@ class Op:
 
     name = None
     rule = ""
+    warns = False   # True where NumPy may warn (divide by zero, log of a negative, overflow)
 
     def __init_subclass__(cls, abstract=False, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -50,11 +52,17 @@ class Op:
         raise NotImplementedError
 
 
-def numpy_warnings_at_user_line(op):
-    """np.errstate for running op: NumPy's floating-point warnings (divide by zero, invalid value)
-    point at the user's line instead of the op's file; 'raise' or 'ignore' settings stay."""
+def numpy_warnings_at_user_line(impl, what=""):
+    """For running an op that `warns`: NumPy's floating-point warnings (divide by zero, invalid
+    value) point at the user's line, not the op's file; 'raise' or 'ignore' settings stay. Other
+    ops run as they are (an errstate costs as much as a small op)."""
+    if not impl.warns:
+        return _AS_IS
     modes = {k: "call" if v == "warn" else v for k, v in np.geterr().items()}
-    return np.errstate(call=functools.partial(_warn, op), **modes)
+    return np.errstate(call=functools.partial(_warn, impl.name + what), **modes)
+
+
+_AS_IS = contextlib.nullcontext()
 
 
 def _warn(op, kind, flag):

@@ -54,6 +54,7 @@ class Mul(Op):
 class Div(Op):
     """out = a / b."""
     name = "div"
+    warns = True
     rule = "da = g / b ; db = -g * a / b**2"
 
     @staticmethod
@@ -99,6 +100,7 @@ class Pow(Op):
     """out = a ** b, broadcasting: x ** 2, 2 ** x and x ** y all run it. Where a formula gives
     0 * inf, PyTorch's limits: da = 0 where b == 0, db = 0 where a == 0 and b >= 0."""
     name = "pow"
+    warns = True
     rule = "da = g * b * a**(b - 1), 0 where b == 0 ; db = g * out * log(a), 0 where a == 0 <= b"
 
     @staticmethod
@@ -137,6 +139,7 @@ class Square(Op):
 class Sqrt(Op):
     """out = sqrt(x). Builds sqrtvar = sqrt(var + eps)."""
     name = "sqrt"
+    warns = True
     rule = "dx = g / (2 * out)"
 
     @staticmethod
@@ -152,6 +155,7 @@ class Sqrt(Op):
 class Reciprocal(Op):
     """out = 1 / x. Builds ivar = 1 / sqrtvar."""
     name = "reciprocal"
+    warns = True
     rule = "dx = -g * out**2"
 
     @staticmethod
@@ -168,6 +172,7 @@ class Reciprocal(Op):
 class Exp(Op):
     """out = exp(x)."""
     name = "exp"
+    warns = True
     rule = "dx = g * out"
 
     @staticmethod
@@ -183,6 +188,7 @@ class Exp(Op):
 class Log(Op):
     """out = log(x), natural log."""
     name = "log"
+    warns = True
     rule = "dx = g / x"
 
     @staticmethod

@@ -128,6 +128,7 @@ def _squares(x, axes, ddof, op):
 class Std(Op):
     """out = sqrt(sum((x - mean(x))**2, axis) / (N - ddof)); layer norm's (x - mu) / (std + eps)."""
     name = "std"
+    warns = True
     rule = "dx = broadcast(g) * (x - mean(x)) / ((N - ddof) * out), 0 where out == 0"
 
     @staticmethod

@@ -52,6 +52,7 @@ class Trunc(_Rounding):
 class FloorDiv(Op):
     """out = floor(a / b) as Python's and torch's `//` (1.0 // 0.1 == 9.0); ints stay ints."""
     name = "floordiv"
+    warns = True
     rule = "da = 0 ; db = 0"
 
     @staticmethod
@@ -69,6 +70,7 @@ class FloorDiv(Op):
 class Remainder(Op):
     """out = a - floor(a / b) * b, the sign of b, as Python's and torch's `%` (np.remainder)."""
     name = "remainder"
+    warns = True
     rule = "da = g ; db = -g * floor(a / b)"
 
     @staticmethod
