@@ -116,8 +116,9 @@ def lines_of_code(path):
                if line.strip() and not line.strip().startswith("#") and i not in docstrings)
 
 
-ENGINE_BUDGET = 770     # lines of code a student reads: engine/ minus ops/, higher/ and methods.py
-#                         (700, plus 60 for the walk's create_graph branch, tg.grad's inputs and roots)
+ENGINE_BUDGET = 810     # lines of code a student reads: engine/ minus ops/, higher/ and methods.py
+# (700, plus 60 for create_graph's branch of the walk, tg.grad's inputs and roots, plus 40 for
+# in-place versions read by the walk, kept losses let go and locks naming their op)
 
 
 def test_the_engine_a_student_reads_stays_within_its_budget():

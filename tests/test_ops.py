@@ -155,8 +155,8 @@ row("where", "scalar", lambda a: tg.where(COND, a, 0.0), N(3, 2),
 # --- reductions: a shape x axis x keepdims grid ----------------------------------------------------
 def torch_reduce(name, axis, keepdims, ddof):
     dims = {} if axis is None else {"dim": axis}
-    if name == "var":
-        return lambda t: t.var(**dims, correction=ddof, keepdim=keepdims)
+    if name in ("var", "std"):
+        return lambda t: getattr(t, name)(**dims, correction=ddof, keepdim=keepdims)
     torch_name = {"max": "amax", "min": "amin"}.get(name, name)
     return lambda t: getattr(th(), torch_name)(t, **(dims or {"dim": tuple(range(t.ndim))}),
                                                keepdim=keepdims)
@@ -164,12 +164,12 @@ def torch_reduce(name, axis, keepdims, ddof):
 
 REDUCE_AXES = {(): [None], (5,): [None, 0, -1], (3, 4): [None, 0, 1, -1, (0, 1)],
                (2, 3, 2, 2): [None, 1, -2, (0, 2), (1, -1), (0, 1, 2, 3)]}
-for op in ("sum", "mean", "max", "min", "var"):
-    extra = {"ddof": 0} if op == "var" else {}
+for op in ("sum", "mean", "max", "min", "var", "std"):
+    extra = {"ddof": 0} if op in ("var", "std") else {}
     for shape, axes in REDUCE_AXES.items():
         for axis in axes:
             for keepdims in (False, True):
-                if op == "var" and shape == ():
+                if op in ("var", "std") and shape == ():
                     continue                 # variance of one value: nothing to differentiate
                 kw = dict(axis=axis, keepdims=keepdims, **extra)
                 row(op, f"{shape}-axis{axis}-keep{int(keepdims)}", M(op, **kw), N(*shape),
@@ -307,6 +307,14 @@ row("floordiv", "rfloordiv", lambda a: 7.0 // a, P(2, 3), np_fn=lambda a: np.flo
                                 rounding_mode="floor"))
 row("floordiv", "div-floor", lambda a, b: a.div(b, rounding_mode="floor"), N(3, 4) * 4, P(4),
     np_fn=np.floor_divide, torch_fn=FLOOR_DIV)
+for id, (sa, sb) in BINARY_SHAPES.items():
+    row("remainder", id, lambda a, b: a % b, N(*sa) * 4, P(*sb), np_fn=np.remainder,
+        torch_fn=lambda a, b: a % b)
+row("remainder", "signs", lambda a, b: a % b, A([-3.2, 3.5, 7.1, -7.3]), A([2.0, -2.0, 1.5, -1.5]),
+    np_fn=np.remainder, torch_fn=lambda a, b: a % b)
+row("remainder", "rmod", lambda a: 7.0 % a, P(2, 3), np_fn=lambda a: np.remainder(7.0, a),
+    torch_fn=lambda a: th().full_like(a, 7.0, dtype=th().result_type(a, 7.0)) % a)   # 7.0 % a
+                                                              # has no derivative in torch
 
 
 def torch_prod(axis, keepdims):
@@ -572,15 +580,20 @@ def test_pow_with_a_tensor_exponent_at_zero_and_negative_bases(torch):
 @pytest.mark.parametrize("keepdims", [False, True])
 def test_sum_and_mean_give_numpys_bits(dtype, shape, axis, keepdims):
     """The primitives reduce with np.add.reduce (NumPy's sum and mean without their Python layer):
-    the same values, dtype and shape as x.sum / x.mean, bit for bit, where BLAS does not sum."""
+    the same values, dtype and shape as x.sum / x.mean, bit for bit, where BLAS does not sum;
+    float16 and float32 add up in float64 and round once (as torch's accumulators)."""
     x = (np.random.default_rng(0).standard_normal(shape) * 3).astype(dtype)
+    wide = np.dtype(dtype).char in "ef"
     total = OPS["sum"].forward(x, needs_input_grad=(False,), axis=axis, keepdims=keepdims)[0]
-    expected = x.sum(axis=axis, keepdims=keepdims)
+    expected = (x.sum(axis=axis, keepdims=keepdims, dtype=np.float64).astype(dtype) if wide
+                else x.sum(axis=axis, keepdims=keepdims))
     assert np.asarray(total).dtype == expected.dtype and np.shape(total) == np.shape(expected)
     assert np.array_equal(total, expected)
     if np.dtype(dtype).kind == "f":
         mean = OPS["mean"].forward(x, needs_input_grad=(False,), axis=axis, keepdims=keepdims)[0]
         expected = x.mean(axis=axis, keepdims=keepdims)
+        if wide:                                  # the float64 sum, rounded, then divided
+            expected = np.asarray(total / (x.size // np.size(total)), dtype=dtype)
         assert np.asarray(mean).dtype == expected.dtype and np.array_equal(mean, expected)
 
 

@@ -4,14 +4,16 @@ The engine owns the cross-cutting jobs here, once each: unbroadcasting (`sum_to_
 accumulation (fan-in adds, leaves `+=`), release of what backward needed, and anomaly checks.
 With create_graph=True the same walk runs every rule on Tensors (higher/).
 """
+import weakref
 from contextlib import nullcontext
 
 import numpy as np
 
 from . import anomaly
 from . import higher
-from .graph import records_of
+from .graph import inputs_of, records_of
 from .mode import enable_grad, state
+from .ops.base import numpy_warnings_at_user_line
 
 
 class Step:
@@ -67,7 +69,7 @@ def _graph(roots):
         r = records[k]
         if r.released:
             raise RuntimeError(
-                f"backward: record r{k} ({r.op} of {', '.join(str(t.shape) for t in r.inputs)}) "
+                f"backward: record r{k} ({r.op} of {', '.join(str(t.shape) for t in r.inputs) or 'freed inputs'}) "
                 "was released by an earlier backward; pass retain_graph=True (or "
                 "create_graph=True) to the first backward to go through the graph twice, or run "
                 "the forward again")
@@ -78,7 +80,7 @@ def _paths(records):
     """id(tensor) -> n, the number of (record, input) edges by which its gradient arrives."""
     n = {}
     for r in records:
-        for t, need in zip(r.inputs, r.needs_input_grad):
+        for t, need in zip(inputs_of(r), r.needs_input_grad):
             if need:
                 n[id(t)] = n.get(id(t), 0) + 1
     return n
@@ -115,6 +117,14 @@ def backward_steps(loss, grad=None, retain_graph=False):
     return _walk(((loss, grad),), retain_graph)
 
 
+def _forget_the_previous_graph(records):
+    """The graph of the latest backward stays drawable (to_dot, check_by_hand after backward);
+    the one before lets go of its inputs, so kept losses keep no activations (see docs)."""
+    for r in filter(None, (ref() for ref in state.modes.released)):
+        r.forget_inputs()
+    state.modes.released = [weakref.ref(r) for r in records]
+
+
 def backward(loss, grad=None, retain_graph=None, create_graph=False):
     """Fill .grad of every tensor `loss` depends on: backward_steps, drained.
 
@@ -146,6 +156,7 @@ def _walk(roots, retain_graph, create_graph=False, wanted=None):
     gradient, filled for tg.grad instead of any .grad.
     """
     records = _graph([t for t, _ in roots])
+    walked = list(records)
     totals, paths, arrived, rebuilt, leaves = {}, _paths(records), {}, [], {}
     for loss, grad in roots:
         seed = _seed(loss, grad, create_graph)
@@ -183,10 +194,12 @@ def _walk(roots, retain_graph, create_graph=False, wanted=None):
                     continue
                 with higher.backward_scope(r):
                     columns = _send_back(r, g, totals, arrived, paths, False, True)
-                leaves.update((id(t), t) for t in r.inputs if t.record is None)
+                leaves.update((id(t), t) for t in inputs_of(r) if t.record is None)
             if not retain_graph:
                 r.release()
             yield Step(r, g, *zip(*columns))
+    if not retain_graph:
+        _forget_the_previous_graph(walked)
     if wanted is not None:
         for key in wanted:
             if key in totals:                  # leaves: their sums were never popped
@@ -202,7 +215,7 @@ def _send_back(r, g, totals, arrived, paths, accumulate, create_graph):
     the Step's columns: per input (grad, axes summed, total, arrival)."""
     grads = _backward_of(r, g, create_graph)
     columns = []
-    for i, (t, gi) in enumerate(zip(r.inputs, grads)):
+    for i, (t, gi) in enumerate(zip(inputs_of(r), grads)):
         if gi is None or not r.needs_input_grad[i]:
             columns.append((None, (), None, None))
             continue
@@ -229,7 +242,8 @@ def _backward_of(r, g, create_graph=False):
     if create_graph:
         grads = higher.backward_tensors(r, g)
     else:
-        grads = r.impl.backward(g, r.saved, r.needs_input_grad)
+        with numpy_warnings_at_user_line(r.impl, " backward"):
+            grads = r.impl.backward(g, r.saved, r.needs_input_grad)
     if type(grads) is not tuple:
         grads = (grads,)
     if len(grads) != len(r.inputs):

@@ -38,11 +38,16 @@ def _kind_error(op, what, dtype):
 
 def as_array(data, dtype=None):
     """Data for a new tensor -> ndarray. Arrays keep their dtype (shared, not copied); Python lists
-    and numbers keep their kind: bool stays bool, int becomes int64, float the default float."""
+    and numbers keep their kind: bool stays bool, int becomes int64, float the default float.
+    An ndarray subclass (np.matrix) becomes a plain array, so `*` stays elementwise; a masked
+    array is refused, since its mask would be silently dropped."""
     if not isinstance(data, np.ndarray) and hasattr(data, "record"):   # a Tensor: share its array
         data = data.data
-    if isinstance(data, np.ndarray):
-        arr = data if dtype is None else data.astype(dtype, copy=False)
+    if isinstance(data, np.ma.MaskedArray):
+        raise TypeError(f"Tensor: a masked array {data.shape} would lose its mask; pass "
+                        "data.filled(value) (masked entries set to value) or data.compressed()")
+    if isinstance(data, np.ndarray):         # np.asarray: np.matrix becomes a plain 2-D array
+        arr = np.asarray(data) if dtype is None else np.asarray(data).astype(dtype, copy=False)
     else:
         arr = np.asarray(data, dtype=dtype)
         if dtype is None and arr.dtype.kind == "f" and not isinstance(data, np.generic):

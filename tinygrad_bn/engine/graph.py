@@ -7,6 +7,9 @@ every view names the same record the same way, and two runs of the same code pri
 import numpy as np
 
 
+REBASED = []    # not empty once an in-place update gave a tensor a new record (methods.update)
+
+
 def records_of(tensor):
     """Every record `tensor` depends on, oldest first; found with an explicit stack, no recursion."""
     records, stack, seen = [], [tensor], set()
@@ -16,9 +19,22 @@ def records_of(tensor):
             continue
         seen.add(r)
         records.append(r)
-        stack.extend(r.inputs)
+        stack.extend(inputs_of(r))
     records.sort(key=lambda r: r.index)
     return records
+
+
+def inputs_of(r):
+    """r's inputs as they were when r ran: r.inputs, unless an in-place update gave one of them
+    a newer record since (then the tensor holding the value r read: record.before)."""
+    if not REBASED or all(t.record is None or t.record.index < r.index for t in r.inputs):
+        return r.inputs
+    versions = []
+    for t in r.inputs:
+        while t.record is not None and t.record.index > r.index:
+            t = t.record.before
+        versions.append(t)
+    return tuple(versions)
 
 
 class Graph:

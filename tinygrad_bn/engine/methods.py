@@ -9,6 +9,9 @@ from collections import namedtuple
 import numpy as np
 
 from .dtypes import get_default_dtype
+from .graph import REBASED
+from .mode import state
+from .readonly import locked_by
 from .ops.reduce import normalize_axis
 
 __all__ = ["TorchMethods", "MaxResult"]
@@ -74,6 +77,91 @@ def _keyword(args, kwargs, name, op, alias=None):
     return next(iter(given.values())) if given else args
 
 
+def update(t, op, fn):
+    """Make `t` hold fn(value of t) in place (same shape and dtype); returns t, as torch's x.add_.
+
+    With nothing to record (no_grad, or nothing needs a gradient) the values are written into t's
+    own array, so the same object changes: a model's parameter, a leaf. With gradients on, the
+    update is recorded like its out-of-place op and t takes the new record; the value it had lives
+    on as a tensor of its own (record.before) for the records that read it (graph.inputs_of)."""
+    if t.record is None and t.requires_grad and state.modes.grad_enabled:
+        raise RuntimeError(f"{op}: a leaf Variable that requires grad is being used in an "
+                           f"in-place operation ({t.dtype} {t.shape}); wrap the update in "
+                           "`with tg.no_grad():` (as an optimizer step does), or write it out "
+                           "of place (x = x - lr * g, a new tensor)")
+    before = type(t)(t.data, name=t.name)
+    before._requires_grad, before.record = t.requires_grad, t.record
+    new = fn(before)
+    if new.shape != t.shape:
+        raise ValueError(f"{op}: the result has shape {new.shape} but the tensor has {t.shape}; "
+                         "an in-place result keeps the tensor's shape (only the other operand "
+                         "may broadcast), so write it out of place: x = x + y")
+    if not np.can_cast(new.dtype, t.dtype, "same_kind"):
+        raise TypeError(f"{op}: the result is {new.dtype}, which the {t.dtype} tensor {t.shape} "
+                        "cannot hold (as torch); cast first, e.g. x = x.double(), or write "
+                        "it out of place")
+    if new.record is None:
+        if not t.data.flags.writeable:
+            raise ValueError(f"{op}: {_why_read_only(t.data)} ({t.dtype} {t.shape})")
+        np.copyto(t.data, new.data, casting="same_kind")
+        return t
+    new = new if new.dtype == t.dtype else new.astype(t.dtype)
+    if t.record is not None:
+        t.record.set_output(before)             # the old record now makes the old value
+    new.record.set_output(t)
+    new.record.before = before
+    REBASED[:] = [True]                         # from now on the walk checks for versions
+    t.data, t.record, t._requires_grad = new.data, new.record, True
+    return t
+
+
+def _why_read_only(a):
+    """Why array `a` cannot be written, with the fix, for the in-place error message."""
+    saver = locked_by(a)
+    if saver is not None:
+        return (f"this tensor's array is read-only because a live graph saved it (a {saver} "
+                "record) for backward; do the update after backward, or clone() the tensor "
+                "first and update the copy")
+    if a.base is not None:
+        return ("this tensor is a read-only view (reshape, transpose, x[i], ...) of another "
+                "tensor; update that tensor instead, or clone() the view first")
+    return "this tensor's array is read-only (it was given read-only); clone() it first"
+
+
+def half_with_number(name, a, b):
+    """a (op) b as torch gives it for a float16 tensor and a Python number, else None.
+
+    Times, over or to the power of a number is computed in float32 and rounded once (1e-8 and
+    1e5 have no float16: x * 1e-8 would be 0 and x / 1e5 a division by inf); `1e5 / x` is torch's
+    reciprocal(x) * 1e5. For + and - torch rounds the number to float16 first, as _operands does."""
+    numbers = [isinstance(x, (bool, int, float)) for x in (a, b)]
+    if name not in ("mul", "div", "pow") or not any(numbers) or all(numbers):
+        return None
+    t = b if numbers[0] else a
+    if not isinstance(t, TorchMethods) or t.dtype != np.float16:
+        return None
+    if name == "div" and numbers[0]:
+        return t.reciprocal() * a
+    wide = [type(t)(np.float32(x)) if number else x.astype(np.float32)
+            for x, number in zip((a, b), numbers)]
+    return t._apply(name, *wide).astype(np.float16)
+
+
+def _unpickle(cls, data, requires_grad, name):
+    """A pickled tensor back: a leaf with its data, requires_grad and name."""
+    return cls(data, requires_grad=requires_grad, name=name)
+
+
+def _bitwise(symbol, fn, *xs):
+    """~, &, |, ^ on bool and int tensors (masks): a constant, as torch; floats are refused."""
+    arrays = [x.data if isinstance(x, TorchMethods) else x for x in xs]
+    if any(np.asarray(a).dtype.kind not in "biu" for a in arrays):
+        kinds = " and ".join(str(np.asarray(a).dtype) for a in arrays)
+        raise TypeError(f"{symbol}: operands {kinds}; bitwise operators take bool or int "
+                        "tensors, e.g. a mask (x > 0) & (x < 1)")
+    return next(type(x) for x in xs if isinstance(x, TorchMethods))(fn(*arrays))
+
+
 class _Count(int):
     """The element count (NumPy's x.size) that can also be called as PyTorch's x.size(dim)."""
 
@@ -130,6 +218,50 @@ class TorchMethods:
             body = np.array2string(self.data, precision=4, separator=", ", prefix="       ")
             return f"Tensor({head},\n       data={body})"
         return f"Tensor({head})"
+
+    # --- Python and NumPy protocols, as torch: one-element tensors convert to numbers ----------
+    def __iter__(self):
+        """The tensor's rows x[0], x[1], ... (each in the graph); a 0-d tensor raises, as torch."""
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
+
+    def __index__(self):
+        """An int or bool one-element tensor as an index (range(n), a[n]), as torch."""
+        if self.dtype.kind not in "iub":
+            raise TypeError(f"index: a {self.dtype} tensor cannot be an index; only integer "
+                            "tensors of one element can (as torch): use int(t) or t.long()")
+        return int(self._number("index"))
+
+    def __float__(self): return float(self._number("float"))
+    def __int__(self): return int(self._number("int"))
+    def __pos__(self): return self
+    def __abs__(self): return self.abs()
+    def __invert__(self): return _bitwise("~", np.invert, self)
+    def __and__(self, other): return _bitwise("&", np.bitwise_and, self, other)
+    def __rand__(self, other): return _bitwise("&", np.bitwise_and, other, self)
+    def __or__(self, other): return _bitwise("|", np.bitwise_or, self, other)
+    def __ror__(self, other): return _bitwise("|", np.bitwise_or, other, self)
+    def __xor__(self, other): return _bitwise("^", np.bitwise_xor, self, other)
+    def __rxor__(self, other): return _bitwise("^", np.bitwise_xor, other, self)
+
+    def __format__(self, spec):
+        """f"{loss:.3f}" formats a one-element tensor's value; without a spec it is str(t)."""
+        return format(self._number("format"), spec) if spec else str(self)
+
+    def _number(self, op):
+        if self.data.size != 1:
+            raise ValueError(f"{op}: tensor has shape {self.shape}; only one-element tensors "
+                             "convert to a Python number (as torch); index or reduce first")
+        return self.data.item()
+
+    def __array__(self, dtype=None, copy=None):
+        """np.asarray(t) is t.data (shared, as t.numpy()); a copy only when dtype or copy ask."""
+        return self.data.astype(dtype) if dtype is not None or copy else self.data
+
+    def __reduce__(self):
+        """Pickle data, requires_grad and name: a tensor an op made loads as a leaf, as torch."""
+        return _unpickle, (type(self), self.data, self.requires_grad, self.name)
 
     # --- facts and conversions -----------------------------------------------------------------
     def item(self):
@@ -247,6 +379,80 @@ class TorchMethods:
         if self.dtype.kind in "iub" and op != "sign":
             return type(self)(self.data.copy())
         return self._apply(op, self)
+
+    def retain_grad(self):
+        """Keep this non-leaf's .grad after backward, as torch; here every tensor that requires
+        grad keeps it already (set by the latest backward), so this checks and returns None."""
+        if not self.requires_grad:
+            raise RuntimeError(f"retain_grad: this tensor {self.shape} does not require grad, so "
+                               "it gets no gradient to retain; make an input require grad first")
+
+    @property
+    def retains_grad(self):
+        """True for a non-leaf that requires grad: its .grad is kept after backward (as torch)."""
+        return self.requires_grad and self.record is not None
+
+    # --- in place, as torch: the same tensor changes (see update below) ----------------------
+    def __iadd__(self, other): return update(self, "+=", lambda x: x + other)
+    def __isub__(self, other): return update(self, "-=", lambda x: x - other)
+    def __imul__(self, other): return update(self, "*=", lambda x: x * other)
+    def __itruediv__(self, other): return update(self, "/=", lambda x: x / other)
+    def __ifloordiv__(self, other): return update(self, "//=", lambda x: x // other)
+    def __imod__(self, other): return update(self, "%=", lambda x: x % other)
+    def __ipow__(self, other): return update(self, "**=", lambda x: x ** other)
+
+    def __setitem__(self, index, value):
+        """x[i] = v writes into x's array, as torch (a leaf that requires grad: under no_grad);
+        a tensor in a live graph refuses it: build the new values with tg.where(mask, v, x)."""
+        if state.modes.grad_enabled and (self.requires_grad or getattr(value, "requires_grad", 0)):
+            raise RuntimeError(f"setitem: x[...] = v on a {self.shape} tensor that is part of a "
+                               "graph; write it under `with tg.no_grad():`, or build the new "
+                               "values out of place with tg.where(mask, v, x)")
+        if not self.data.flags.writeable:
+            raise ValueError(f"setitem: {_why_read_only(self.data)} ({self.dtype} {self.shape})")
+        index = tuple(getattr(i, "data", i) for i in index) if isinstance(index, tuple) else (
+            getattr(index, "data", index))
+        self.data[index] = getattr(value, "data", value)
+
+    def add_(self, other, alpha=1):
+        """self += alpha * other, in place."""
+        return update(self, "add_", lambda x: x + (other if alpha == 1 else other * alpha))
+
+    def sub_(self, other, alpha=1):
+        """self -= alpha * other, in place."""
+        return update(self, "sub_", lambda x: x - (other if alpha == 1 else other * alpha))
+
+    def mul_(self, other):
+        """self *= other, in place."""
+        return update(self, "mul_", lambda x: x * other)
+
+    def div_(self, other):
+        """self /= other, in place (an int tensor cannot hold the result, as in torch)."""
+        return update(self, "div_", lambda x: x / other)
+
+    def clamp_(self, min=None, max=None):
+        """Clamp into [min, max], in place."""
+        return update(self, "clamp_", lambda x: x.clip(min, max))
+
+    def fill_(self, value):
+        """Set every element to the number value, in place; no gradient reaches the old values."""
+        if np.ndim(value.data if isinstance(value, TorchMethods) else value) != 0:
+            raise ValueError(f"fill_: value {np.shape(getattr(value, 'data', value))} is not a "
+                             "number or 0-d tensor; use copy_(src) to copy an array in")
+        return self.copy_(value)
+
+    def zero_(self):
+        """Set every element to 0, in place."""
+        return self.copy_(0)
+
+    def copy_(self, src):
+        """Copy src's values in (cast to self's dtype; src broadcasts to self's shape), in place;
+        the gradient goes to src and none to the old values, as torch."""
+        def copied(x):
+            value = src if isinstance(src, TorchMethods) else type(self)(np.asarray(src))
+            everywhere = type(self)(np.ones((), dtype=bool))
+            return self._apply("where", everywhere, value._cast(x.dtype), x)
+        return update(self, "copy_", copied)
 
     # --- elementwise ---------------------------------------------------------------------------
     def add(self, other):
@@ -393,7 +599,8 @@ class TorchMethods:
 
     # --- reductions ----------------------------------------------------------------------------
     def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Max over axis; tied maxima share the gradient equally (as torch.amax).
+        """Max over axis; tied maxima share the gradient equally (as torch.amax); over all
+        values the gradient goes to the NaNs if any (as torch.max(x); amax gives NaN there).
 
         PyTorch's forms: x.max(dim=1) gives (values, indices), the gradient going to the index
         (as torch.max(x, dim)); x.max(other_tensor) is tg.maximum.
@@ -402,10 +609,13 @@ class TorchMethods:
             return self.maximum(axis)
         if dim is not None:
             return self._with_indices("max", dim, bool(keepdim or keepdims))
+        if axis is None:                           # torch.max(x): NaN wins and gets the gradient
+            return self._apply("max", self, keepdims=bool(keepdim or keepdims), nan_wins=True)
         return self.amax(axis, keepdims, keepdim=keepdim)
 
     def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Min over axis; tied minima share the gradient equally (as torch.amin).
+        """Min over axis; tied minima share the gradient equally (as torch.amin); over all
+        values the gradient goes to the NaNs if any (as torch.min(x); amin gives NaN there).
 
         PyTorch's forms: x.min(dim=1) gives (values, indices), the gradient going to the index
         (as torch.min(x, dim)); x.min(other_tensor) is tg.minimum.
@@ -414,6 +624,8 @@ class TorchMethods:
             return self.minimum(axis)
         if dim is not None:
             return self._with_indices("min", dim, bool(keepdim or keepdims))
+        if axis is None:                           # torch.min(x): NaN wins and gets the gradient
+            return self._apply("min", self, keepdims=bool(keepdim or keepdims), nan_wins=True)
         return self.amin(axis, keepdims, keepdim=keepdim)
 
     def var(self, axis=None, unbiased=None, keepdims=False, *, dim=None, correction=None,
@@ -421,21 +633,25 @@ class TorchMethods:
         """Variance sum((x - mean)**2) / (N - correction); unbiased (correction=1) by default,
         as torch.var. correction=0 (or ddof=0, NumPy's name, or unbiased=False) is BN's biased one.
         """
+        return self._spread("var", axis, unbiased, keepdims, dim, correction, keepdim, ddof)
+
+    def _spread(self, op, axis, unbiased, keepdims, dim, correction, keepdim, ddof):
+        """OPS[op] ('var' or 'std') with torch's and NumPy's ways of saying axis and correction."""
         if isinstance(axis, bool):                 # torch's x.var(False): unbiased comes first
             axis, unbiased = None, axis
-        axis, keepdims = reduce_args("var", axis, keepdims, dim, keepdim)
+        axis, keepdims = reduce_args(op, axis, keepdims, dim, keepdim)
         given = [v for v in (unbiased, correction, ddof) if v is not None]
         if len(given) > 1:
-            raise TypeError("var: give one of unbiased=, correction= and ddof= (they are the "
+            raise TypeError(f"{op}: give one of unbiased=, correction= and ddof= (they are the "
                             "same setting: unbiased=True is correction=1)")
         ddof = int(given[0]) if given else 1
-        return self._apply("var", self._floating(), axis=axis, keepdims=keepdims, ddof=ddof)
+        return self._apply(op, self._floating(), axis=axis, keepdims=keepdims, ddof=ddof)
 
     def std(self, axis=None, unbiased=None, keepdims=False, *, dim=None, correction=None,
             keepdim=None, ddof=None):
-        """Standard deviation sqrt(var); unbiased (correction=1) by default, as torch.std."""
-        return self.var(axis, unbiased, keepdims, dim=dim, correction=correction,
-                        keepdim=keepdim, ddof=ddof).sqrt()
+        """Standard deviation sqrt(var); unbiased (correction=1) by default, as torch.std.
+        One primitive, so the gradient is 0 where std is 0 (as torch), not sqrt's 0 * inf."""
+        return self._spread("std", axis, unbiased, keepdims, dim, correction, keepdim, ddof)
 
     def prod(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
         """Product over axis; its gradient is the product of the others, exact with zeros."""

@@ -14,16 +14,18 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
 
 
 class Modes:
-    """One thread's switches: grad mode, active tapes, anomaly mode, scope, and the recorder
-    that runs every effect (tg.jit's, while it records a call), or None."""
+    """One thread's switches: grad mode, active tapes, anomaly mode, scope, the recorder that
+    runs every effect (tg.jit's, while it records a call) or None, and `released`, weak
+    references to the records the latest backward released (see backward.py)."""
 
-    __slots__ = ("grad_enabled", "tapes", "anomaly", "scope", "recorder")
+    __slots__ = ("grad_enabled", "tapes", "anomaly", "scope", "recorder", "released")
 
     def __init__(self):
         self.grad_enabled = True
         self.tapes = []
         self.anomaly = False
-        self.scope, self.recorder = (), None
+        self.scope = self.released = ()
+        self.recorder = None
 
 
 class _PerThread(threading.local):
@@ -47,6 +49,9 @@ class _Switch(contextlib.ContextDecorator):
 
     mode, value = None, None
 
+    def __new__(cls, func=None):             # the bare @no_grad (no parentheses) decorates func
+        return super().__new__(cls) if func is None else cls()(func)
+
     def __enter__(self):
         self._prev = getattr(state.modes, self.mode)
         setattr(state.modes, self.mode, self.value)
@@ -56,13 +61,15 @@ class _Switch(contextlib.ContextDecorator):
 
 
 class no_grad(_Switch):
-    """Run without recording: outputs have no record and need no memory for backward."""
+    """Run without recording: outputs have no record and need no memory for backward.
+
+    `with no_grad():`, `@no_grad()` and the bare `@no_grad` all work, as in torch."""
 
     mode, value = "grad_enabled", False
 
 
 class enable_grad(_Switch):
-    """Turn recording back on inside a no_grad block."""
+    """Turn recording back on inside a no_grad block (`with`, `@enable_grad()`, `@enable_grad`)."""
 
     mode, value = "grad_enabled", True
 

@@ -1,5 +1,8 @@
 """Read-only saved arrays: an in-place write after recording raises instead of corrupting gradients.
 
+A saved view of at most half its base (X[:64] of a data set) is copied instead, so a graph on a
+batch does not lock the whole data set.
+
 Locks are counted per owner array (a view's base) because several records may save the same
 array; the last release makes it writable again, views included. A record freed by the garbage
 collector unlocks from its Lock's finalizer, which may run inside lock() on the same thread (any
@@ -13,7 +16,7 @@ import threading
 
 import numpy as np
 
-_locks = {}                 # id(owner) -> [owner, count, views whose flag to restore (or None)]
+_locks = {}         # id(owner) -> [owner, count, views whose flag to restore (or None), op name]
 _guard = threading.Lock()
 _pending = collections.deque()         # unlocks queued by finalizers (append/popleft are atomic)
 
@@ -37,8 +40,12 @@ def freeze_view(out, arrays):
         out.flags.writeable = False
 
 
-def lock(saved):
-    """Make every array in `saved` read-only; returns the Lock to release, or None if none needed one."""
+def lock(saved, op=None):
+    """Make every array in `saved` read-only; returns the Lock to release, or None if none needed
+    one. op: the name of the op that saved them, for the error an in-place update then gives."""
+    for key, a in saved.items():             # a small part of a big array (a batch of a data set):
+        if isinstance(a, np.ndarray) and a.base is not None and 2 * a.nbytes <= _owner(a).nbytes:
+            saved[key] = a.copy()            # a private copy, the rest of it stays writable
     arrays = [a for a in saved.values() if isinstance(a, np.ndarray)]
     if not arrays:
         return None                          # nothing to lock
@@ -50,7 +57,7 @@ def lock(saved):
             if entry is None:
                 if not own.flags.writeable:
                     continue                 # read-only already: nothing to guard or restore
-                entry = _locks[id(own)] = [own, 0, None]
+                entry = _locks[id(own)] = [own, 0, None, op]
                 own.setflags(write=False)
             if a is not own and a.flags.writeable:
                 if entry[2] is None:
@@ -62,6 +69,11 @@ def lock(saved):
     if _pending:
         _drain()
     return Lock(owners) if owners else None
+
+
+def locked_by(a):
+    """The name of an op whose live record keeps `a` (or its base) read-only, else None."""
+    return (_locks.get(id(_owner(a))) or [None] * 4)[3]
 
 
 class Lock:

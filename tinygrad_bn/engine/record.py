@@ -22,10 +22,12 @@ class Record:
     `impl` is the class that ran: OPS[op], or its kernel from KERNELS (same maths, same saved keys).
     `needs_input_grad` says which inputs required a gradient when it ran: backward gets that mask.
     `scope` is the tuple of scope tags active when it ran (see mode.scope).
+    `taped` is True once an explicit Tape holds it: then its inputs are kept after backward.
+    `before`: for an in-place update (x.add_(y)), the tensor holding x's value before it.
     """
 
     __slots__ = ("index", "attrs", "inputs", "needs_input_grad", "saved", "released", "scope",
-                 "impl", "_out", "_locked", "__weakref__")
+                 "impl", "taped", "before", "_out", "_locked", "__weakref__")
     created_at = None   # anomaly mode's facts: a plain record carries none (see CheckedRecord)
     checksums = None
 
@@ -38,8 +40,9 @@ class Record:
         self.released = False
         self.scope = scope
         self.impl = impl
+        self.taped, self.before = False, None
         self._out = weakref.ref(output)
-        self._locked = lock(saved) if saved else None       # a readonly.Lock, or None
+        self._locked = lock(saved, impl.name) if saved else None     # a readonly.Lock, or None
 
     @property
     def op(self):
@@ -56,6 +59,11 @@ class Record:
         """The tensor this record produced (None if nothing holds it any more)."""
         return self._out()
 
+    def set_output(self, tensor):
+        """Point the record at another output: an in-place update moves the old value to its
+        own tensor (see methods.update)."""
+        self._out = weakref.ref(tensor)
+
     @property
     def nbytes(self):
         """Bytes of the arrays this record keeps for backward."""
@@ -68,6 +76,12 @@ class Record:
             self._locked = None
         self.saved = None
         self.released = True
+
+    def forget_inputs(self):
+        """Let go of the input tensors (a released record not on a Tape), so a loss kept after
+        backward (`losses.append(loss)`) keeps no activations; the graph is then not drawable."""
+        if self.released and not self.taped:
+            self.inputs = ()
 
     def __repr__(self):
         names = ", ".join(t.name or ("const" if t.record is None else t.record.op)

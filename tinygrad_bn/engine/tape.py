@@ -23,6 +23,7 @@ class Tape:
 
     def _append(self, record, output):
         """Add a record (apply calls this for every active tape) and keep its output alive."""
+        record.taped = True                  # backward then keeps its inputs, to draw
         self.records.append(record)
         self._outputs.append(output)
 

@@ -11,9 +11,10 @@ from . import anomaly
 from .higher import protocol
 from .backward import backward
 from .dtypes import as_array, result_type
-from .methods import TorchMethods, reduce_args, shape_args
+from .methods import TorchMethods, half_with_number, reduce_args, shape_args
 from .mode import effect, state, user_stacklevel
 from .ops import KERNELS, OPS
+from .ops.base import numpy_warnings_at_user_line
 from .readonly import freeze_view
 from .record import CheckedRecord, Record
 
@@ -35,7 +36,8 @@ def apply(op, *inputs, **attrs):
     if not recorded:
         needs = (False,) * len(inputs)
     try:
-        out, saved = impl.forward(*arrays, needs_input_grad=needs, **attrs)
+        with numpy_warnings_at_user_line(impl):
+            out, saved = impl.forward(*arrays, needs_input_grad=needs, **attrs)
     except ValueError as exc:
         if "could not be broadcast" not in str(exc):      # NumPy's own wording only
             raise
@@ -153,6 +155,8 @@ class Tensor(TorchMethods):
     def __getitem__(self, index): return apply(OPS["getitem"], self, index=_index(index))
     def __pow__(self, exponent): return _binary("pow", self, exponent)
     def __rpow__(self, base): return _binary("pow", base, self)
+    def __mod__(self, other): return _binary("remainder", self, other)
+    def __rmod__(self, other): return _binary("remainder", other, self)
 
     # --- elementwise ----------------------------------------------------------------------------
     def square(self):
@@ -257,14 +261,17 @@ def _operands(op, *xs, floating=False, dtype=None):
     if dtype is None and all(isinstance(x, Tensor) and x.dtype == xs[0].dtype for x in xs) and (
             xs[0].dtype.kind == "f" or not floating):
         return list(xs)                 # tensors of one dtype: nothing to promote
+    xs = [as_array(x) if isinstance(x, (list, tuple)) else x for x in xs]   # kinds kept: [1, 2] int
     if dtype is None:
         dtype = result_type(*xs, floating=floating, op=op)
     return [_converted(op, x, dtype) for x in xs]
 
 
 def _binary(name, a, b, floating=False):
-    """OPS[name] on a and b, made tensors of one dtype by `_operands`."""
-    return apply(OPS[name], *_operands(name, a, b, floating=floating))
+    """OPS[name] on a and b, made tensors of one dtype by `_operands` (float16 with a Python
+    number: as torch, see methods.half_with_number)."""
+    half = half_with_number(name, a, b)
+    return half if half is not None else apply(OPS[name], *_operands(name, a, b, floating=floating))
 
 
 def _converted(op, x, dtype):

@@ -2,7 +2,16 @@
 
 A primitive is pure maths on NumPy arrays: `forward` returns the output and what backward needs,
 `backward` turns the upstream gradient into one gradient per input. It never touches Tensors.
+NumPy's warnings inside one (divide by zero, ...) are sent to the user's line.
 """
+import contextlib
+import functools
+import warnings
+
+import numpy as np
+
+from ..mode import user_stacklevel
+
 OPS = {}        # name -> the reference class: the ops users see, docs/derivatives.md is made from it
 KERNELS = {}    # name -> a faster subclass of OPS[name]; filled only by tinygrad_bn.fast
 
@@ -30,6 +39,7 @@ class Op:
     linear = False              # backward is a fixed linear map of g: its transpose is forward
     linear_part = {}            # attrs that make an affine forward linear (pad's value=0)
     decompose = None            # staticmethod(*tensors, **attrs) -> Tensor, for create_graph
+    warns = False   # True where NumPy may warn (divide by zero, log of a negative, overflow)
 
     def __init_subclass__(cls, abstract=False, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -49,3 +59,20 @@ class Op:
     @staticmethod
     def backward(g, saved, needs_input_grad):
         raise NotImplementedError
+
+
+def numpy_warnings_at_user_line(impl, what=""):
+    """For running an op that `warns`: NumPy's floating-point warnings (divide by zero, invalid
+    value) point at the user's line, not the op's file; 'raise' or 'ignore' settings stay. Other
+    ops run as they are (an errstate costs as much as a small op)."""
+    if not impl.warns:
+        return _AS_IS
+    modes = {k: "call" if v == "warn" else v for k, v in np.geterr().items()}
+    return np.errstate(call=functools.partial(_warn, impl.name + what), **modes)
+
+
+_AS_IS = contextlib.nullcontext()
+
+
+def _warn(op, kind, flag):
+    warnings.warn(f"{op}: {kind} encountered", RuntimeWarning, stacklevel=user_stacklevel())

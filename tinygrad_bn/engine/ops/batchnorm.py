@@ -26,9 +26,10 @@ class BatchNorm(Op):
                              "normalizes per channel (axis 1) over every other axis, "
                              f"axes={(0,) + tuple(range(2, x.ndim))}")
         shape = _per_channel(x)
-        mean = x.mean(axis=axes)
+        wide = np.float64 if x.dtype.char in "ef" else x.dtype    # float64 sums, as reduce's
+        mean = x.mean(axis=axes, dtype=wide).astype(x.dtype, copy=False)
         out = x - mean.reshape(shape)                          # xmu, in the output's array
-        var = (out * out).mean(axis=axes)
+        var = (out * out).mean(axis=axes, dtype=wide).astype(x.dtype, copy=False)
         saved = {"x": x, "var": var, "eps": eps, "axes": axes, "mean": mean}
         scale = _ivar(var, eps)                                # out = xhat = xmu * ivar, or
         if gamma is not None:                                  # gamma * xhat = xmu * (gamma * ivar)

@@ -54,6 +54,7 @@ class Mul(Op):
 class Div(Op):
     """out = a / b."""
     name = "div"
+    warns = True
     rule = "da = g / b ; db = -g * a / b**2"
 
     @staticmethod
@@ -100,6 +101,7 @@ class Pow(Op):
     """out = a ** b, broadcasting: x ** 2, 2 ** x and x ** y all run it. Where a formula gives
     0 * inf, PyTorch's limits: da = 0 where b == 0, db = 0 where a == 0 and b >= 0."""
     name = "pow"
+    warns = True
     rule = "da = g * b * a**(b - 1), 0 where b == 0 ; db = g * out * log(a), 0 where a == 0 <= b"
 
     @staticmethod
@@ -140,6 +142,7 @@ class Square(Op):
 class Sqrt(Op):
     """out = sqrt(x). Builds sqrtvar = sqrt(var + eps)."""
     name = "sqrt"
+    warns = True
     rule = "dx = g / (2 * out)"
 
     @staticmethod
@@ -155,6 +158,7 @@ class Sqrt(Op):
 class Reciprocal(Op):
     """out = 1 / x. Builds ivar = 1 / sqrtvar."""
     name = "reciprocal"
+    warns = True
     rule = "dx = -g * out**2"
 
     @staticmethod
@@ -171,6 +175,7 @@ class Reciprocal(Op):
 class Exp(Op):
     """out = exp(x)."""
     name = "exp"
+    warns = True
     rule = "dx = g * out"
 
     @staticmethod
@@ -186,6 +191,7 @@ class Exp(Op):
 class Log(Op):
     """out = log(x), natural log."""
     name = "log"
+    warns = True
     rule = "dx = g / x"
 
     @staticmethod
@@ -270,22 +276,24 @@ class _Pick(Op, abstract=True):
 
     @classmethod
     def backward(cls, g, saved, needs_input_grad):
-        a, b = saved["a"], saved["b"]
-        da = np.where(a == b, g * 0.5, np.where(cls.wins(a, b), g, 0))    # in g's dtype
-        return (da if needs_input_grad[0] else None), (g - da if needs_input_grad[1] else None)
+        a, b = saved["a"], saved["b"]          # torch's formula: a NaN compares False both
+        half = np.where(a == b, g * 0.5, g)      # ways, so with a NaN both sides get all of g
+        da = np.where(cls.wins(b, a), 0, half) if needs_input_grad[0] else None    # g's dtype
+        db = np.where(cls.wins(a, b), 0, half) if needs_input_grad[1] else None
+        return da, db
 
 
 class Maximum(_Pick):
     """out = max(a, b) elementwise; at ties each input gets half of g (as PyTorch)."""
     name = "maximum"
-    rule = "da = g * ((a > b) + (a == b) / 2) ; db = g * ((b > a) + (a == b) / 2)"
+    rule = "da = g * not(a < b) / (1 + (a == b)) ; db = g * not(b < a) / (1 + (a == b))"
     pick, wins = staticmethod(np.maximum), staticmethod(np.greater)
 
 
 class Minimum(_Pick):
     """out = min(a, b) elementwise; at ties each input gets half of g (as PyTorch)."""
     name = "minimum"
-    rule = "da = g * ((a < b) + (a == b) / 2) ; db = g * ((b < a) + (a == b) / 2)"
+    rule = "da = g * not(a > b) / (1 + (a == b)) ; db = g * not(b > a) / (1 + (a == b))"
     pick, wins = staticmethod(np.minimum), staticmethod(np.less)
 
 

@@ -10,6 +10,7 @@ REDUCTIONS = ("mean", "sum", "none")
 class CrossEntropy(Op):
     """out = -log softmax(logits)[n, target[n]], averaged ('mean'), summed or per row ('none')."""
     name = "cross_entropy"
+    warns = True
     rule = "dlogits = (softmax(logits) - onehot(target)) * g (/ N for mean) ; dtarget = None"
 
     @staticmethod

@@ -33,6 +33,14 @@ def _count(shape, axes):
     return math.prod(shape[a] for a in axes)
 
 
+def _sum(x, axes, keepdims):
+    """x.sum over axes; float16 and float32 add up in float64 and round once, as torch's
+    accumulators do: a float32 running sum of 20000 values near 3e4 loses their spread."""
+    if x.dtype.char in "ef":
+        return x.sum(axis=axes, keepdims=keepdims, dtype=np.float64).astype(x.dtype)
+    return x.sum(axis=axes, keepdims=keepdims)
+
+
 class Sum(Op):
     """out = sum(x, axis)."""
     name = "sum"
@@ -42,8 +50,7 @@ class Sum(Op):
     @staticmethod
     def forward(x, *, needs_input_grad, axis=None, keepdims=False):
         axes = normalize_axis(axis, x.ndim, "sum")
-        return x.sum(axis=axes, keepdims=keepdims), {"shape": x.shape, "axes": axes,
-                                                      "keepdims": keepdims}
+        return _sum(x, axes, keepdims), {"shape": x.shape, "axes": axes, "keepdims": keepdims}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
@@ -62,8 +69,9 @@ class Mean(Op):
         if _count(x.shape, axes) == 0:
             raise ValueError(f"mean: the reduced axes {axes} of input {x.shape} are empty, so "
                              "the mean is undefined; check the batch is not empty")
-        return x.mean(axis=axes, keepdims=keepdims), {"shape": x.shape, "axes": axes,
-                                                       "keepdims": keepdims}
+        out = x.mean(axis=axes, keepdims=keepdims) if x.dtype.char == "d" else (
+            _sum(x, axes, keepdims) / _count(x.shape, axes))
+        return out, {"shape": x.shape, "axes": axes, "keepdims": keepdims}
 
     @staticmethod
     def backward(g, saved, needs_input_grad):
@@ -72,16 +80,19 @@ class Mean(Op):
 
 
 class _Extreme(Op, abstract=True):
-    """Shared forward/backward of max and min: ties share the gradient equally (as torch.amax)."""
+    """Shared forward/backward of max and min: ties share the gradient equally (as torch.amax);
+    nan_wins=True (torch.max(x) over all values) gives it to the NaNs instead of NaN."""
     reduce = None
 
     @classmethod
-    def forward(cls, x, *, needs_input_grad, axis=None, keepdims=False):
+    def forward(cls, x, *, needs_input_grad, axis=None, keepdims=False, nan_wins=False):
         axes = normalize_axis(axis, x.ndim, cls.name)
         if x.size == 0:
             raise ValueError(f"{cls.name}: input {x.shape} is empty")
         out = cls.reduce(x, axis=axes, keepdims=True)
-        hit = x == out
+        hit = x == out                             # NaN == NaN is False: amax's NaN gradient
+        if nan_wins:
+            hit |= np.isnan(x) & np.isnan(out)     # torch.max(x): the NaNs share the gradient
         return (out if keepdims else np.squeeze(out, axes)), {
             "hit": hit, "count": hit.sum(axis=axes, keepdims=True, dtype=x.dtype), "axes": axes,
             "keepdims": keepdims}
@@ -105,6 +116,38 @@ class Min(_Extreme):
     reduce = staticmethod(np.min)
 
 
+def _squares(x, axes, ddof, op):
+    """(xmu, sum(xmu**2) over axes keepdims, n = N - ddof): the two passes of var and std."""
+    n = _count(x.shape, axes) - ddof
+    if n <= 0:
+        raise ValueError(f"{op}: {_count(x.shape, axes)} values over axes {axes} of input "
+                         f"{x.shape} with ddof={ddof} leave no degrees of freedom; "
+                         "use ddof=0 or reduce over more values")
+    xmu = x - _sum(x, axes, True) / (n + ddof)
+    return xmu, _sum(xmu * xmu, axes, True), n
+
+
+class Std(Op):
+    """out = sqrt(sum((x - mean(x))**2, axis) / (N - ddof)); layer norm's (x - mu) / (std + eps)."""
+    name = "std"
+    warns = True
+    rule = "dx = broadcast(g) * (x - mean(x)) / ((N - ddof) * out), 0 where out == 0"
+
+    @staticmethod
+    def forward(x, *, needs_input_grad, axis=None, keepdims=False, ddof=0):
+        axes = normalize_axis(axis, x.ndim, "std")
+        xmu, squares, n = _squares(x, axes, ddof, "std")
+        std = np.sqrt(squares / n)
+        return (std if keepdims else np.squeeze(std, axes)), {
+            "xmu": xmu, "std": std, "n": n, "axes": axes, "keepdims": keepdims}
+
+    @staticmethod
+    def backward(g, saved, needs_input_grad):
+        std = saved["std"]                          # keepdims: broadcasts over x
+        scale = np.divide(1, saved["n"] * std, out=np.zeros_like(std), where=std != 0)
+        return _expand(g, saved["axes"], saved["keepdims"]) * scale * saved["xmu"]
+
+
 class Var(Op):
     """out = sum((x - mean(x))**2, axis) / (N - ddof); ddof=0 (biased) as NumPy."""
     name = "var"
@@ -113,13 +156,8 @@ class Var(Op):
     @staticmethod
     def forward(x, *, needs_input_grad, axis=None, keepdims=False, ddof=0):
         axes = normalize_axis(axis, x.ndim, "var")
-        n = _count(x.shape, axes) - ddof
-        if n <= 0:
-            raise ValueError(f"var: {_count(x.shape, axes)} values over axes {axes} of input "
-                             f"{x.shape} with ddof={ddof} leave no degrees of freedom; "
-                             "use ddof=0 or reduce over more values")
-        xmu = x - x.mean(axis=axes, keepdims=True)
-        out = (xmu * xmu).sum(axis=axes, keepdims=keepdims) / n
+        xmu, squares, n = _squares(x, axes, ddof, "var")
+        out = (squares if keepdims else np.squeeze(squares, axes)) / n
         return out, {"xmu": xmu, "n": n, "axes": axes, "keepdims": keepdims}
 
     @staticmethod

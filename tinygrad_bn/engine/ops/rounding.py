@@ -52,6 +52,7 @@ class Trunc(_Rounding):
 class FloorDiv(Op):
     """out = floor(a / b) as Python's and torch's `//` (1.0 // 0.1 == 9.0); ints stay ints."""
     name = "floordiv"
+    warns = True
     rule = "da = 0 ; db = 0"
 
     @staticmethod
@@ -64,6 +65,25 @@ class FloorDiv(Op):
     @staticmethod
     def backward(g, saved, needs_input_grad):
         return _zeros(g, saved, needs_input_grad)
+
+
+class Remainder(Op):
+    """out = a - floor(a / b) * b, the sign of b, as Python's and torch's `%` (np.remainder)."""
+    name = "remainder"
+    warns = True
+    rule = "da = g ; db = -g * floor(a / b)"
+
+    @staticmethod
+    def forward(a, b, *, needs_input_grad):
+        if a.dtype.kind in "iub" and b.dtype.kind in "iub" and not np.all(b):
+            raise ZeroDivisionError(f"remainder: integer modulo by zero in {a.shape} % "
+                                    f"{b.shape}; use floats for nan, or mask the zeros")
+        return np.remainder(a, b), ({"floor": np.floor_divide(a, b)} if needs_input_grad[1] else {})
+
+    @staticmethod
+    def backward(g, saved, needs_input_grad):
+        return (g if needs_input_grad[0] else None), (
+            -g * saved["floor"] if needs_input_grad[1] else None)
 
 
 class Sign(_Rounding):

@@ -28,6 +28,7 @@ class Erf(Op):
 class Expm1(Op):
     """out = exp(x) - 1, exact for tiny x."""
     name = "expm1"
+    warns = True
     rule = "dx = g * (out + 1)"
 
     @staticmethod
@@ -43,6 +44,7 @@ class Expm1(Op):
 class Log1p(Op):
     """out = log(1 + x), exact for tiny x."""
     name = "log1p"
+    warns = True
     rule = "dx = g / (1 + x)"
 
     @staticmethod
