@@ -116,8 +116,8 @@ def lines_of_code(path):
                if line.strip() and not line.strip().startswith("#") and i not in docstrings)
 
 
-ENGINE_BUDGET = 810     # lines of code a student reads: engine/ minus ops/, higher/ and methods.py
-# (700, plus 60 for create_graph's branch of the walk, tg.grad's inputs and roots, plus 40 for
+ENGINE_BUDGET = 820     # lines of code a student reads: engine/ minus ops/, higher/ and methods.py
+# (700, plus 70 for create_graph's branch of the walk, tg.grad's inputs and roots, plus 50 for
 # in-place versions read by the walk, kept losses let go and locks naming their op)
 
 
