@@ -13,7 +13,9 @@ import pytest
 from tinygrad_bn import Tensor, functional as F, nn, viz
 from tinygrad_bn.engine.graph import graph_of
 from tinygrad_bn.teach.sample_graphs import example_loss
+from tinygrad_bn.teach.names import named_graph
 from tinygrad_bn.teach.viz import stepper as stepper_module
+from tinygrad_bn.teach.viz.frames import layer_blocks
 from tinygrad_bn.teach.viz.layout import SLIDE_RECORDS, slide_blocks
 from tinygrad_bn.teach.viz.slide import grad_head, slide_cells
 from tinygrad_bn.teach.viz.states import example_element
@@ -187,6 +189,28 @@ def test_long_slides_are_cut_per_layer_never_inside_a_bn_block():
     for bn in {s for s in scope.values() if s}:
         assert sum(any(scope[id(r)] == bn for r in b) for b in blocks) == 1, bn
     assert slide_blocks(records[:12], lambda r: None) == [records[:12]]
+
+
+def test_one_layer_per_slide_when_not_packed():
+    """The lecture pack's cut: every slide one layer (a Linear, a whole BN block, a ReLU)."""
+    g = named_graph(example_loss("mlp"))
+    blocks = layer_blocks(g, pack=False)
+    assert [r for b in blocks for r in b] == g.records
+    assert [len(b) for b in blocks] == [1, 10, 1, 1, 10, 1, 1, 1]
+    assert [len(b) for b in layer_blocks(g)] == [13, 13]        # packed: layers share a slide
+
+
+def test_a_slide_of_part_of_a_graph_colours_each_tensor_by_its_role_in_the_whole():
+    """A layer's slide: the tensor coming in from the layer before is an intermediate, and a
+    leaf its first record reads is a parameter; only the graph's own input is blue."""
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((4, 3)), requires_grad=True, name="x")
+    w = Tensor(rng.standard_normal(3), requires_grad=True, name="w")
+    h = x.relu().named("h")
+    g = named_graph((w * h).sum())
+    part = viz.Drawing(g, records=g.records[1:], style="slide")
+    assert [part.kind(t) for t in (w, h)] == ["param", "data"]
+    assert viz.Drawing(g).kind(x) == "input"
 
 
 @needs_dot

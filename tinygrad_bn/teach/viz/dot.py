@@ -81,7 +81,7 @@ class Drawing:
         self.owner = {id(r.output): self.group[id(r)] for r in self.records}  # tensor -> its scope
         self.hidden = {} if expand or not collapse else self._inside()
         self.rankdir = rankdir or ("TB" if self.slide else auto_rankdir(self))
-        first = self.records[0].inputs[:1] if self.records else ()
+        first = g.records[0].inputs[:1] if g.records else ()    # the whole graph's, not a slide's
         self.entry = {id(t) for t in first if t.record is None}     # the data the graph starts from
 
     def _inside(self):

@@ -44,7 +44,13 @@ def slides(tensor_or_tape, show_values=True, show_grads=True, **opts):
     """
     g = named_graph(tensor_or_tape)
     return [Drawing(g, show_values=show_values, show_grads=show_grads, style="slide", records=b,
-                    **opts).draw() for b in slide_blocks(g.records, lambda r: _scope_of(r, True))]
+                    **opts).draw() for b in layer_blocks(g)]
+
+
+def layer_blocks(g, pack=True):
+    """NamedGraph g's records cut into slides by layer or BN block (the layers collapse=True
+    draws as boxes): one cut for viz.slides, the stepper's slide views and the lecture pack."""
+    return slide_blocks(g.records, lambda r: _scope_of(r, True), pack=pack)
 
 
 def _drawing(g, opts, **frame):
