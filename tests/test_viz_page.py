@@ -18,7 +18,7 @@ from tinygrad_bn.teach.viz import stepper as stepper_module
 from tinygrad_bn.teach.viz.frames import layer_blocks
 from tinygrad_bn.teach.viz.layout import SLIDE_RECORDS, slide_blocks
 from tinygrad_bn.teach.viz.slide import grad_head, slide_cells
-from tinygrad_bn.teach.viz.states import example_element
+from tinygrad_bn.teach.walk import element_sums, replay
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot is not installed (apt-get install graphviz)")
@@ -152,17 +152,12 @@ def test_the_xmu_fan_in_step_colours_both_paths_and_focuses_on_both_consumers():
     (tid, edge, via, values), = step["parts"]
     assert data["fanins"][tid]["name"] == "xmu" and via == "r2 square" and len(values) == 8
     assert edge == f"e:{tid}:r2:0" and [edge, values[data["fanins"][tid]["pick"]], 1] in step["flow"]
+    element = element_sums(replay(example_loss("bn")), "xmu").element      # explain's element
+    assert data["fanins"][tid]["at"] == list(element) == [0, 0]
+    assert np.unravel_index(data["fanins"][tid]["pick"], (4, 2)) == element
     assert {"r2", "r7", tid} <= set(step["focus"])          # both consumers of xmu
     earlier = next(s for s in data["steps"] if s["caption"].startswith("r7 mul"))
     assert [p[2] for p in earlier["parts"] if p[0] == tid] == ["r7 mul"]
-
-
-def test_example_element_skips_elements_a_path_does_not_reach():
-    relu_killed = np.array([[0.0, 0.3], [0.2, 0.0]])
-    assert example_element([np.ones((2, 2)), relu_killed]) == 1
-    assert example_element([np.array([0.0, 1.0, 2.0]), np.array([0.0, 0.0, 2.0])]) == 2
-    assert example_element([np.array([0.0, 1.0, 0.0]), np.zeros(3)]) == 1     # reached by most
-    assert example_element([np.zeros(2)]) == 0
 
 
 @needs_dot
