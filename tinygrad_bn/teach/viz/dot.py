@@ -188,8 +188,8 @@ class Drawing:
 
     def symbol(self, t):
         """The slide's name for t: a textbook symbol (x−μ with a minus sign, μ₁ and μ₂ where two BN
-        layers have one each), else its label."""
-        return self.g.symbol(t).replace("-", "−")
+        layers have one each), else its label as written (a name's hyphens stay hyphens)."""
+        return self.g.symbol(t)
 
     def value_lines(self, t):
         """The value rows the label prints (none before forward reaches t, or when not shown)."""
