@@ -176,6 +176,10 @@ def test_stepper_inline_and_saved(tmp_path):
     data = stepper.data()
     assert len(data["svgs"]) == 1 and [s["kind"] for s in data["steps"]] == ["forward"] * 12 + ["backward"] * 12
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
+    assert page.count('id="counter"') == 1 and '"step " + (k + 1) + " / " + steps.length;' in page
+    words = [s["caption"] for s in data["steps"]] + [b[1] for s in data["steps"] for b in s["blocks"]
+                                                     if b[0] == "record"]
+    assert not [w for w in words if re.search(r"\bstep\b|\d+ ?/ ?\d+", w)]    # one counter
     xmu = [p for s in data["steps"] for p in s.get("parts", []) if data["fanins"][p[0]]["name"] == "xmu"]
     assert [(via, round(values[0], 4)) for _, _, via, values in xmu] == [("r7 mul", -0.2245), ("r2 square", 0.0158)]
     assert "dsqrtvar = -divar * ivar**2" in page

@@ -308,9 +308,9 @@ function show(i) {
   applyZoom();
   const hot = $(s.node);
   if (hot && !focus) centre(hot);
-  $("counter").textContent = typed ? "go to step " + typed + "\u2026" :
-    "step " + (k + 1) + " / " + steps.length + " \u00b7 " + s.kind;
-  $("caption").textContent = s.caption;
+  $("counter").textContent = typed ? "go to step " + typed + "\u2026" :   // the one counter:
+    "step " + (k + 1) + " / " + steps.length;                           // #step=N and N Enter use it
+  $("caption").textContent = s.kind + " \u00b7 " + s.caption;          // the record by its name
   paintPanel(s, st);
   $("prev").disabled = $("first").disabled = k === 0;
   $("next").disabled = $("last").disabled = k === steps.length - 1;
