@@ -14,6 +14,7 @@ from tinygrad_bn import Tensor, functional as F, nn, viz
 from tinygrad_bn.engine.graph import graph_of
 from tinygrad_bn.teach.sample_graphs import example_loss
 from tinygrad_bn.teach.names import named_graph
+from tinygrad_bn.teach.numbers import fmt, minus
 from tinygrad_bn.teach.viz import stepper as stepper_module
 from tinygrad_bn.teach.viz.frames import layer_blocks
 from tinygrad_bn.teach.viz.layout import SLIDE_RECORDS, slide_blocks
@@ -225,6 +226,19 @@ def test_slide_wording_brackets_long_symbols_and_prints_integers_as_integers():
     loss.backward(retain_graph=True)
     source = viz.to_dot(loss, show_values=True, show_grads=True, style="slide").source
     assert "∂(x−μ)" in source and "∂x-μ" not in source and "−0.00" not in source
+
+
+def test_a_value_that_rounds_to_zero_has_no_sign_and_pictures_use_one_minus():
+    assert fmt(np.array([-1e-17, -0.00004, 0.5])) == ["[ 0. ,  0. ,  0.5]"]
+    assert fmt(np.array([-0.0001, -0.3])) == ["[-0.0001, -0.3   ]"]      # not zero: keeps its sign
+    assert minus("dx = -0.25 (via r3 mul) + 1e-05 = [-0.5, -.5]") == \
+        "dx = −0.25 (via r3 mul) + 1e−05 = [−0.5, −.5]"
+    assert minus("fan-in: dsqrtvar = -divar ; layer-1.weight") == "fan-in: dsqrtvar = -divar ; layer-1.weight"
+    loss = example_loss("bn")
+    loss.backward(retain_graph=True)
+    for style in (None, "slide"):                  # values and gradients of every node
+        labels = viz.to_dot(loss, show_values=True, show_grads=True, style=style).source
+        assert not re.search(r"[\[ ,>]-[0-9]", labels) and not re.search(r"[-−]0\.(00)?[^0-9]", labels)
 
 
 def test_colours_follow_roles_not_names():

@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 from .names import named_graph
+from .numbers import minus
 from .rules import filled_rule
 from .viz import KIND_TEXT, STYLES, Drawing, run_dot
 from .viz.frames import layer_blocks
@@ -59,8 +60,8 @@ def lecture_pack(loss, out_dir, title=""):
         slides.append((f"backward_{k:02d}.png", f"Backward {k}/{len(frames)}", lines,
                        Drawing(g, records=part[id(r)], show_values=True, grads=frame.known,
                                arrived=frame.arrived, highlight=r, style="slide").draw()))
-    paths = [_slide(pil, out / name, head, lines, _png(dot))
-             for name, head, lines, dot in slides]
+    slides = [(name, head, [minus(line) for line in lines], dot) for name, head, lines, dot in slides]
+    paths = [_slide(pil, out / name, head, lines, _png(dot)) for name, head, lines, dot in slides]
     index = out / "index.html"
     index.write_text(_index(title, slides), encoding="utf-8")
     return paths + [index]

@@ -9,7 +9,7 @@ import graphviz
 from ...engine.graph import attrs_text
 from ...nn import Parameter
 from ..names import named_graph
-from ..numbers import fmt
+from ..numbers import fmt, minus
 from .layout import auto_rankdir
 from .slide import OP_SYMBOLS, SLIDE_LOOK, grad_head, one_line, slide_cells, slide_label, snake_rows
 
@@ -196,14 +196,14 @@ class Drawing:
         shown = self.known_values is None or id(t) in self.known_values
         if not (shown and (self.show_values or (t.size == 1 and not t.requires_grad))):
             return []
-        return slide_cells(t.data) if self.slide else fmt(t.data, self.max_elems)
+        return slide_cells(t.data) if self.slide else [minus(x) for x in fmt(t.data, self.max_elems)]
 
     def grad_lines(self, t, grad, arrived):
         """The gradient rows: `dname: (1 of 2 paths)` (slide: ∂ and the symbol), then values."""
         k, n = arrived
         if self.slide:
             return [grad_head(self.symbol(t), k, n)] + slide_cells(grad)
-        return [f"d{self.g.label(t)}:{arrival_text(k, n)}"] + fmt(grad, self.max_elems)
+        return [f"d{self.g.label(t)}:{arrival_text(k, n)}"] + [minus(x) for x in fmt(grad, self.max_elems)]
 
     def _data_label(self, t):
         grad = self.grads.get(id(t))

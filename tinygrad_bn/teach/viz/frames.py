@@ -3,6 +3,7 @@ current record highlighted, the gradients and fan-in sums known so far)."""
 from pathlib import Path
 
 from ..names import named_graph
+from ..numbers import minus
 from ..rules import filled_rule
 from ..walk import replay
 from .dot import Drawing, _esc, _scope_of
@@ -18,8 +19,8 @@ def forward_drawings(g, **opts):
     for k, r in enumerate(g.records, 1):
         known = leaves | {id(q.output) for q in g.records[:k]}
         args = ", ".join(g.arg(t) for t in r.inputs)
-        caption = _esc(f"forward step {k}/{len(g.records)}: {g.rid(r)}: {g.label(r.output)} = "
-                       f"{r.op}({args})") + "\\l"
+        caption = _esc(minus(f"forward step {k}/{len(g.records)}: {g.rid(r)}: {g.label(r.output)} = "
+                             f"{r.op}({args})")) + "\\l"
         yield r, _drawing(g, opts, values=known, highlight=r, caption=caption, show_values=True)
 
 
@@ -31,7 +32,7 @@ def backward_drawings(g, frames, **opts):
         lines = [f"backward step {k}/{len(frames)}: {g.rid(r)} {r.op}, upstream g = d{g.label(r.output)}",
                  f"rule: {filled_rule(g, r)}"]
         lines += [f"fan-in: {s.equation()} ({s.status()})" for s in frame.sums if s is not None]
-        caption = "".join(_esc(line) + "\\l" for line in lines)
+        caption = "".join(_esc(minus(line)) + "\\l" for line in lines)
         yield frame, _drawing(g, opts, grads=frame.known, arrived=frame.arrived, highlight=r,
                               caption=caption)
 

@@ -71,7 +71,7 @@ const $ = (id) => document.getElementById(id);
 function num(v, sci) {
   if (Math.abs(v) < 1e-12) return "0";
   const s = sci ? v.toExponential(3).replace(/e([+-])(\d)$/, (_, sign, d) => "e" + sign + "0" + d) : String(Number(v.toFixed(4)));
-  return s === "-0" ? "0" : s.replace("-", "\u2212");
+  return s === "-0" ? "0" : s.replace(/-/g, "\u2212");    // every minus, the exponent's too
 }
 function line(values) {                 // one number format for a whole line
   const sci = values.some((v) => Math.abs(v) >= 1e-12 && (Math.abs(v) < 1e-4 || Math.abs(v) >= 1e5));

@@ -3,7 +3,7 @@ and gradient rows that appear, the edges the gradient flows along, the new fan-i
 page holds one drawing of the graph and grows linearly with the number of records."""
 import numpy as np
 
-from ..numbers import fmt
+from ..numbers import fmt, minus
 from ..rules import filled_rule
 from .dot import edge_id
 
@@ -120,4 +120,4 @@ def _first(arr):
 
 
 def _text(arr):
-    return "\n".join(fmt(arr, max_elems=64))
+    return minus("\n".join(fmt(arr, max_elems=64)))
