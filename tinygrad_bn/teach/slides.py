@@ -11,9 +11,8 @@ from pathlib import Path
 
 from .names import named_graph
 from .numbers import minus
-from .rules import filled_rule
 from .viz import KIND_TEXT, STYLES, Drawing, run_dot
-from .viz.frames import layer_blocks
+from .viz.frames import layer_blocks, record_line, step_lines
 from .viz.layout import SLIDE_RECORDS
 from .viz.slide import GRAD_COLOUR
 from .walk import replay
@@ -46,17 +45,13 @@ def lecture_pack(loss, out_dir, title=""):
                whole.draw())]
     leaves = {id(t) for t in g.tensors if t.record is None}
     for k, r in enumerate(g.records, 1):
-        args = ", ".join(g.arg(t) for t in r.inputs)
         known = leaves | {id(q.output) for q in g.records[:k]}
-        slides.append((f"forward_{k:02d}.png", f"Forward {k}/{len(g.records)}",
-                       [f"{g.rid(r)}: {g.label(r.output)} = {r.op}({args})"],
+        slides.append((f"forward_{k:02d}.png", f"Forward {k}/{len(g.records)}", [record_line(g, r)],
                        Drawing(g, records=part[id(r)], show_values=True, values=known, highlight=r,
                                style="slide").draw()))
     for k, frame in enumerate(frames, 1):
         r = frame.step.record
-        lines = [f"{g.rid(r)} {r.op}: upstream gradient d{g.label(r.output)}",
-                 f"rule: {filled_rule(g, r)}"]
-        lines += [f"fan-in: {s.equation()}  ({s.status()})" for s in frame.sums if s is not None]
+        lines = [f"{g.rid(r)} {r.op}: upstream gradient d{g.label(r.output)}", *step_lines(g, frame)]
         slides.append((f"backward_{k:02d}.png", f"Backward {k}/{len(frames)}", lines,
                        Drawing(g, records=part[id(r)], show_values=True, grads=frame.known,
                                arrived=frame.arrived, highlight=r, style="slide").draw()))

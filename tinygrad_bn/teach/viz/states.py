@@ -6,6 +6,7 @@ import numpy as np
 from ..numbers import fmt, minus
 from ..rules import filled_rule
 from .dot import edge_id
+from .frames import record_line
 
 GRID_LIMIT = 256                 # fan-in terms of bigger tensors keep only the example element
 
@@ -43,11 +44,9 @@ class StepData:
     def forward(self, k, r):
         """Forward step k (record r): its result's values appear."""
         d = self.views[self.view_of[id(r)]]
-        args = ", ".join(self.g.arg(t) for t in r.inputs)
         return {"kind": "forward", **self._where(d, r),
-                "show": self.g.tid(r.output),
-                "caption": f"{self.g.rid(r)}: {self.g.label(r.output)} = {r.op}({args})",
-                "blocks": [["record", f"{self.g.rid(r)}: {self.g.label(r.output)} = {r.op}({args})"],
+                "show": self.g.tid(r.output), "caption": record_line(self.g, r),
+                "blocks": [["record", record_line(self.g, r)],
                            [f"value {self.g.label(r.output)}", _text(r.output.data)]]}
 
     def backward(self, frame, leaves):
