@@ -99,9 +99,11 @@ def test_a_torch_tensor_returned_is_named_torch(tmp_path, capsys):
 
 
 def test_train_without_scikit_learn_says_what_to_install(tmp_path, capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "sklearn", None)      # import sklearn now raises ImportError
-    code, _, err = _run(capsys, "train", "mlp", "--out", str(tmp_path))
-    assert code == 2 and "pip install scikit-learn" in err
+    for name in ("sklearn", "sklearn.datasets"):             # importing them now raises ImportError
+        monkeypatch.setitem(sys.modules, name, None)
+    code, _, err = _run(capsys, "train", "mlp", "--out", str(tmp_path / "run"))
+    assert code == 1 and "scikit-learn, which is not installed" in err and "pip install scikit-learn" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "run").exists()   # nothing written
 
 
 def test_train_models_get_their_own_folders(capsys, monkeypatch, tmp_path):

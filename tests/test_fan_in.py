@@ -5,7 +5,7 @@ import numpy as np
 import tinygrad_bn as tg
 from tinygrad_bn import Tensor
 from tinygrad_bn.teach.numbers import short
-from tinygrad_bn.teach.walk import element_sums, replay, same_format
+from tinygrad_bn.teach.walk import FanIn, element_sums, replay, same_format
 
 
 def _relu_fan_in():
@@ -24,6 +24,20 @@ def test_the_example_element_is_one_where_every_path_contributes():
     assert fan_in.status().startswith("element [0, 1] of (2, 2); 2 of 2 paths arrived")
     text = tg.explain(loss)
     assert "fan-in: dx = -0.25 (via r3 mul) + 2 (via r0 relu) = 1.75  (element [0, 1] of (2, 2)" in text
+
+
+def _element(*parts):
+    return FanIn("x", tuple((f"r{k} op", p) for k, p in enumerate(parts)), sum(parts),
+                 len(parts), len(parts)).element
+
+
+def test_the_example_element_skips_elements_a_path_does_not_reach():
+    relu_killed = np.array([[0.0, 0.3], [0.2, 0.0]])
+    assert _element(np.ones((2, 2)), relu_killed) == (0, 1)
+    assert _element(np.array([0.0, 1.0, 2.0]), np.array([0.0, 0.0, 2.0])) == (2,)
+    assert _element(np.array([0.0, 1.0, 0.0]), np.zeros(3)) == (1,)      # reached by most
+    assert _element(np.zeros(2), np.zeros(2)) == (0,)
+    assert _element(np.float64(2.0), np.float64(0.0)) == ()                # a scalar
 
 
 def test_any_element_of_a_fan_in_gives_its_own_sum():

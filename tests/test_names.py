@@ -83,7 +83,7 @@ def test_slides_number_the_symbols_of_two_bn_layers():
     g = named_graph(loss)
     symbols = {g.label(t): g.symbol(t) for t in g.tensors}
     assert (symbols["batchnorm1d_1.mu"], symbols["batchnorm1d_2.mu"]) == ("μ₁", "μ₂")
-    assert symbols["batchnorm1d_2.sq"] == "(x-μ₂)²" and symbols["batchnorm1d_1.var_eps"] == "σ₁²+ε"
+    assert symbols["batchnorm1d_2.sq"] == "(x−μ₂)²" and symbols["batchnorm1d_1.var_eps"] == "σ₁²+ε"
     assert symbols["batchnorm1d_2.xhat"] == "x̂₂" and symbols["linear_1.weight"] == "linear_1.weight"
     loss.backward(retain_graph=True)
     source = tg.viz.to_dot(loss, show_values=True, show_grads=True, style="slide").source

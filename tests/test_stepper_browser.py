@@ -18,7 +18,7 @@ import pytest
 from tinygrad_bn import viz
 from tinygrad_bn.teach.sample_graphs import example_loss
 from tinygrad_bn.engine.graph import graph_of
-from tinygrad_bn.teach.numbers import fmt
+from tinygrad_bn.teach.numbers import fmt, minus
 from tinygrad_bn.teach.walk import replay
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -150,10 +150,11 @@ def test_stepper_steps_to_the_end_in_chromium_without_network(browser, tmp_path)
     loss = example_loss("bn")
     url = _open(browser, viz.stepper_html(loss, tmp_path / "bn.html"))
     n = len(graph_of(loss).records) + len(replay(loss))          # forward steps, then backward
-    assert browser.evaluate("document.getElementById('counter').textContent") == f"step 1 / {n} · forward"
+    assert _counter(browser) == f"step 1 / {n}"
+    assert _caption(browser) == "forward · r0: mu = mean(x)"
     assert "r0: mu = mean(x)" in _panel(browser) and "value mu" in _panel(browser)
     browser.call("Input.dispatchKeyEvent", type="keyDown", key="ArrowRight", code="ArrowRight")
-    assert browser.evaluate("document.getElementById('counter').textContent") == f"step 2 / {n} · forward"
+    assert _counter(browser) == f"step 2 / {n}" and _caption(browser).startswith("forward · r1: ")
     browser.evaluate("window.drawn = document.querySelector('#graph svg')")
     presses = 1
     while not browser.evaluate("document.getElementById('next').disabled"):
@@ -164,9 +165,10 @@ def test_stepper_steps_to_the_end_in_chromium_without_network(browser, tmp_path)
     last_step = replay(loss)[-1].step
     x = graph_of(loss).tensors[0]
     dx = next(gi for t, gi in zip(last_step.record.inputs, last_step.grad_inputs) if t is x)
-    assert "result dx (path 2 of 2)" in panel and "\n".join(fmt(dx, 64)) in panel
+    assert "result dx (path 2 of 2)" in panel and minus("\n".join(fmt(dx, 64))) in panel
+    assert "-" not in panel.replace("fan-in", "")           # every number's minus is typographic
     loss.backward()
-    assert "dx so far (leaf, summed)\n" + "\n".join(fmt(x.grad, 64)) in panel
+    assert "dx so far (leaf, summed)\n" + minus("\n".join(fmt(x.grad, 64))) in panel
     assert browser.evaluate("document.querySelectorAll('#graph svg').length") == 1
     assert browser.evaluate("document.querySelector('#graph svg') === window.drawn")   # drawn once
     _shot(browser, "stepper_last_step.png")
@@ -181,9 +183,11 @@ def test_stepper_shows_the_xmu_fan_in_sum_and_scrolls_to_it(browser, tmp_path):
     loss = example_loss("bn")
     _open(browser, viz.Stepper(loss, style=None).save(tmp_path / "bn.html"), size=(1280, 720))
     browser.evaluate("document.getElementById('backward').click()")
-    assert browser.evaluate("document.getElementById('counter').textContent").endswith("backward")
+    assert _counter(browser) == "step 13 / 24" and _caption(browser).startswith("backward · r11 mean")
     for _ in range(9):
         browser.evaluate("document.getElementById('next').click()")
+    assert _counter(browser) == "step 22 / 24"               # one counter; the record by its name
+    assert _caption(browser) == "backward · r2 square: upstream dsq flows back to xmu"
     panel = _panel(browser)
     assert "r2 square" in panel and "rule with this graph's names\ndxmu = dsq * 2 * xmu" in panel
     assert "dxmu = −0.2245 (via r7 mul) + 0.0158 (via r2 square) = −0.2087" in panel
@@ -211,7 +215,8 @@ def test_stepper_of_a_user_function_target(browser, tmp_path, capsys):
         seen.append(_panel(browser))
     text = "\n".join(seen)
     assert "d0.weight so far (leaf, summed)" in text and "d1.weight so far" in text
-    assert browser.evaluate("document.getElementById('counter').textContent").endswith("backward")
+    assert _counter(browser) == f"step {len(seen)} / {len(seen)}"
+    assert _caption(browser).startswith("backward · ")
 
 
 USER_MODEL = """
@@ -246,6 +251,10 @@ def _counter(browser):
     return browser.evaluate("document.getElementById('counter').textContent")
 
 
+def _caption(browser):
+    return browser.evaluate("document.getElementById('caption').textContent")
+
+
 def _inside(inner, outer, slack=1):
     return (inner["left"] >= outer["left"] - slack and inner["top"] >= outer["top"] - slack and
             inner["right"] <= outer["right"] + slack and inner["bottom"] <= outer["bottom"] + slack)
@@ -268,18 +277,18 @@ def test_fit_zoom_fixed_controls_keys_and_step_in_the_url(browser, tmp_path, siz
     assert _rect(browser, "#next") == before and before["bottom"] <= size[1]     # the bar stays
     assert browser.evaluate("document.scrollingElement.scrollTop") == 0
     _key(browser, "End")
-    assert _counter(browser) == "step 24 / 24 · backward"
+    assert _counter(browser) == "step 24 / 24" and _caption(browser).startswith("backward · r0 ")
     _key(browser, "Home")
-    assert _counter(browser) == "step 1 / 24 · forward"
+    assert _counter(browser) == "step 1 / 24" and _caption(browser).startswith("forward · r0: ")
     for key in ("1", "5"):
         _key(browser, key)
     assert _counter(browser) == "go to step 15…"
     _key(browser, "Enter")
-    assert _counter(browser) == "step 15 / 24 · backward"
+    assert _counter(browser) == "step 15 / 24"
     assert browser.evaluate("location.hash") == "#step=15"
     _open(browser, page, hash="#step=22")
-    assert _counter(browser) == "step 22 / 24 · backward"
-    assert "r2 square" in browser.evaluate("document.getElementById('caption').textContent")
+    assert _counter(browser) == "step 22 / 24"
+    assert _caption(browser).startswith("backward · r2 square: ")
 
 
 def _xmu_step(browser, tmp_path, size=(1280, 720)):
@@ -406,13 +415,13 @@ def test_inline_in_a_notebook_stepping_does_not_scroll_the_notebook(browser, tmp
     inside("document.getElementById('zoomin').click(); document.getElementById('zoomin').click()")
     while not inside("document.getElementById('next').disabled"):
         inside("document.getElementById('next').click()")
-    assert inside("document.getElementById('counter').textContent") == "step 24 / 24 · backward"
+    assert inside("document.getElementById('counter').textContent") == "step 24 / 24"
     assert browser.evaluate("window.scrollY") == 1200
 
 
-def test_sums_use_one_format_per_line_and_python_exponents(browser, tmp_path):
+def test_sums_use_one_format_per_line_and_one_minus_sign(browser, tmp_path):
     _open(browser, viz.Stepper(example_loss("bn")).save(tmp_path / "bn.html"))
     assert _js(browser, "line([-0.2245, 0.0158, -0.2087])") == ["−0.2245", "0.0158", "−0.2087"]
     assert _js(browser, "line([-7.323e-5, -6.208e-5, -1.3531e-4])") == [
-        "−7.323e-05", "−6.208e-05", "−1.353e-04"]                 # not "-0.0001" beside e-05
+        "−7.323e−05", "−6.208e−05", "−1.353e−04"]                 # not "-0.0001" beside e-05
     assert _js(browser, "line([0, -0.0, 123456])") == ["0", "0", "1.235e+05"]

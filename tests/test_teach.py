@@ -76,7 +76,7 @@ def test_frames_mark_partial_then_complete():
     sources = [dot.source for _, dot in viz.backward_drawings(named_graph(loss), replay(loss))]
     assert "dxmu: (1 of 2 paths)" in sources[4] and 'style="rounded,filled,dashed"' in sources[4]
     assert "dxmu: (2 of 2 paths: complete)" in sources[9]
-    assert "fan-in: dxmu = -0.2245 (via r7 mul) + 0.0158 (via r2 square)" in sources[9]
+    assert "fan-in: dxmu = −0.2245 (via r7 mul) + 0.0158 (via r2 square)" in sources[9]   # a picture
 
 
 # --- names from the model -----------------------------------------------------------------
@@ -176,6 +176,10 @@ def test_stepper_inline_and_saved(tmp_path):
     data = stepper.data()
     assert len(data["svgs"]) == 1 and [s["kind"] for s in data["steps"]] == ["forward"] * 12 + ["backward"] * 12
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
+    assert page.count('id="counter"') == 1 and '"step " + (k + 1) + " / " + steps.length;' in page
+    words = [s["caption"] for s in data["steps"]] + [b[1] for s in data["steps"] for b in s["blocks"]
+                                                     if b[0] == "record"]
+    assert not [w for w in words if re.search(r"\bstep\b|\d+ ?/ ?\d+", w)]    # one counter
     xmu = [p for s in data["steps"] for p in s.get("parts", []) if data["fanins"][p[0]]["name"] == "xmu"]
     assert [(via, round(values[0], 4)) for _, _, via, values in xmu] == [("r7 mul", -0.2245), ("r2 square", 0.0158)]
     assert "dsqrtvar = -divar * ivar**2" in page
@@ -255,4 +259,4 @@ def test_backward_frames_can_start_with_the_forward_steps(tmp_path):
     assert "forward step 1/12: r0: mu = mean(x)" in first and "dmu" not in first
     assert 't2 [label="xmu\\n(4, 2) float64\\n" ' in first            # xmu not computed yet
     second = (tmp_path / "forward_002.gv").read_text()
-    assert 't2 [label="xmu\\n(4, 2) float64\\nmean 0  min -1.839' in second     # now it has values
+    assert 't2 [label="xmu\\n(4, 2) float64\\nmean 0  min −1.839' in second     # now it has values

@@ -13,10 +13,13 @@ import pytest
 from tinygrad_bn import Tensor, functional as F, nn, viz
 from tinygrad_bn.engine.graph import graph_of
 from tinygrad_bn.teach.sample_graphs import example_loss
+from tinygrad_bn.teach.names import named_graph
+from tinygrad_bn.teach.numbers import fmt, minus
 from tinygrad_bn.teach.viz import stepper as stepper_module
+from tinygrad_bn.teach.viz.frames import layer_blocks
 from tinygrad_bn.teach.viz.layout import SLIDE_RECORDS, slide_blocks
 from tinygrad_bn.teach.viz.slide import grad_head, slide_cells
-from tinygrad_bn.teach.viz.states import example_element
+from tinygrad_bn.teach.walk import element_sums, replay
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot is not installed (apt-get install graphviz)")
@@ -150,17 +153,12 @@ def test_the_xmu_fan_in_step_colours_both_paths_and_focuses_on_both_consumers():
     (tid, edge, via, values), = step["parts"]
     assert data["fanins"][tid]["name"] == "xmu" and via == "r2 square" and len(values) == 8
     assert edge == f"e:{tid}:r2:0" and [edge, values[data["fanins"][tid]["pick"]], 1] in step["flow"]
+    element = element_sums(replay(example_loss("bn")), "xmu").element      # explain's element
+    assert data["fanins"][tid]["at"] == list(element) == [0, 0]
+    assert np.unravel_index(data["fanins"][tid]["pick"], (4, 2)) == element
     assert {"r2", "r7", tid} <= set(step["focus"])          # both consumers of xmu
     earlier = next(s for s in data["steps"] if s["caption"].startswith("r7 mul"))
     assert [p[2] for p in earlier["parts"] if p[0] == tid] == ["r7 mul"]
-
-
-def test_example_element_skips_elements_a_path_does_not_reach():
-    relu_killed = np.array([[0.0, 0.3], [0.2, 0.0]])
-    assert example_element([np.ones((2, 2)), relu_killed]) == 1
-    assert example_element([np.array([0.0, 1.0, 2.0]), np.array([0.0, 0.0, 2.0])]) == 2
-    assert example_element([np.array([0.0, 1.0, 0.0]), np.zeros(3)]) == 1     # reached by most
-    assert example_element([np.zeros(2)]) == 0
 
 
 @needs_dot
@@ -189,6 +187,28 @@ def test_long_slides_are_cut_per_layer_never_inside_a_bn_block():
     assert slide_blocks(records[:12], lambda r: None) == [records[:12]]
 
 
+def test_one_layer_per_slide_when_not_packed():
+    """The lecture pack's cut: every slide one layer (a Linear, a whole BN block, a ReLU)."""
+    g = named_graph(example_loss("mlp"))
+    blocks = layer_blocks(g, pack=False)
+    assert [r for b in blocks for r in b] == g.records
+    assert [len(b) for b in blocks] == [1, 10, 1, 1, 10, 1, 1, 1]
+    assert [len(b) for b in layer_blocks(g)] == [13, 13]        # packed: layers share a slide
+
+
+def test_a_slide_of_part_of_a_graph_colours_each_tensor_by_its_role_in_the_whole():
+    """A layer's slide: the tensor coming in from the layer before is an intermediate, and a
+    leaf its first record reads is a parameter; only the graph's own input is blue."""
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((4, 3)), requires_grad=True, name="x")
+    w = Tensor(rng.standard_normal(3), requires_grad=True, name="w")
+    h = x.relu().named("h")
+    g = named_graph((w * h).sum())
+    part = viz.Drawing(g, records=g.records[1:], style="slide")
+    assert [part.kind(t) for t in (w, h)] == ["param", "data"]
+    assert viz.Drawing(g).kind(x) == "input"
+
+
 @needs_dot
 def test_slide_stepper_of_a_model_has_one_view_per_block():
     data = viz.Stepper(example_loss("mlp"), style="slide").data()
@@ -206,6 +226,19 @@ def test_slide_wording_brackets_long_symbols_and_prints_integers_as_integers():
     loss.backward(retain_graph=True)
     source = viz.to_dot(loss, show_values=True, show_grads=True, style="slide").source
     assert "∂(x−μ)" in source and "∂x-μ" not in source and "−0.00" not in source
+
+
+def test_a_value_that_rounds_to_zero_has_no_sign_and_pictures_use_one_minus():
+    assert fmt(np.array([-1e-17, -0.00004, 0.5])) == ["[ 0. ,  0. ,  0.5]"]
+    assert fmt(np.array([-0.0001, -0.3])) == ["[-0.0001, -0.3   ]"]      # not zero: keeps its sign
+    assert minus("dx = -0.25 (via r3 mul) + 1e-05 = [-0.5, -.5]") == \
+        "dx = −0.25 (via r3 mul) + 1e−05 = [−0.5, −.5]"
+    assert minus("fan-in: dsqrtvar = -divar ; layer-1.weight") == "fan-in: dsqrtvar = -divar ; layer-1.weight"
+    loss = example_loss("bn")
+    loss.backward(retain_graph=True)
+    for style in (None, "slide"):                  # values and gradients of every node
+        labels = viz.to_dot(loss, show_values=True, show_grads=True, style=style).source
+        assert not re.search(r"[\[ ,>]-[0-9]", labels) and not re.search(r"[-−]0\.(00)?[^0-9]", labels)
 
 
 def test_colours_follow_roles_not_names():
@@ -243,7 +276,8 @@ def test_slides_of_a_model_are_one_picture_per_block_with_every_record_once():
     ops = [re.findall(r'^\t(r\d+) \[label="r\d+  ', p.source, re.M) for p in pages]
     assert len(pages) == 2 and [r for page in ops for r in page] == [
         f"r{k}" for k in range(len(graph_of(loss).records))]
-    assert all(len(page) <= SLIDE_RECORDS for page in ops) and "∂(x−μ)" in pages[1].source
+    assert all(len(page) <= SLIDE_RECORDS for page in ops)
+    assert "∂(x−μ₁)" in pages[0].source and "∂(x−μ₂)" in pages[1].source    # one BN a page
 
 
 def test_stepper_names_an_unknown_option_and_the_ones_it_takes():

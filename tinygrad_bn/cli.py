@@ -91,16 +91,11 @@ def _train(args):
     from .checkpoint import save
     from .data import load_digits
     from .train import DEFAULTS, MODELS, fit, plot_history
-    try:
-        import sklearn  # noqa: F401  (the digits ship with scikit-learn)
-    except ImportError:
-        raise CLIError("train needs scikit-learn for the digits: pip install scikit-learn "
-                       "(or pip install -e '.[examples]' in a clone)") from None
-    args.out = args.out or os.path.join("out", "train", args.model)
-    writable_folder(args.out)
+    data = load_digits(seed=0, flat=args.model == "mlp")     # one fixed split: seeds compare fairly
+    args.out = args.out or os.path.join("out", "train", args.model)     # (without scikit-learn,
+    writable_folder(args.out)                                           #  load_digits says so)
     hyper = {k: v if getattr(args, k) is None else getattr(args, k)
              for k, v in DEFAULTS[args.model].items()}
-    data = load_digits(seed=0, flat=args.model == "mlp")     # one fixed split: seeds compare fairly
     model = MODELS[args.model](bn=args.bn, seed=args.seed)
     start = time.perf_counter()
     history = fit(model, data, seed=args.seed, progress=not args.quiet and sys.stderr.isatty(),

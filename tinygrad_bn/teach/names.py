@@ -7,7 +7,7 @@ model is found by walking from the loss to the records and the modules that ran 
 """
 from ..engine.graph import Graph, graph_of
 
-SYMBOLS = {"x": "x", "mu": "μ", "xmu": "x-μ", "sq": "(x-μ)²", "var": "σ²", "var_eps": "σ²+ε",
+SYMBOLS = {"x": "x", "mu": "μ", "xmu": "x−μ", "sq": "(x−μ)²", "var": "σ²", "var_eps": "σ²+ε",
            "sqrtvar": "√(σ²+ε)", "ivar": "1/√(σ²+ε)", "xhat": "x̂", "gammax": "γx̂", "out": "y",
            "gamma": "γ", "beta": "β", "eps": "ε"}
 
@@ -131,7 +131,7 @@ def _distinct(items):
 
 
 def _subscripted(symbol, k):
-    """μ -> μ₂, (x-μ)² -> (x-μ₂)², σ²+ε -> σ₂²+ε, x̂ -> x̂₂: the layer's number on its statistic."""
+    """μ -> μ₂, (x−μ)² -> (x−μ₂)², σ²+ε -> σ₂²+ε, x̂ -> x̂₂: the layer's number on its statistic."""
     sub = str(k).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
     at = min((i for i in (symbol.find("μ"), symbol.find("σ")) if i >= 0), default=None)
     return symbol + sub if at is None else symbol[:at + 1] + sub + symbol[at + 1:]

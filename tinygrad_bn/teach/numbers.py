@@ -1,5 +1,10 @@
 """How numbers and arrays read in every teaching view: 4 significant digits, no rounding noise."""
+import re
+
 import numpy as np
+
+_NEGATIVE_ZERO = re.compile(r"-(0\.0*)(?![0-9])")          # "-0." for a value that rounds to 0
+_NUMBER_MINUS = re.compile(r"(?<![\w.])-(?=\.?[0-9])|(?<=[0-9]e)-(?=[0-9])")
 
 
 def fmt(arr, max_elems=6):
@@ -10,7 +15,7 @@ def fmt(arr, max_elems=6):
     if arr.size <= max_elems:
         text = np.array2string(arr, precision=4, separator=", ", suppress_small=True,
                                floatmode="maxprec")
-        return text.splitlines()
+        return _NEGATIVE_ZERO.sub(r" \1", text).splitlines()
     return [f"mean {num(arr.mean())}  min {num(arr.min())}  max {num(arr.max())}"]
 
 
@@ -27,3 +32,9 @@ def short(v):
     if 1e-4 <= abs(v) < 1e5:
         return np.format_float_positional(v, precision=4, trim="-")
     return num(v)
+
+
+def minus(text):
+    """Text whose numbers carry the typographic minus (−0.25, 1e−05), as pictures, slides and
+    the stepper page print them; names, rules (db = -g) and hyphens keep their "-"."""
+    return _NUMBER_MINUS.sub("\u2212", text)

@@ -9,76 +9,57 @@ import io
 import textwrap
 from pathlib import Path
 
-from .names import NamedGraph, named_graph
-from .rules import filled_rule
+from .names import named_graph
+from .numbers import minus
 from .viz import KIND_TEXT, STYLES, Drawing, run_dot
+from .viz.frames import layer_blocks, record_line, step_lines
+from .viz.layout import SLIDE_RECORDS
 from .viz.slide import GRAD_COLOUR
 from .walk import replay
 
 WIDTH, HEIGHT = 1920, 1080               # pixels of every slide
 CAPTION_PX, TITLE_PX = 32, 64            # large type: readable from the back of a hall
 WRAP = 100                                # characters per caption line at CAPTION_PX
-PER_SLIDE = 15                            # records one slide draws legibly (BN is 10)
 
 
 def lecture_pack(loss, out_dir, title=""):
     """Write the slides of `loss` into out_dir -> the PNG paths, in slide order, then index.html.
 
-    00_graph.png is the whole graph (layers as boxes when it has more than PER_SLIDE records);
+    00_graph.png is the whole graph (layers as boxes beyond SLIDE_RECORDS records);
     forward_NN.png and backward_NN.png follow the walk one record at a time, each drawing the
     layer call that record belongs to, in the slide style (textbook symbols, big type), with
-    the records numbered as in the whole graph. Every .grad is left as it was.
+    the names and numbers of the whole graph. Every .grad is left as it was.
     """
     pil = _pil()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     g, frames = named_graph(loss), replay(loss)
     grads = frames[-1].known if frames else {}
-    part = _parts(g)
-    whole = Drawing(g, show_values=True, grads=grads, style="slide").draw() \
-        if len(g.records) <= PER_SLIDE else Drawing(g, collapse=True, rankdir=_fitting_rankdir(g)).draw()
+    part = {id(r): block for block in layer_blocks(g, pack=False) for r in block}
+    small = len(g.records) <= SLIDE_RECORDS
+    whole = Drawing(g, show_values=True, grads=grads, style="slide") if small else \
+        Drawing(g, collapse=True)                # the direction nearest 16:9
     slides = [("00_graph.png", f"{title}: the whole graph".strip(": "),
-               [f"{len(g.records)} records" + ("; values and gradients after one backward"
-                                               if len(g.records) <= PER_SLIDE else
-                                               ", layers drawn as boxes; the next slides open them")],
-               whole)]
+               [f"{len(g.records)} records" + ("; values and gradients after one backward" if small
+                                               else ", layers drawn as boxes; the next slides open them")],
+               whole.draw())]
     leaves = {id(t) for t in g.tensors if t.record is None}
     for k, r in enumerate(g.records, 1):
-        args = ", ".join(g.arg(t) for t in r.inputs)
         known = leaves | {id(q.output) for q in g.records[:k]}
-        slides.append((f"forward_{k:02d}.png", f"Forward {k}/{len(g.records)}",
-                       [f"{g.rid(r)}: {g.label(r.output)} = {r.op}({args})"],
-                       Drawing(part[id(r)], show_values=True, values=known, highlight=r,
+        slides.append((f"forward_{k:02d}.png", f"Forward {k}/{len(g.records)}", [record_line(g, r)],
+                       Drawing(g, records=part[id(r)], show_values=True, values=known, highlight=r,
                                style="slide").draw()))
     for k, frame in enumerate(frames, 1):
         r = frame.step.record
-        lines = [f"{g.rid(r)} {r.op}: upstream gradient d{g.label(r.output)}",
-                 f"rule: {filled_rule(g, r)}"]
-        lines += [f"fan-in: {s.equation()}  ({s.status()})" for s in frame.sums if s is not None]
+        lines = [f"{g.rid(r)} {r.op}: upstream gradient d{g.label(r.output)}", *step_lines(g, frame)]
         slides.append((f"backward_{k:02d}.png", f"Backward {k}/{len(frames)}", lines,
-                       Drawing(part[id(r)], show_values=True, grads=frame.known,
+                       Drawing(g, records=part[id(r)], show_values=True, grads=frame.known,
                                arrived=frame.arrived, highlight=r, style="slide").draw()))
-    paths = [_slide(pil, out / name, head, lines, _png(dot))
-             for name, head, lines, dot in slides]
+    slides = [(name, head, [minus(line) for line in lines], dot) for name, head, lines, dot in slides]
+    paths = [_slide(pil, out / name, head, lines, _png(dot)) for name, head, lines, dot in slides]
     index = out / "index.html"
     index.write_text(_index(title, slides), encoding="utf-8")
     return paths + [index]
-
-
-def _parts(g):
-    """id(record) -> the NamedGraph of the slide it is drawn on: the records of its layer call
-    (or, outside layers, runs of at most PER_SLIDE records), numbered as in g."""
-    groups = {}
-    for r in g.records:
-        owners = [tag for tag in r.scope if getattr(tag, "owner", None) is not None]
-        groups.setdefault(id(owners[-1]) if owners else None, []).append(r)
-    part = {}
-    for records in groups.values():
-        for start in range(0, len(records), PER_SLIDE):
-            chunk = records[start:start + PER_SLIDE]
-            sub = NamedGraph(chunk).number_by(g)
-            part.update((id(r), sub) for r in chunk)
-    return part
 
 
 def _slide(pil, path, head, lines, graph_png):
@@ -123,16 +104,6 @@ def _png(dot):
     dot.graph_attr.pop("viewport", None)             # the slide look's crop for its own page
     dot.graph_attr.update(dpi="96", size="19,8.2")
     return run_dot(dot.source, "png")
-
-
-def _fitting_rankdir(g):
-    """TB or LR, whichever draws the collapsed graph closer to the 16:9 of a slide."""
-    def misfit(rankdir):
-        dot = Drawing(g, collapse=True, rankdir=rankdir).draw()
-        png = run_dot(dot.source, "png")
-        w, h = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")  # IHDR
-        return abs(w / h - 16 / 9)
-    return min(("TB", "LR"), key=misfit)
 
 
 def _index(title, slides):

@@ -9,7 +9,7 @@ import graphviz
 from ...engine.graph import attrs_text
 from ...nn import Parameter
 from ..names import named_graph
-from ..numbers import fmt
+from ..numbers import fmt, minus
 from .layout import auto_rankdir
 from .slide import OP_SYMBOLS, SLIDE_LOOK, grad_head, one_line, slide_cells, slide_label, snake_rows
 
@@ -85,7 +85,7 @@ class Drawing:
         self.owner = {id(r.output): self.group[id(r)] for r in self.records}  # tensor -> its scope
         self.hidden = {} if expand or not collapse else self._inside()
         self.rankdir = rankdir or ("TB" if self.slide else auto_rankdir(self))
-        first = self.records[0].inputs[:1] if self.records else ()
+        first = g.records[0].inputs[:1] if g.records else ()    # the whole graph's, not a slide's
         self.entry = {id(t) for t in first if t.record is None}     # the data the graph starts from
         self.forward_of = {id(r): f for r in self.records if (f := _forward_tag(r)) is not None}
         self.by_index = {r.index: r for r in self.records} if self.forward_of else {}
@@ -200,22 +200,22 @@ class Drawing:
 
     def symbol(self, t):
         """The slide's name for t: a textbook symbol (x−μ with a minus sign, μ₁ and μ₂ where two BN
-        layers have one each), else its label."""
-        return self.g.symbol(t).replace("-", "−")
+        layers have one each), else its label as written (a name's hyphens stay hyphens)."""
+        return self.g.symbol(t)
 
     def value_lines(self, t):
         """The value rows the label prints (none before forward reaches t, or when not shown)."""
         shown = self.known_values is None or id(t) in self.known_values
         if not (shown and (self.show_values or (t.size == 1 and not t.requires_grad))):
             return []
-        return slide_cells(t.data) if self.slide else fmt(t.data, self.max_elems)
+        return slide_cells(t.data) if self.slide else [minus(x) for x in fmt(t.data, self.max_elems)]
 
     def grad_lines(self, t, grad, arrived):
         """The gradient rows: `dname: (1 of 2 paths)` (slide: ∂ and the symbol), then values."""
         k, n = arrived
         if self.slide:
             return [grad_head(self.symbol(t), k, n)] + slide_cells(grad)
-        return [f"d{self.g.label(t)}:{arrival_text(k, n)}"] + fmt(grad, self.max_elems)
+        return [f"d{self.g.label(t)}:{arrival_text(k, n)}"] + [minus(x) for x in fmt(grad, self.max_elems)]
 
     def _data_label(self, t):
         grad = self.grads.get(id(t))

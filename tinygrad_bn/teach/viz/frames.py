@@ -3,6 +3,7 @@ current record highlighted, the gradients and fan-in sums known so far)."""
 from pathlib import Path
 
 from ..names import named_graph
+from ..numbers import minus
 from ..rules import filled_rule
 from ..walk import replay
 from .dot import Drawing, _esc, _scope_of
@@ -17,9 +18,7 @@ def forward_drawings(g, **opts):
     leaves = {id(t) for t in g.tensors if t.record is None}
     for k, r in enumerate(g.records, 1):
         known = leaves | {id(q.output) for q in g.records[:k]}
-        args = ", ".join(g.arg(t) for t in r.inputs)
-        caption = _esc(f"forward step {k}/{len(g.records)}: {g.rid(r)}: {g.label(r.output)} = "
-                       f"{r.op}({args})") + "\\l"
+        caption = _esc(minus(f"forward step {k}/{len(g.records)}: {record_line(g, r)}")) + "\\l"
         yield r, _drawing(g, opts, values=known, highlight=r, caption=caption, show_values=True)
 
 
@@ -29,11 +28,22 @@ def backward_drawings(g, frames, **opts):
     for k, frame in enumerate(frames, 1):
         r = frame.step.record
         lines = [f"backward step {k}/{len(frames)}: {g.rid(r)} {r.op}, upstream g = d{g.label(r.output)}",
-                 f"rule: {filled_rule(g, r)}"]
-        lines += [f"fan-in: {s.equation()} ({s.status()})" for s in frame.sums if s is not None]
-        caption = "".join(_esc(line) + "\\l" for line in lines)
+                 *step_lines(g, frame)]
+        caption = "".join(_esc(minus(line)) + "\\l" for line in lines)
         yield frame, _drawing(g, opts, grads=frame.known, arrived=frame.arrived, highlight=r,
                               caption=caption)
+
+
+def record_line(g, r):
+    """`r2: xmu = sub(x, mu)`: a forward record as the frames, the stepper and the slides say it."""
+    return f"{g.rid(r)}: {g.label(r.output)} = {r.op}({', '.join(g.arg(t) for t in r.inputs)})"
+
+
+def step_lines(g, frame):
+    """A backward step's rule in the graph's names, then each fan-in sum with where it stands:
+    the lines the frames' captions and the lecture pack's slides print under their heading."""
+    return [f"rule: {filled_rule(g, frame.step.record)}"] + [
+        f"fan-in: {s.equation()}  ({s.status()})" for s in frame.sums if s is not None]
 
 
 def slides(tensor_or_tape, show_values=True, show_grads=True, **opts):
@@ -44,7 +54,13 @@ def slides(tensor_or_tape, show_values=True, show_grads=True, **opts):
     """
     g = named_graph(tensor_or_tape)
     return [Drawing(g, show_values=show_values, show_grads=show_grads, style="slide", records=b,
-                    **opts).draw() for b in slide_blocks(g.records, lambda r: _scope_of(r, True))]
+                    **opts).draw() for b in layer_blocks(g)]
+
+
+def layer_blocks(g, pack=True):
+    """NamedGraph g's records cut into slides by layer or BN block (the layers collapse=True
+    draws as boxes): one cut for viz.slides, the stepper's slide views and the lecture pack."""
+    return slide_blocks(g.records, lambda r: _scope_of(r, True), pack=pack)
 
 
 def _drawing(g, opts, **frame):

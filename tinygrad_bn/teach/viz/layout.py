@@ -49,11 +49,12 @@ def _rows(t):
     return (t.size // t.shape[-1]) if t.ndim > 1 and 0 < t.size <= 8 else 1
 
 
-def slide_blocks(records, scope_of, limit=SLIDE_RECORDS):
+def slide_blocks(records, scope_of, limit=SLIDE_RECORDS, pack=True):
     """Records cut into slides: all on one when there are at most `limit`, else consecutive
     layers (scope_of(record), e.g. a Linear, a BN block, a loss) packed while they fit, a
-    layer longer than `limit` on slides of its own."""
-    if len(records) <= limit:
+    layer longer than `limit` on slides of its own. pack=False: one layer per slide, always
+    (a lecture's step slides, drawn large)."""
+    if pack and len(records) <= limit:
         return [list(records)]
     layers = []
     for r in records:
@@ -64,7 +65,7 @@ def slide_blocks(records, scope_of, limit=SLIDE_RECORDS):
             layers.append((s, [r]))
     blocks = [[]]
     for _, rs in layers:
-        if blocks[-1] and len(blocks[-1]) + len(rs) > limit:
+        if blocks[-1] and (not pack or len(blocks[-1]) + len(rs) > limit):
             blocks.append([])
         for r in rs:
             if len(blocks[-1]) == limit:

@@ -71,7 +71,7 @@ const $ = (id) => document.getElementById(id);
 function num(v, sci) {
   if (Math.abs(v) < 1e-12) return "0";
   const s = sci ? v.toExponential(3).replace(/e([+-])(\d)$/, (_, sign, d) => "e" + sign + "0" + d) : String(Number(v.toFixed(4)));
-  return s === "-0" ? "0" : s.replace("-", "\u2212");
+  return s === "-0" ? "0" : s.replace(/-/g, "\u2212");    // every minus, the exponent's too
 }
 function line(values) {                 // one number format for a whole line
   const sci = values.some((v) => Math.abs(v) >= 1e-12 && (Math.abs(v) < 1e-4 || Math.abs(v) >= 1e5));
@@ -308,9 +308,9 @@ function show(i) {
   applyZoom();
   const hot = $(s.node);
   if (hot && !focus) centre(hot);
-  $("counter").textContent = typed ? "go to step " + typed + "\u2026" :
-    "step " + (k + 1) + " / " + steps.length + " \u00b7 " + s.kind;
-  $("caption").textContent = s.caption;
+  $("counter").textContent = typed ? "go to step " + typed + "\u2026" :   // the one counter:
+    "step " + (k + 1) + " / " + steps.length;                           // #step=N and N Enter use it
+  $("caption").textContent = s.kind + " \u00b7 " + s.caption;          // the record by its name
   paintPanel(s, st);
   $("prev").disabled = $("first").disabled = k === 0;
   $("next").disabled = $("last").disabled = k === steps.length - 1;

@@ -3,9 +3,10 @@ and gradient rows that appear, the edges the gradient flows along, the new fan-i
 page holds one drawing of the graph and grows linearly with the number of records."""
 import numpy as np
 
-from ..numbers import fmt
+from ..numbers import fmt, minus
 from ..rules import filled_rule
 from .dot import edge_id
+from .frames import record_line
 
 GRID_LIMIT = 256                 # fan-in terms of bigger tensors keep only the example element
 
@@ -15,12 +16,14 @@ class StepData:
 
     def __init__(self, g, views, view_of, frames):
         self.g, self.views, self.view_of, self.frames = g, views, view_of, frames
-        self.paths = {}                            # id(tensor) -> contributions, in order
+        self.fan_in = {}                           # id(tensor) -> its complete walk.FanIn
         for frame in frames:
-            for t, gi, ka in zip(frame.step.record.inputs, frame.step.grad_inputs, frame.step.arrivals):
-                if gi is not None and ka[1] > 1:
-                    self.paths.setdefault(id(t), []).append(np.asarray(gi))
-        self.pick = {tid: example_element(parts) for tid, parts in self.paths.items()}
+            for t, fan_in in zip(frame.step.record.inputs, frame.sums):
+                if fan_in is not None:
+                    self.fan_in[id(t)] = fan_in
+        shapes = {id(t): t.shape for t in g.tensors}
+        self.pick = {tid: int(np.ravel_multi_index(f.element, shapes[tid])) if f.element else 0
+                     for tid, f in self.fan_in.items()}    # the element its sum shows, flat
         self.consumers = {}                        # id(tensor) -> the records that read it
         for q in g.records:
             for t in {id(u): u for u in q.inputs}.values():
@@ -30,22 +33,20 @@ class StepData:
         """tid -> what the page needs to write a fan-in sum: name, shape, paths, example element."""
         out = {}
         for t in self.g.tensors:
-            if id(t) in self.paths:
+            if id(t) in self.fan_in:
                 grid = t.size <= GRID_LIMIT
                 out[self.g.tid(t)] = {"name": self.g.label(t), "shape": list(t.shape),
-                                      "n": len(self.paths[id(t)]), "grid": grid,
+                                      "n": self.fan_in[id(t)].n, "grid": grid,
                                       "pick": self.pick[id(t)] if grid else 0,
-                                      "at": [int(i) for i in np.unravel_index(self.pick[id(t)], t.shape)]}
+                                      "at": list(self.fan_in[id(t)].element)}
         return out
 
     def forward(self, k, r):
         """Forward step k (record r): its result's values appear."""
         d = self.views[self.view_of[id(r)]]
-        args = ", ".join(self.g.arg(t) for t in r.inputs)
         return {"kind": "forward", **self._where(d, r),
-                "show": self.g.tid(r.output),
-                "caption": f"{self.g.rid(r)}: {self.g.label(r.output)} = {r.op}({args})",
-                "blocks": [["record", f"{self.g.rid(r)}: {self.g.label(r.output)} = {r.op}({args})"],
+                "show": self.g.tid(r.output), "caption": record_line(self.g, r),
+                "blocks": [["record", record_line(self.g, r)],
                            [f"value {self.g.label(r.output)}", _text(r.output.data)]]}
 
     def backward(self, frame, leaves):
@@ -95,7 +96,7 @@ class StepData:
         near = [d.source_of(t) for t in r.inputs] + [g.tid(r.output)]
         focus = [node, *near]
         for t in r.inputs:
-            if id(t) in self.paths:
+            if id(t) in self.fan_in:
                 focus += [d.node_of(q) for q in self.consumers[id(t)]]
         return {"view": self.view_of[id(r)], "node": node, "near": list(dict.fromkeys(near)),
                 "focus": list(dict.fromkeys(focus))}
@@ -105,13 +106,6 @@ class StepData:
         one path the first element it reaches (an edge label says something, not 0)."""
         flat = np.asarray(gi, dtype=float).ravel()
         return float(flat[self.pick.get(id(t), _nonzero(flat))])
-
-
-def example_element(parts):
-    """The flat index a fan-in sum shows by default: the first where every path contributes
-    (a ReLU or a max often zeroes element 0), else the first reached by the most paths."""
-    reached = np.sum([np.asarray(p, dtype=float).ravel() != 0 for p in parts], axis=0)
-    return int(np.argmax(reached))
 
 
 def _nonzero(flat):
@@ -125,4 +119,4 @@ def _first(arr):
 
 
 def _text(arr):
-    return "\n".join(fmt(arr, max_elems=64))
+    return minus("\n".join(fmt(arr, max_elems=64)))

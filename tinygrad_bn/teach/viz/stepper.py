@@ -8,9 +8,8 @@ from pathlib import Path
 
 from ..names import named_graph
 from ..walk import replay
-from .dot import Drawing, _scope_of
-from .frames import DRAW_OPTIONS
-from .layout import slide_blocks
+from .dot import Drawing
+from .frames import DRAW_OPTIONS, layer_blocks
 from .page import PAGE
 from .render import run_dot
 from .states import StepData
@@ -48,8 +47,7 @@ class Stepper:
         say = _progress(len(g.records))
         frames = replay(self.loss) if self.loss.requires_grad else []
         final = frames[-1] if frames else None
-        blocks = (slide_blocks(g.records, lambda r: _scope_of(r, True))
-                  if self.opts.get("style") == "slide" else [g.records])
+        blocks = (layer_blocks(g) if self.opts.get("style") == "slide" else [g.records])
         views = [Drawing(g, grads=final.known if final else {}, arrived=final.arrived if final else {},
                          records=b, **self.opts) for b in blocks]
         view_of = {id(r): k for k, b in enumerate(blocks) for r in b}
