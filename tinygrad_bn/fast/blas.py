@@ -106,7 +106,11 @@ POLICY = {
 }
 
 
+POLICY_KERNELS = {name: under_policy(OPS[name], *macs) for name, macs in POLICY.items()}
+
+
 def register():
-    """Put the policy's kernels in KERNELS (where no other kernel took the name)."""
-    for name, (forward_macs, backward_macs) in POLICY.items():
-        KERNELS.setdefault(name, under_policy(OPS[name], forward_macs, backward_macs))
+    """Put the policy's kernels in KERNELS (where no other kernel took the name): the same classes
+    every time, so switching kernels off and on (tg.kernels.use) gives records the same impl."""
+    for name, kernel in POLICY_KERNELS.items():
+        KERNELS.setdefault(name, kernel)
