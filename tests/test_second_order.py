@@ -202,6 +202,20 @@ def test_create_graph_makes_grad_a_tensor_with_its_graph(torch):
     np.testing.assert_allclose(x.grad, 6 * x.data, rtol=1e-12)
 
 
+def test_second_derivatives_flow_through_a_small_slice_saved_as_a_copy(torch):
+    """A small slice of a big array is saved as a private copy (so the rest stays writable); under
+    create_graph that copy still stands for the slice it was made from."""
+    data = np.random.default_rng(3).standard_normal(12)
+    x = Tensor(data, requires_grad=True)
+    y = x[:3]                                   # a view of 3 of x's 12 values
+    (g,) = tg.grad((y * y * y).sum(), [x], create_graph=True)
+    (h,) = tg.grad((g * Tensor(np.arange(12.0))).sum(), [x])
+    xt = torch.tensor(data, requires_grad=True)
+    (gt,) = torch.autograd.grad((xt[:3] ** 3).sum(), [xt], create_graph=True)
+    (ht,) = torch.autograd.grad((gt * torch.arange(12.0, dtype=torch.float64)).sum(), [xt])
+    np.testing.assert_allclose(h.data, ht.numpy(), rtol=1e-12)
+
+
 def test_first_order_grads_stay_arrays_and_record_nothing():
     x = leaf(3)
     loss = (x * x).sum()

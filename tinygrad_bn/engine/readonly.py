@@ -43,9 +43,11 @@ def freeze_view(out, arrays):
 def lock(saved, op=None):
     """Make every array in `saved` read-only; returns the Lock to release, or None if none needed
     one. op: the name of the op that saved them, for the error an in-place update then gives."""
+    copied = {}                              # id(copy) -> id(array it copies), for create_graph
     for key, a in saved.items():             # a small part of a big array (a batch of a data set):
         if isinstance(a, np.ndarray) and a.base is not None and 2 * a.nbytes <= _owner(a).nbytes:
             saved[key] = a.copy()            # a private copy, the rest of it stays writable
+            copied[id(saved[key])] = id(a)
     arrays = [a for a in saved.values() if isinstance(a, np.ndarray)]
     if not arrays:
         return None                          # nothing to lock
@@ -68,7 +70,7 @@ def lock(saved, op=None):
             owners.append(own)
     if _pending:
         _drain()
-    return Lock(owners) if owners else None
+    return Lock(owners, copied) if owners else None
 
 
 def locked_by(a):
@@ -78,12 +80,13 @@ def locked_by(a):
 
 class Lock:
     """The owners one record locked. release() unlocks them; a record freed without it (a graph
-    dropped before backward) unlocks them from this finalizer, through the queue."""
+    dropped before backward) unlocks them from this finalizer, through the queue. `copied` maps
+    a saved private copy to the input array it was made from (see lock)."""
 
-    __slots__ = ("owners",)
+    __slots__ = ("owners", "copied")
 
-    def __init__(self, owners):
-        self.owners = owners
+    def __init__(self, owners, copied):
+        self.owners, self.copied = owners, copied
 
     def release(self):
         """Count this lock off its owners now; the last lock of an owner makes it writable."""

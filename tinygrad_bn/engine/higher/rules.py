@@ -70,6 +70,9 @@ def tensor_saved(record):
     Tensor (also inside tuples, as einsum's operands), so second derivatives flow through it;
     other entries (masks, shapes) stay constants."""
     tensors = {id(t.data): t for t in (*record.inputs, record.output)}
+    if record._locked is not None:           # a saved copy of a slice stands for its input
+        tensors.update((copy, tensors[of]) for copy, of in record._locked.copied.items()
+                       if of in tensors)
     return {k: tuple(tensors.get(id(a), a) for a in v) if type(v) is tuple
             else tensors.get(id(v), v) for k, v in record.saved.items()}
 

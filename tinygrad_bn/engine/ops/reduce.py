@@ -147,6 +147,12 @@ class Std(Op):
         scale = np.divide(1, saved["n"] * std, out=np.zeros_like(std), where=std != 0)
         return _expand(g, saved["axes"], saved["keepdims"]) * scale * saved["xmu"]
 
+    @staticmethod
+    def decompose(x, axis=None, keepdims=False, ddof=0):
+        """create_graph: xmu and std are derived from x, so the walk goes through var's primitives
+        and a sqrt (the second derivative at zero spread is undefined, as in torch)."""
+        return Var.decompose(x, axis=axis, keepdims=keepdims, ddof=ddof).sqrt()
+
 
 class Var(Op):
     """out = sum((x - mean(x))**2, axis) / (N - ddof); ddof=0 (biased) as NumPy."""
