@@ -1,4 +1,4 @@
-"""`python -m benchmarks [--quick] [--threads N] [--json FILE]`: the five workloads of issue 15
+"""`python -m benchmarks [--quick] [--threads N] [--json FILE]`: the headline workloads
 first (per-op, fused BN, composed/fused BN, MLP step, CNN step), then every ratio in one table.
 
 Thread counts are set before NumPy and torch load, so BLAS, OpenMP and torch use the same number.
@@ -90,7 +90,7 @@ def table(rows):
 
 
 def headlines(rows):
-    """The five workloads of issue 15 as `workload | ratio | target | met` lines, in table order."""
+    """The headline workloads as `workload | ratio | target | met` lines, in table order."""
     picked = [r for r in rows if r.get("headline")]
     lines = [("workload", "ours", "against", "reference", "ratio", "target", "met")] + [
         (r["headline"], _fmt(r["ours"], r["unit"]), r["ref_name"], _fmt(r["ref"], r["unit"]),

@@ -126,7 +126,7 @@ def main(quick=False):
             t = median_times(fns, quick)
             headline = shape == SHAPES[0] and name == "float32"
             rows.append(row("bn fwd+bwd", f"{case} fused", name, t["fused"], t.get("torch"), "torch",
-                            1.3, headline="BN-1d fused" if headline else None))
+                            1.0, headline="BN-1d fused" if headline else None))
             rows.append(row("bn fwd+bwd", f"{case} composed", name, t["composed"], t["fused"],
                             "ours fused", 3.0, headline="BN-1d composed / fused" if headline else None))
             rows.append(row("bn fwd+bwd", f"{case} fused", name, t["fused"], t["numpy"],

@@ -54,8 +54,8 @@ def measure(env):
 
 
 def main(quick=False):
-    """Rows: first use with a cold and a warm cache (no target: the issue asks < 5 s), and the
-    import time with kernels on against TINYGRAD_BN_KERNELS=numpy."""
+    """Rows: first use with a cold and a warm cache (no target row: it should stay under 5 s), and
+    the import time with kernels on against TINYGRAD_BN_KERNELS=numpy."""
     import tinygrad_bn as tg
     rows = []
     reference = measure({"TINYGRAD_BN_KERNELS": "numpy"})

@@ -92,7 +92,7 @@ def main(quick=False):
         t = median_times(fns, quick)
         case = f"chain of {OPS} mul/add fwd+bwd, {N} elems, per op"
         rows.append(row("op overhead", case, name, t["ours"] / OPS, t.get("torch", 0) / OPS,
-                        "torch", 0.5, headline="per-op fwd+bwd" if name == "float32" else None))
+                        "torch", 0.7, headline="per-op fwd+bwd" if name == "float32" else None))
         rows.append(row("op overhead", case, name, t["ours"] / OPS, t["numpy"] / OPS,
                         "NumPy by hand", 4.0))
         rows.append(row("op overhead", f"{case}, tg.jit", name, t["jit"] / OPS,

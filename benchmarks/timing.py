@@ -87,7 +87,7 @@ def row(bench, case, dtype, ours, ref, ref_name, target=None, unit="s", headline
     """One table row: `ours` against `ref` as a ratio (None when either figure is missing).
 
     target: the largest ratio the issue accepts, or None for a figure without a target.
-    headline: the row's name in the summary of the five workloads of issue 15, or None.
+    headline: the row's name in the summary of headline workloads, or None.
     """
     ratio = ours / ref if ours is not None and ref else None
     met = None if ratio is None or target is None else ratio <= target

@@ -62,9 +62,7 @@ def lock(saved, op=None):
                 entry = _locks[id(own)] = [own, 0, None, op]
                 own.setflags(write=False)
             if a is not own and a.flags.writeable:
-                if entry[2] is None:
-                    entry[2] = []
-                entry[2].append(a)           # a view keeps its own flag: restore it on unlock
+                entry[2] = (entry[2] or []) + [a]    # a view keeps its own flag: restore it on unlock
                 a.setflags(write=False)
             entry[1] += 1
             owners.append(own)
