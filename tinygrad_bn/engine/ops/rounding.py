@@ -57,9 +57,7 @@ class FloorDiv(Op):
 
     @staticmethod
     def forward(a, b, *, needs_input_grad):
-        if a.dtype.kind in "iub" and b.dtype.kind in "iub" and not np.all(b):
-            raise ZeroDivisionError(f"floordiv: integer division by zero in {a.shape} // "
-                                    f"{b.shape}; divide floats for inf, or mask the zeros")
+        _refuse_integer_zero("floordiv", "//", a, b)
         return np.floor_divide(a, b), {"inputs": [(a.shape, a.dtype), (b.shape, b.dtype)]}
 
     @staticmethod
@@ -75,9 +73,7 @@ class Remainder(Op):
 
     @staticmethod
     def forward(a, b, *, needs_input_grad):
-        if a.dtype.kind in "iub" and b.dtype.kind in "iub" and not np.all(b):
-            raise ZeroDivisionError(f"remainder: integer modulo by zero in {a.shape} % "
-                                    f"{b.shape}; use floats for nan, or mask the zeros")
+        _refuse_integer_zero("remainder", "%", a, b)
         return np.remainder(a, b), ({"floor": np.floor_divide(a, b)} if needs_input_grad[1] else {})
 
     @staticmethod
@@ -90,3 +86,10 @@ class Sign(_Rounding):
     """out = -1, 0 or 1 by the sign of x."""
     name = "sign"
     fn = staticmethod(np.sign)
+
+
+def _refuse_integer_zero(op, symbol, a, b):
+    """Integer // or % by zero raises, as in Python and torch (NumPy would give 0 and a warning)."""
+    if a.dtype.kind in "iub" and b.dtype.kind in "iub" and not np.all(b):
+        raise ZeroDivisionError(f"{op}: integer division by zero in {a.shape} {symbol} {b.shape}; "
+                                "use floats (inf or nan), or mask the zeros")
