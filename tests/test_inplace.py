@@ -90,7 +90,7 @@ def test_records_freed_by_gc_inside_lock_do_not_deadlock():
         for t in threads:
             t.join()
         gc.collect()
-        print(len(readonly._locks), len(readonly._pending))
+        print(len(readonly.locks), len(readonly.pending))
     """)
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
@@ -101,11 +101,11 @@ def test_records_freed_by_gc_inside_lock_do_not_deadlock():
 def test_a_finalizer_unlock_waits_in_the_queue_while_the_guard_is_held():
     data = np.array([1.0, 2.0])
     locked = readonly.lock({"a": data})
-    with readonly._guard:                       # as if gc freed a record inside lock()
+    with readonly.guard:                       # as if gc freed a record inside lock()
         del locked                              # its Lock's finalizer must queue, not wait
-        assert not data.flags.writeable and len(readonly._pending) == 1
-    readonly._drain()                           # what the guard's holder does on letting go
-    assert data.flags.writeable and not readonly._pending
+        assert not data.flags.writeable and len(readonly.pending) == 1
+    readonly.drain()                           # what the guard's holder does on letting go
+    assert data.flags.writeable and not readonly.pending
 
 
 def test_a_lock_released_by_backward_is_not_released_again_when_freed():
@@ -114,9 +114,9 @@ def test_a_lock_released_by_backward_is_not_released_again_when_freed():
     first.release()
     assert not data.flags.writeable             # the second record still holds it
     del first                                   # released already: the finalizer does nothing
-    assert not data.flags.writeable and not readonly._pending
+    assert not data.flags.writeable and not readonly.pending
     del second                                  # dropped without release: the finalizer unlocks
-    assert data.flags.writeable and id(data) not in readonly._locks
+    assert data.flags.writeable and id(data) not in readonly.locks
 
 
 def test_only_arrays_that_need_it_are_locked():

@@ -16,9 +16,9 @@ import threading
 
 import numpy as np
 
-_locks = {}         # id(owner) -> [owner, count, views whose flag to restore (or None), op name]
-_guard = threading.Lock()
-_pending = collections.deque()         # unlocks queued by finalizers (append/popleft are atomic)
+locks = {}         # id(owner) -> [owner, count, views whose flag to restore (or None), op name]
+guard = threading.Lock()
+pending = collections.deque()         # unlocks queued by finalizers (append/popleft are atomic)
 
 
 def _owner(a):
@@ -52,28 +52,28 @@ def lock(saved, op=None):
     if not arrays:
         return None                          # nothing to lock
     owners = []
-    with _guard:
+    with guard:
         for a in arrays:
             own = a if a.base is None else _owner(a)
-            entry = _locks.get(id(own))
+            entry = locks.get(id(own))
             if entry is None:
                 if not own.flags.writeable:
                     continue                 # read-only already: nothing to guard or restore
-                entry = _locks[id(own)] = [own, 0, None, op]
+                entry = locks[id(own)] = [own, 0, None, op]
                 own.setflags(write=False)
             if a is not own and a.flags.writeable:
                 entry[2] = (entry[2] or []) + [a]    # a view keeps its own flag: restore it on unlock
                 a.setflags(write=False)
             entry[1] += 1
             owners.append(own)
-    if _pending:
-        _drain()
+    if pending:
+        drain()
     return Lock(owners, copied) if owners else None
 
 
 def locked_by(a):
     """The name of an op whose live record keeps `a` (or its base) read-only, else None."""
-    return (_locks.get(id(_owner(a))) or [None] * 4)[3]
+    return (locks.get(id(_owner(a))) or [None] * 4)[3]
 
 
 class Lock:
@@ -89,38 +89,38 @@ class Lock:
     def release(self):
         """Count this lock off its owners now; the last lock of an owner makes it writable."""
         owners, self.owners = self.owners, ()
-        with _guard:
+        with guard:
             _release(owners)
-        if _pending:
-            _drain()
+        if pending:
+            drain()
 
     def __del__(self):
         if self.owners:                  # never waits for the guard: gc may run this inside lock()
-            _pending.append(self.owners)
-            _drain()
+            pending.append(self.owners)
+            drain()
 
 
-def _drain():
+def drain():
     """Apply the queued unlocks whenever the guard is free (never blocks).
 
     Every holder calls this after letting go, so an unlock queued while it held the guard (by
     its own finalizers or another thread's) is applied before it returns.
     """
-    while _pending and _guard.acquire(blocking=False):
+    while pending and guard.acquire(blocking=False):
         try:
-            while _pending:
-                _release(_pending.popleft())
+            while pending:
+                _release(pending.popleft())
         finally:
-            _guard.release()
+            guard.release()
 
 
 def _release(owners):
     """Count one lock off each of `owners`; the guard is held."""
     for own in owners:
-        entry = _locks[id(own)]
+        entry = locks[id(own)]
         entry[1] -= 1
         if entry[1] == 0:
-            del _locks[id(own)]
+            del locks[id(own)]
             own.setflags(write=True)
             for view in entry[2] or ():
                 view.setflags(write=True)
