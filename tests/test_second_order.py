@@ -436,3 +436,19 @@ def test_cli_graph_backward_draws_forward_and_backward_together(tmp_path, capsys
     assert main(["graph", "bn", "--backward", "--out", str(out)]) == 0
     source = (tmp_path / "bn_backward.gv").read_text()
     assert "(backward of r" in source and "r9: add" in source and "dgamma" in source
+
+
+def test_functional_takes_torchs_keywords_and_vhp_equals_torchs(torch):
+    """Code written for torch.autograd.functional runs as it is: vectorize/strategy change nothing
+    here, strict=True says it is not supported, and vhp is v^T H as torch's."""
+    data = np.array([0.3, -1.2, 2.0])
+    f = lambda t: (t ** 3).sum() + (t[0] * t[1])
+    ours = AF.jacobian(lambda t: t ** 2, Tensor(data), vectorize=True, strategy="reverse-mode")
+    np.testing.assert_allclose(ours.data, np.diag(2 * data), rtol=1e-12)
+    v = np.array([1.0, 0.5, -2.0])
+    _, vh = AF.vhp(f, Tensor(data), Tensor(v))
+    tf = lambda t: (t ** 3).sum() + (t[0] * t[1])
+    _, vt = torch.autograd.functional.vhp(tf, torch.tensor(data), torch.tensor(v))
+    np.testing.assert_allclose(vh.data, vt.numpy(), rtol=1e-12)
+    with pytest.raises(NotImplementedError, match="strict=True"):
+        AF.hessian(f, Tensor(data), strict=True)

@@ -10,7 +10,14 @@ import numpy as np
 from ..engine import Tensor, enable_grad
 from . import grad
 
-__all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp"]
+__all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
+
+
+def _no_strict(what, strict):
+    """torch's strict=True (raise where an output does not depend on an input) is not built here."""
+    if strict:
+        raise NotImplementedError(f"{what}: strict=True is not supported; call it with "
+                                  "strict=False (inputs an output does not use get zeros)")
 
 
 def _prepare(inputs, create_graph):
@@ -69,8 +76,9 @@ def _result(x, create_graph):
     return x if create_graph else Tensor(x.data)
 
 
-def vjp(func, inputs, v=None, create_graph=False):
+def vjp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), v^T J): one backward. v may be None for a single-element output."""
+    _no_strict("vjp", strict)
     in_tuple, inputs = _prepare(inputs, create_graph)
     out_tuple, outs = _outputs(func, inputs, "vjp")
     grads = _grads(outs, inputs, _vectors(v, outs, "vjp", "output"), create_graph)
@@ -78,9 +86,10 @@ def vjp(func, inputs, v=None, create_graph=False):
             _shape(in_tuple, [_result(g, create_graph) for g in grads]))
 
 
-def jvp(func, inputs, v=None, create_graph=False):
+def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), J v) by the double-vjp trick: u -> u^T J is linear in u, and its gradient
     with respect to u, taken against v, is J v. v may be None for a single-element input."""
+    _no_strict("jvp", strict)
     in_tuple, inputs = _prepare(inputs, create_graph)
     vs = _vectors(v, inputs, "jvp", "input")
     out_tuple, outs = _outputs(func, inputs, "jvp")
@@ -96,9 +105,12 @@ def jvp(func, inputs, v=None, create_graph=False):
             _shape(out_tuple, [_result(j, create_graph) for j in jv]))
 
 
-def jacobian(func, inputs, create_graph=False):
+def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
+             strategy="reverse-mode"):
     """d func / d inputs: per output and input a Tensor of shape output.shape + input.shape
-    (one backward per output value). Nested tuples when func or inputs are tuples, as torch."""
+    (one backward per output value). Nested tuples when func or inputs are tuples, as torch.
+    vectorize and strategy are accepted for torch code: here they change nothing."""
+    _no_strict("jacobian", strict)
     in_tuple, inputs = _prepare(inputs, create_graph)
     out_tuple, outs = _outputs(func, inputs, "jacobian")
     blocks = []
@@ -127,9 +139,12 @@ def _stacked(rows, shape, like, create_graph):
         return _result(stack(rows).reshape(shape), create_graph)
 
 
-def hessian(func, inputs, create_graph=False):
+def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
+            outer_jacobian_strategy="reverse-mode"):
     """d^2 func / d inputs^2 for a func with one output value: shape input.shape + input.shape
-    (a tuple of tuples for several inputs, as torch): the jacobian of the gradient."""
+    (a tuple of tuples for several inputs, as torch): the jacobian of the gradient.
+    vectorize and outer_jacobian_strategy are accepted for torch code and change nothing."""
+    _no_strict("hessian", strict)
     in_tuple, inputs = _prepare(inputs, create_graph)
 
     def gradient(*xs):
@@ -143,9 +158,10 @@ def hessian(func, inputs, create_graph=False):
     return jacobian(gradient, _shape(in_tuple, inputs), create_graph)
 
 
-def hvp(func, inputs, v=None, create_graph=False):
+def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """(func(inputs), H v) for a func with one output value: the gradient, differentiated once
     more against v (H is symmetric, so this is also v^T H, torch's vhp)."""
+    _no_strict("hvp", strict)
     in_tuple, inputs = _prepare(inputs, create_graph)
     out_tuple, outs = _outputs(func, inputs, "hvp")
     if out_tuple or outs[0].data.size != 1:
@@ -159,3 +175,8 @@ def hvp(func, inputs, v=None, create_graph=False):
           else tuple(Tensor(np.zeros_like(t.data)) for t in inputs))
     return (_result(outs[0], create_graph),
             _shape(in_tuple, [_result(h, create_graph) for h in hv]))
+
+
+def vhp(func, inputs, v=None, create_graph=False, strict=False):
+    """(func(inputs), v^T H), torch's vhp: the same as hvp, since a Hessian is symmetric."""
+    return hvp(func, inputs, v, create_graph, strict)
