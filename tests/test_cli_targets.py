@@ -1,6 +1,7 @@
 """The CLI's TARGET loading: seeded (same numbers every run), a user's file loaded as Python runs
 it (sibling imports, dataclasses), and a torch tensor or a missing scikit-learn named clearly."""
 import sys
+import shutil
 
 import pytest
 
@@ -113,3 +114,13 @@ def test_train_models_get_their_own_folders(capsys, monkeypatch, tmp_path):
         code, out, err = _run(capsys, "train", model, "--epochs", "1", "--quiet")
         assert code == 0, err
         assert (tmp_path / "out" / "train" / model / "model.safetensors").is_file()
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot not installed")
+def test_graph_picks_the_direction_that_fits_a_screen_unless_told(tmp_path, capsys):
+    """`graph mlp` without --rankdir lays the model out top-down (nearer 16:9 than a long strip);
+    --rankdir LR still forces left-to-right."""
+    for extra, direction in (([], "rankdir=TB"), (["--rankdir", "LR"], "rankdir=LR")):
+        out = tmp_path / f"mlp{len(extra)}.svg"
+        assert main(["graph", "mlp", "--out", str(out), *extra]) == 0
+        assert direction in out.with_suffix(".gv").read_text()

@@ -157,7 +157,8 @@ def _graph(args):
                 and not args.backward)
     dot = viz.to_dot(drawn, show_values=args.values or args.slide, show_grads=args.grads or args.slide,
                      show_rules=args.rules, collapse=collapse, expand=args.expand,
-                     rankdir=args.rankdir or ("TB" if args.backward else "LR"), max_elems=8, style="slide" if args.slide else None)
+                     rankdir=args.rankdir or ("TB" if args.backward else None), max_elems=8,
+                     style="slide" if args.slide else None)
     print(f"wrote {viz.render(dot, out)} (DOT source beside it)")
     return 0
 
