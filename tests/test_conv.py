@@ -402,3 +402,15 @@ def test_conv_takes_torchs_bias_keyword(fn, wshape):
     assert not np.array_equal(fn(x, w, bias=b).data, fn(x, w).data)
     with pytest.raises(TypeError, match="got both b and bias="):
         fn(x, w, b, bias=b)
+
+
+@pytest.mark.parametrize("fill", [0, None, -np.inf])
+def test_batch_last_arrays_own_their_memory(fill):
+    """A window op's gradient made by batch_last is kept by the engine as it is (a view would be
+    copied to C order, and the next op would then mix two layouts)."""
+    from tinygrad_bn.engine.ops.windows import batch_last
+    out = batch_last((3, 2, 4, 5), np.float32, fill)
+    assert out.shape == (3, 2, 4, 5) and out.base is None
+    assert out.transpose(1, 2, 3, 0).flags.c_contiguous
+    if fill is not None:
+        assert (out == fill).all()

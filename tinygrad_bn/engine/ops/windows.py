@@ -67,11 +67,13 @@ def offset_slices(i, j, stride, dilation, out_hw):
 
 def batch_last(shape, dtype, fill=0):
     """A new (N, C, H, W) array filled with `fill` (left unset for None: the caller writes every
-    value), stored as (C, H, W, N) (see the module note)."""
+    value), stored as (C, H, W, N) (see the module note), owning its memory (not a view)."""
     n, c, h, w = shape
-    out = np.empty((c, h, w, n), dtype=dtype) if fill is None else \
-        np.full((c, h, w, n), fill, dtype=dtype)
-    return out.transpose(3, 0, 1, 2)
+    layout = np.empty((c, h, w, n), dtype=dtype).transpose(3, 0, 1, 2)
+    out = np.empty_like(layout)       # owns its memory, so the engine keeps it as a gradient
+    if fill is not None:
+        out.fill(fill)
+    return out
 
 
 def pad_hw(x, pads, fill=0):
