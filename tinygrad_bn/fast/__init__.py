@@ -6,15 +6,18 @@ blas.py       matmul, linear and the convolutions with small products on one BLA
 allocator.py  the glibc malloc policy, process-wide, so only when asked: allocator.apply_policy()
 batchnorm.py  the fused batch_norm in numba loops (bn_loops.py), imported on first use (loops.py)
 pool.py       max_pool2d in numba loops (pool_loops.py)
+conv.py       conv2d's im2col and col2im in numba loops (conv_loops.py), products as blas.py
 jit.py        tg.jit: a recorded step (recording.py) replayed as a program (replay.py)
 tinygrad_bn.kernels (tg.kernels) switches the numba kernels on and off.
 """
 from . import blas
 from .batchnorm import BatchNormKernel
+from .conv import Conv2dKernel
 from .pool import MaxPool2dKernel
 
 blas.register()
 NUMBA_KERNELS = {"batch_norm": BatchNormKernel,     # op name -> numba implementation
+                 "conv2d": Conv2dKernel,
                  "max_pool2d": MaxPool2dKernel}
 
 __all__ = ["NUMBA_KERNELS", "blas"]
