@@ -2,8 +2,8 @@
 keeps the machine code on disk, so a later process only loads it), and `import tinygrad_bn`.
 
 Each figure comes from a fresh process running what the demo and the benchmarks touch once: the
-fused batch_norm forward + backward on (N, D) and (N, C, H, W), and max_pool2d, in float32 and
-float64. First use = the first run minus a second one. A cold cache is a new NUMBA_CACHE_DIR.
+fused batch_norm forward + backward on (N, D) and (N, C, H, W), max_pool2d, and conv2d on a
+C-ordered and a batch-last input (a CNN's first and later layers), in float32 and float64. First use = the first run minus a second one. A cold cache is a new NUMBA_CACHE_DIR.
 """
 import json
 import os
@@ -31,6 +31,9 @@ def touch_once():
         x = tg.Tensor(rng.standard_normal((2, 3, 4, 8)).astype(dtype).transpose(3, 0, 1, 2),
                       requires_grad=True)              # batch-last, as conv2d's output
         F.max_pool2d(x, 2).sum().backward()
+        w = tg.Tensor(rng.standard_normal((3, 2, 3, 3)).astype(dtype), requires_grad=True)
+        for data in (x.data, np.ascontiguousarray(x.data)):
+            F.conv2d(tg.Tensor(data, requires_grad=True), w, padding=1).sum().backward()
     return time.perf_counter() - start
 
 

@@ -6,7 +6,7 @@ blas.py       matmul, linear and the convolutions with small products on one BLA
 allocator.py  the glibc malloc policy, process-wide, so only when asked: allocator.apply_policy()
 batchnorm.py  the fused batch_norm in numba loops (bn_loops.py), imported on first use (loops.py)
 pool.py       max_pool2d in numba loops (pool_loops.py)
-conv.py       conv2d's im2col and col2im in numba loops (conv_loops.py), products as blas.py
+conv.py       conv2d's col2im in a numba loop (conv_loops.py), products under the blas.py policy
 jit.py        tg.jit: a recorded step (recording.py) replayed as a program (replay.py)
 tinygrad_bn.kernels (tg.kernels) switches the numba kernels on and off.
 """

@@ -1,29 +1,11 @@
-"""numba loops of conv2d: im2col with the zero padding read in place, col2im into the unpadded dx.
+"""numba loop of conv2d's backward: col2im straight into the unpadded input gradient.
 
-Arrays come batch-last, as (C, H, W, N) views of (N, C, H, W) (engine/ops/windows.py), and cols
+Arrays come batch-last, as (C, H, W, N) views of (N, C, H, W) (engine/ops/windows.py), and dcols
 as (C, kh, kw, Ho, Wo, N), the reference's im2col layout: the innermost loop runs over the batch.
-A window cell in the padding reads 0 (im2col) and takes no gradient (col2im), so neither the
-padded input nor the padded gradient is ever made. Imported on first use only (fast/loops.py).
+A window cell in the padding takes no gradient, so no padded dx is made and cropped.
+Imported on first use only (fast/loops.py).
 """
 from numba import njit
-
-
-@njit(cache=True)
-def im2col(x, top_left, stride, dilation, cols):
-    """cols[c, i, j, ho, wo, n] = xpad[c, ho*sh + i*dh, wo*sw + j*dw, n] (0 in the padding)."""
-    c_n, h, w, n = x.shape
-    _, kh, kw, ho_n, wo_n, _ = cols.shape
-    (pt, pl), (sh, sw), (dh, dw) = top_left, stride, dilation
-    for c in range(c_n):
-        for i in range(kh):
-            for j in range(kw):
-                for ho in range(ho_n):
-                    row = ho * sh - pt + i * dh
-                    for wo in range(wo_n):
-                        col = wo * sw - pl + j * dw
-                        inside = 0 <= row < h and 0 <= col < w
-                        for b in range(n):
-                            cols[c, i, j, ho, wo, b] = x[c, row, col, b] if inside else 0
 
 
 @njit(cache=True)
