@@ -6,15 +6,18 @@ blas.py       matmul, linear and the convolutions with small products on one BLA
 allocator.py  the glibc malloc policy, process-wide, so only when asked: allocator.apply_policy()
 batchnorm.py  the fused batch_norm in numba loops (bn_loops.py), imported on first use (loops.py)
 pool.py       max_pool2d in numba loops (pool_loops.py)
+products.py   mul's gradient for a broadcast input in a numba loop (product_loops.py)
 jit.py        tg.jit: a recorded step (recording.py) replayed as a program (replay.py)
 tinygrad_bn.kernels (tg.kernels) switches the numba kernels on and off.
 """
 from . import blas
 from .batchnorm import BatchNormKernel
 from .pool import MaxPool2dKernel
+from .products import MulKernel
 
 blas.register()
 NUMBA_KERNELS = {"batch_norm": BatchNormKernel,     # op name -> numba implementation
-                 "max_pool2d": MaxPool2dKernel}
+                 "max_pool2d": MaxPool2dKernel,
+                 "mul": MulKernel}
 
 __all__ = ["NUMBA_KERNELS", "blas"]
