@@ -270,3 +270,43 @@ def test_max_pool_kernel_passes_gradcheck_and_matches_torch(backend, torch):
     t_out.backward(torch.from_numpy(g))
     np.testing.assert_array_equal(out.data, t_out.detach().numpy())
     np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+MUL_SHAPES = [((64, 12), (12,)), ((64, 12), (1, 12)), ((5, 3, 4, 4), (1, 3, 1, 1)),
+              ((7, 3, 4), (3, 1)), ((6, 5), (6, 1))]
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shapes", MUL_SHAPES)
+@pytest.mark.parametrize("needs", [(True, True), (True, False), (False, True)])
+@pytest.mark.parametrize("swap", [False, True])
+def test_mul_kernel_sums_a_broadcast_gradient_as_the_reference(backend, dtype, shapes, needs, swap):
+    rng = np.random.default_rng(3)
+    big, small = (rng.standard_normal(s).astype(dtype) for s in shapes)
+    arrays = (small, big) if swap else (big, small)
+    g = rng.standard_normal(shapes[0]).astype(dtype)
+    compare(backend, lambda a, b: a * b, arrays, needs, g, dtype)
+
+
+@needs_numba
+def test_mul_kernel_in_a_non_contiguous_layout_equals_reference(backend):
+    rng = np.random.default_rng(4)
+    big = rng.standard_normal((12, 64)).T                     # (64, 12) Fortran-ordered
+    compare(backend, lambda a, b: a * b, (big, rng.standard_normal(12)), (True, True),
+            rng.standard_normal((64, 12)), np.float64)
+
+
+@needs_numba
+def test_mul_kernel_passes_gradcheck_and_matches_torch(backend, torch):
+    backend("numba")
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((9, 4, 3, 2)), rng.standard_normal((1, 4, 1, 1))
+    assert tg.gradcheck(lambda x, y: x * y, Tensor(a, requires_grad=True),
+                        Tensor(b, requires_grad=True))
+    x, y = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
+    (x * y).sum().backward()
+    tx, ty = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    (tx * ty).sum().backward()
+    assert_same(y.grad, ty.grad.numpy(), np.float64, "dy against torch")
+    assert_same(x.grad, tx.grad.numpy(), np.float64, "dx against torch")
