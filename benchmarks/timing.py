@@ -54,17 +54,13 @@ def load_torch():
 
 
 def on_backend(name, fn):
-    """fn run with tg.kernels.use(name) in force, the previous backend restored after: the same
-    step with the compiled kernels on ('numba') or with the NumPy reference ops alone ('numpy')."""
+    """fn run inside tg.kernels.using(name): the same step with the compiled kernels on ('numba')
+    or with the NumPy reference ops alone ('numpy'), the kernels before restored after."""
     import tinygrad_bn as tg
 
     def run():
-        before = tg.kernels.active()
-        tg.kernels.use(name)
-        try:
+        with tg.kernels.using(name):
             return fn()
-        finally:
-            tg.kernels.use(before)
     return run
 
 

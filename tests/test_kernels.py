@@ -23,10 +23,9 @@ TOLERANCE = {np.float64: 1e-12, np.float32: 1e-5}      # relative to the largest
 
 @pytest.fixture
 def backend():
-    """Switch kernels on or off inside a test; restores the backend the session started with."""
-    before = tg.kernels.active()
-    yield tg.kernels.use
-    tg.kernels.use(before)
+    """Switch kernels on or off inside a test; restores the kernels the session started with."""
+    with tg.kernels.using(tg.kernels.active()):
+        yield tg.kernels.use
 
 
 def assert_same(ours, reference, dtype, what):
@@ -183,6 +182,16 @@ def test_use_switches_which_implementation_runs(backend, monkeypatch, name, call
     x, gamma, beta, _ = bn_arrays((8, 3), np.float64)
     out = F.batch_norm(*(Tensor(a, requires_grad=True) for a in (x, gamma, beta)), fused=True)
     assert out.record.op == "batch_norm" and bool(calls) == called
+
+
+def test_using_restores_exactly_the_kernels_before_it():
+    """After a `with using(...)` block the same implementations run as before it (without numba
+    that is the BLAS policy alone, which active() calls 'numpy')."""
+    before = dict(tg.engine.KERNELS)
+    for name in tg.kernels.available():
+        with tg.kernels.using(name):
+            assert tg.kernels.active() == name
+        assert dict(tg.engine.KERNELS) == before
 
 
 def test_use_names_the_choices_on_a_typo(backend):

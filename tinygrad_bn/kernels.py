@@ -2,8 +2,10 @@
 
 Kernels are implementations, never new records: tapes, graphs, the stepper and explain show the
 same records with them on or off. TINYGRAD_BN_KERNELS=numpy or TINYGRAD_BN_REFERENCE=1 turns
-them off at import; use("numpy") / use("numba") switches later (for ops recorded afterwards).
+them off at import; use("numpy") / use("numba") switches later (for ops recorded afterwards),
+`with using("numpy"):` for a block.
 """
+import contextlib
 import importlib.util
 import os
 
@@ -39,6 +41,20 @@ def use(backend):
         blas.register()
 
 
+@contextlib.contextmanager
+def using(backend):
+    """`with tg.kernels.using("numpy"):` runs the ops recorded inside with `backend`; after it,
+    exactly the implementations in force before (without numba that includes the BLAS policy,
+    which use() of the other backend would not bring back)."""
+    before = dict(KERNELS)
+    use(backend)
+    try:
+        yield
+    finally:
+        KERNELS.clear()
+        KERNELS.update(before)
+
+
 def _at_import(environ=os.environ):
     """The backend at import: numpy when the environment asks for the reference, else numba
     where it is installed, else None (fast/ keeps its NumPy-only kernels, the BLAS policy)."""
@@ -53,4 +69,4 @@ def _at_import(environ=os.environ):
 if (_backend := _at_import()) is not None:
     use(_backend)
 
-__all__ = ["available", "active", "use", "BACKENDS"]
+__all__ = ["available", "active", "use", "using", "BACKENDS"]
