@@ -7,7 +7,6 @@ allocator.py  the glibc malloc policy, process-wide, so only when asked: allocat
 batchnorm.py  the fused batch_norm in numba loops (bn_loops.py), imported on first use (loops.py)
 pool.py       max_pool2d in numba loops (pool_loops.py)
 conv.py       conv2d's col2im in a numba loop (conv_loops.py), products under the blas.py policy
-products.py   mul's gradient for a broadcast input in a numba loop (product_loops.py)
 jit.py        tg.jit: a recorded step (recording.py) replayed as a program (replay.py)
 tinygrad_bn.kernels (tg.kernels) switches the numba kernels on and off.
 """
@@ -15,12 +14,10 @@ from . import blas
 from .batchnorm import BatchNormKernel
 from .conv import Conv2dKernel
 from .pool import MaxPool2dKernel
-from .products import MulKernel
 
 blas.register()
 NUMBA_KERNELS = {"batch_norm": BatchNormKernel,     # op name -> numba implementation
                  "conv2d": Conv2dKernel,
-                 "max_pool2d": MaxPool2dKernel,
-                 "mul": MulKernel}
+                 "max_pool2d": MaxPool2dKernel}
 
 __all__ = ["NUMBA_KERNELS", "blas"]
