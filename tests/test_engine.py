@@ -694,6 +694,21 @@ def test_a_kernel_runs_in_place_of_its_reference_op_and_is_no_new_op():
     assert (-x).record.impl is (before or reference)
 
 
+def test_a_copied_gradient_is_laid_out_as_its_tensor():
+    """The copy the engine makes of a view gradient has its tensor's memory order, as torch lays
+    out .grad: a Fortran-ordered leaf and a batch-last activation keep theirs."""
+    rng = np.random.default_rng(0)
+    data = np.asfortranarray(rng.standard_normal((3, 4)))
+    x = Tensor(data, requires_grad=True)
+    h = Tensor(np.ascontiguousarray(rng.standard_normal((4, 2, 3)).transpose(2, 0, 1)),
+               requires_grad=True) * 1.0                # batch-last, as conv2d leaves it
+    (x.transpose().sum() + (h + 1.0).sum()).backward()
+    assert x.grad.flags.f_contiguous and not x.grad.flags.c_contiguous
+    assert h.grad.strides == h.data.strides and h.grad.flags.writeable
+    np.testing.assert_array_equal(x.grad, np.ones((3, 4)))
+    np.testing.assert_array_equal(h.grad, np.ones((3, 4, 2)))
+
+
 def test_intermediate_gradients_are_fresh_writable_arrays():
     """After composed BN's backward no two tensors share a gradient array (add returns g, mean's
     backward a broadcast view: the engine copies those), and each is writable in C order."""

@@ -225,7 +225,7 @@ def _send_back(r, g, totals, arrived, paths, accumulate, create_graph):
         if total is not None:
             total = total + gi
         else:
-            total = gi if create_graph else _fresh(gi, g, grads[:i])
+            total = gi if create_graph else fresh(gi, g, grads[:i], t.data)
         totals[key] = total
         if accumulate and t.record is None:    # a leaf: += across backwards, as PyTorch
             t.grad = total if t.grad is None else t.grad + gi   # a new array: one the user kept stays
@@ -269,13 +269,15 @@ def _contribution(r, i, gi, create_graph=False):
     return gi, axes
 
 
-def _fresh(gi, g, earlier):
-    """gi if the op's backward made it just now, else a C-ordered copy: a gradient kept as a .grad
-    is never g (add returns it), a view (mean's broadcast), read-only or another input's grad."""
-    if (gi is g or gi.base is not None or not gi.flags.writeable
-            or any(gi is o for o in earlier)):
-        return np.array(gi, order="C")
-    return gi
+def fresh(gi, g, earlier, like):
+    """gi if the op's backward made it just now, else a copy laid out as `like`, its tensor's array
+    (as torch lays out .grad: a batch-last activation gets a batch-last gradient). A gradient kept
+    as a .grad is never g (add returns it), a view (mean's broadcast), read-only or another input's."""
+    if gi.base is None and gi.flags.writeable and not any(gi is o for o in (g, *earlier)):
+        return gi
+    out = np.empty_like(like)
+    np.copyto(out, gi)
+    return out
 
 
 def _accumulate_leaf(t, g):

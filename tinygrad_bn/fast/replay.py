@@ -9,6 +9,7 @@ order, so the results are the eager ones, bit for bit.
 import numpy as np
 
 from ..engine import Tensor, sum_to_shape
+from ..engine.backward import fresh
 from ..engine.graph import Graph
 from .recording import Backward
 
@@ -149,17 +150,13 @@ class Program:
                     gi = sum_to_shape(gi, shape, op)[0]
                 if leaf is not None:                    # += into .grad, as the eager walk
                     t = leaf[1] if leaf[0] == "param" else tensors[leaf[1]]
-                    t.grad = t.grad + gi if t.grad is not None else (
-                        np.array(gi, order="C") if _kept_elsewhere(gi, g, grads, i) else gi)
+                    t.grad = t.grad + gi if t.grad is not None else fresh(gi, g, grads[:i], t.data)
                     continue
                 total = totals[s]
                 if total is not None:
                     totals[s] = total + gi
-                elif _kept_elsewhere(gi, g, grads, i) and not (
-                        gi.flags.c_contiguous and gi.base is None and gi.flags.writeable):
-                    totals[s] = np.array(gi, order="C")     # the layout the eager walk's copy has
-                else:
-                    totals[s] = gi          # (a shared C-ordered one: a copy would change nothing)
+                else:                                   # the eager walk's copy, in its layout
+                    totals[s] = fresh(gi, g, grads[:i], slots[s])
             if not retain_graph:
                 saved[k] = None
 
@@ -170,13 +167,6 @@ class Program:
         for e in reversed(self.description.effects):
             lines.insert(e.position, "   " + _effect_text(e, graph, self.tape.records))
         return "\n".join(lines)
-
-
-def _kept_elsewhere(gi, g, grads, i):
-    """The eager walk's reason to copy a first contribution: gi is g (add returns it), a view,
-    read-only, or another input's grad (see engine/backward.py, _fresh)."""
-    return (gi is g or gi.base is not None or not gi.flags.writeable
-            or i and any(gi is other for other in grads[:i]))
 
 
 def _effect_text(e, graph, records):
