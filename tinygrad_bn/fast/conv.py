@@ -2,8 +2,8 @@
 with its products under the BLAS policy (fast/blas.py).
 
 The reference scatters the input gradient into a zeroed, padded dx and crops it: a view, which
-the engine then copies to C order, so the next op (max_pool2d's kernel, batch-last) copies it
-back. The loop here writes the unpadded dx in one pass, batch-last and owning its memory.
+the engine then copies once more. The loop here writes the unpadded dx in one pass, batch-last
+(as max_pool2d's kernel and relu read it) and owning its memory, so the engine keeps it.
 The forward is the reference's: same saved keys (cols, w, xpad_shape, args).
 """
 from ..engine.ops.conv import channels_first, conv_dcols
