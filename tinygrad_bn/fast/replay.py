@@ -155,6 +155,8 @@ class Program:
                 total = totals[s]
                 if total is not None:
                     totals[s] = total + gi
+                elif gi.base is None and gi.flags.writeable and gi.strides == slots[s].strides:
+                    totals[s] = gi      # shared where eager copies: the same values, same layout
                 else:                                   # the eager walk's copy, in its layout
                     totals[s] = fresh(gi, g, grads[:i], slots[s])
             if not retain_graph:
