@@ -7,6 +7,7 @@ import numpy as np
 
 import tinygrad_bn as tg
 from tinygrad_bn import Tensor, functional as F
+from tinygrad_bn.engine.graph import graph_of
 
 
 def mlp(seed=0):
@@ -58,6 +59,28 @@ def test_retain_graph_keeps_saved_arrays():
     assert all(not r.released for r in tape) and tape.nbytes > 0
     loss.backward()
     np.testing.assert_allclose(x.grad, 2 * 2 * np.e * np.ones(3))   # d(x e^x) = (1 + x) e^x, twice
+
+
+def test_composed_bn_backward_peaks_at_its_live_set_plus_one_temporary():
+    """After composed BN's backward the drawing keeps 5 x-sized activations (xmu, sq, xhat, gammax,
+    out) and 5 gradients (theirs but out's, which is g, and x's): 10 x-sizes. The walk adds one
+    temporary at a time: a leaf's fan-in is summed once into its .grad, and a drained step's arrays
+    are gone before the next record runs."""
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((512, 256)).astype(np.float32), requires_grad=True)
+    gamma, beta = (Tensor(np.ones(256, np.float32), requires_grad=True) for _ in range(2))
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    tracemalloc.start()
+    try:
+        out = F.batch_norm(x, gamma, beta)
+        out.backward(g)
+        live, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert 10 <= live / x.data.nbytes < 10.5
+    assert peak / x.data.nbytes < 11.5          # 12 before either change
+    grads = [t.grad for t in graph_of(out).tensors if t.grad is not None and t.grad.size == x.data.size]
+    assert len({id(a) for a in grads}) == len(grads) and x.grad is not None
 
 
 def test_thousand_steps_have_flat_memory():

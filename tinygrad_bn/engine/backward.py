@@ -5,6 +5,7 @@ accumulation (fan-in adds, leaves `+=`), release of what backward needed, and an
 With create_graph=True the same walk runs every rule on Tensors (higher/).
 """
 import weakref
+from collections import deque
 from contextlib import nullcontext
 
 import numpy as np
@@ -132,8 +133,8 @@ def backward(loss, grad=None, retain_graph=None, create_graph=False):
     recorded and can be differentiated again; retain_graph defaults to it, as in PyTorch.
     """
     retain = create_graph if retain_graph is None else retain_graph
-    for _ in _walk(((loss, grad),), retain, create_graph):
-        pass
+    # drained holding no Step, so each step's arrays are freed before the next record runs
+    deque(_walk(((loss, grad),), retain, create_graph), maxlen=0)
 
 
 def grad(outputs, inputs, grad_outputs, retain_graph, create_graph):
@@ -141,8 +142,7 @@ def grad(outputs, inputs, grad_outputs, retain_graph, create_graph):
     arrives), setting no .grad: the walk behind tg.grad (as torch.autograd.grad)."""
     wanted = {id(t): None for t in inputs}
     retain = create_graph if retain_graph is None else retain_graph
-    for _ in _walk(tuple(zip(outputs, grad_outputs)), retain, create_graph, wanted):
-        pass
+    deque(_walk(tuple(zip(outputs, grad_outputs)), retain, create_graph, wanted), maxlen=0)
     return [wanted[id(t)] for t in inputs]
 
 
@@ -198,6 +198,7 @@ def _walk(roots, retain_graph, create_graph=False, wanted=None):
             if not retain_graph:
                 r.release()
             yield Step(r, g, *zip(*columns))
+            del columns                        # its arrays live on in the caller's Step alone
     if not retain_graph:
         _forget_the_previous_graph(walked)
     if wanted is not None:
@@ -221,14 +222,15 @@ def _send_back(r, g, totals, arrived, paths, accumulate, create_graph):
             continue
         gi, axes = _contribution(r, i, gi, create_graph)
         key = id(t)
-        total = totals.get(key)                # the first contribution is kept: fresh
-        if total is not None:
-            total = total + gi
+        previous = totals.get(key)             # the first contribution is kept: fresh
+        if previous is not None:
+            total = previous + gi
         else:
             total = gi if create_graph else fresh(gi, g, grads[:i], t.data)
         totals[key] = total
-        if accumulate and t.record is None:    # a leaf: += across backwards, as PyTorch
-            t.grad = total if t.grad is None else t.grad + gi   # a new array: one the user kept stays
+        if accumulate and t.record is None:    # a leaf: += across backwards, as PyTorch, into a
+            # new array (one the user kept stays); with no .grad before this backward, its total
+            t.grad = total if t.grad is None or t.grad is previous else t.grad + gi
         arrived[key] = arrived.get(key, 0) + 1
         columns.append((gi, axes, total, (arrived[key], paths[key])))
     return columns
