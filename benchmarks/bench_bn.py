@@ -106,7 +106,7 @@ def numpy_floor_step(x, gamma, beta, g):
 
 
 def main(quick=False):
-    """Rows per shape and dtype: fused/torch (<= 1.3), composed/fused (<= 3), fused/NumPy (<= 1.15),
+    """Rows per shape and dtype: fused/torch (<= 1), composed/fused (<= 3), fused/NumPy (<= 1.15),
     NumPy's floor against torch (no target: what fused/torch could reach at best), and the fused
     op with the NumPy reference alone, against torch and as the kernel's speed-up over it."""
     torch, rows = load_torch(), []

@@ -77,7 +77,7 @@ def numpy_step(dtype):
 
 
 def main(quick=False):
-    """Rows per dtype: our time per op against torch's (target <= 0.5x, tg.jit <= 0.35x), against
+    """Rows per dtype: our time per op against torch's (target <= 0.7x, tg.jit <= 0.35x), against
     NumPy by hand."""
     torch, rows = load_torch(), []
     for dtype in (np.float32, np.float64):

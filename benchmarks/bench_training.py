@@ -90,7 +90,7 @@ def torch_step(torch, kind, x, y, state, compile=False):
 
 
 def main(quick=False):
-    """Rows: our step time over torch's, eager (targets MLP <= 0.8, CNN <= 1.3) and through tg.jit
+    """Rows: our step time over torch's, eager (target <= 1.0) and through tg.jit
     (<= 0.7); torch.compile's beside tg.jit where it runs.
 
     Data and weights are seeded, so every run checks and times the same numbers (an unseeded
