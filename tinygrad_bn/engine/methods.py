@@ -598,35 +598,41 @@ class TorchMethods:
         return self.clip(max=max)
 
     # --- reductions ----------------------------------------------------------------------------
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Max over axis; tied maxima share the gradient equally (as torch.amax); over all
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Max over dim; tied maxima share the gradient equally (as torch.amax); over all
         values the gradient goes to the NaNs if any (as torch.max(x); amax gives NaN there).
 
-        PyTorch's forms: x.max(dim=1) gives (values, indices), the gradient going to the index
-        (as torch.max(x, dim)); x.max(other_tensor) is tg.maximum.
+        PyTorch's forms: an int dim, x.max(1) or x.max(dim=1), gives (values, indices), the
+        gradient going to the index (as torch.max(x, dim), so x.max(1)[0] is the values as
+        there); x.max(other_tensor) is tg.maximum. NumPy's x.max(axis=1) and a tuple of dims give
+        the values only (as np.max and torch.amax).
         """
-        if isinstance(axis, TorchMethods):
-            return self.maximum(axis)
+        if isinstance(dim, TorchMethods):
+            return self.maximum(dim)
+        keep = bool(keepdim or keepdims)
+        if axis is not None or isinstance(dim, (tuple, list)):
+            return self.amax(axis, keep, dim=dim)
         if dim is not None:
-            return self._with_indices("max", dim, bool(keepdim or keepdims))
-        if axis is None:                           # torch.max(x): NaN wins and gets the gradient
-            return self._apply("max", self, keepdims=bool(keepdim or keepdims), nan_wins=True)
-        return self.amax(axis, keepdims, keepdim=keepdim)
+            return self._with_indices("max", dim, keep)
+        return self._apply("max", self, keepdims=keep, nan_wins=True)  # NaN wins, gets the grad
 
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Min over axis; tied minima share the gradient equally (as torch.amin); over all
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Min over dim; tied minima share the gradient equally (as torch.amin); over all
         values the gradient goes to the NaNs if any (as torch.min(x); amin gives NaN there).
 
-        PyTorch's forms: x.min(dim=1) gives (values, indices), the gradient going to the index
-        (as torch.min(x, dim)); x.min(other_tensor) is tg.minimum.
+        PyTorch's forms: an int dim, x.min(1) or x.min(dim=1), gives (values, indices), the
+        gradient going to the index (as torch.min(x, dim), so x.min(1)[0] is the values as
+        there); x.min(other_tensor) is tg.minimum. NumPy's x.min(axis=1) and a tuple of dims give
+        the values only (as np.min and torch.amin).
         """
-        if isinstance(axis, TorchMethods):
-            return self.minimum(axis)
+        if isinstance(dim, TorchMethods):
+            return self.minimum(dim)
+        keep = bool(keepdim or keepdims)
+        if axis is not None or isinstance(dim, (tuple, list)):
+            return self.amin(axis, keep, dim=dim)
         if dim is not None:
-            return self._with_indices("min", dim, bool(keepdim or keepdims))
-        if axis is None:                           # torch.min(x): NaN wins and gets the gradient
-            return self._apply("min", self, keepdims=bool(keepdim or keepdims), nan_wins=True)
-        return self.amin(axis, keepdims, keepdim=keepdim)
+            return self._with_indices("min", dim, keep)
+        return self._apply("min", self, keepdims=keep, nan_wins=True)  # NaN wins, gets the grad
 
     def var(self, axis=None, unbiased=None, keepdims=False, *, dim=None, correction=None,
             keepdim=None, ddof=None):
