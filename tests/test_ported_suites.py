@@ -176,6 +176,18 @@ op("clamp", [(45, 65)], lambda x: x.clamp(-0.5, 0.7))
 op("clamp-min", [(45, 65)], lambda x: x.clamp(min=-0.5))
 op("clamp-max", [(45, 65)], lambda x: x.clamp(max=0.3))
 op("clamp_min", [(45, 65)], lambda x: x.clamp_min(0.1))
+op("clamp-tensors", [(45, 65), (45, 65), (45, 65)],
+   lambda x, lo, hi: x.clamp(min=lo - 0.5, max=hi + 0.5))
+op("clamp-tensor-bcast", [(4, 5), (5,), (4, 1)], lambda x, lo, hi: x.clamp(lo - 1, hi + 1))
+op("clamp-tensor-min-only", [(4, 5), (5,)], lambda x, lo: x.clamp(min=lo))
+op("clamp-tensor-max-number-min", [(4, 5), (4, 5)],     # torch takes no mix: a full tensor there
+   lambda x, hi: x.clamp(th().full_like(hi, -0.5), hi), lambda x, hi: x.clamp(-0.5, hi))
+op("clip-tensor-max", [(4, 5), (4, 5)], lambda x, hi: x.clip(max=hi))
+op("torch.clamp-tensors", [(4, 5), (4, 5), (4, 5)],
+   lambda x, lo, hi: th().clamp(x, lo - 1, hi + 1), lambda x, lo, hi: tg.clamp(x, lo - 1, hi + 1))
+op("clamp-tensor-ties", [(4,), (4,), (4,)], lambda x, lo, hi: x.clamp(lo, hi),
+   arrays=[np.array([-1.0, 1.0, 0.0, 2.0]), np.array([-1.0, 0.5, 0.5, -3.0]),
+           np.array([0.0, 1.0, 2.0, 2.0])])
 op("clamp_max", [(45, 65)], lambda x: x.clamp_max(0.1))
 op("maximum", [(45, 65), (45, 65)], lambda x, y: torch_or(x).maximum(x, y),
    lambda x, y: tg.maximum(x, y))

@@ -8,7 +8,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .dtypes import get_default_dtype
+from .dtypes import get_default_dtype, result_type
 from .graph import REBASED
 from .mode import state
 from .readonly import locked_by
@@ -584,6 +584,28 @@ class TorchMethods:
             raise ValueError(f"mm: {self.shape} @ {np.shape(getattr(other, 'data', other))}: "
                              "both must be 2-D; use x @ y (matmul) for other shapes")
         return self @ other
+
+    def clip(self, min=None, max=None):
+        """Clamp into [min, max]; gradient 1 inside, ends included (as PyTorch).
+
+        Numbers or arrays as bounds run the clip primitive. Tensor bounds (torch's
+        x.clamp(min=lo, max=hi) with tensors) are two wheres, so each bound gets its gradient as
+        in torch: lo where x < lo, hi where the result is above hi.
+        """
+        dtype = result_type(self, min, max, op="clip")
+        if isinstance(min, TorchMethods) or isinstance(max, TorchMethods):
+            return self._cast(dtype)._clip_by_tensors(min, max, dtype)
+        return self._apply("clip", self._cast(dtype), min=min, max=max)
+
+    def _clip_by_tensors(self, lo, hi, dtype):
+        """where(x < lo, lo, x), then where(out > hi, hi, out): min(max(x, lo), hi) as np.clip."""
+        out = self
+        for bound, outside in ((lo, np.less), (hi, np.greater)):
+            if bound is not None:
+                bound = (bound if isinstance(bound, TorchMethods) else type(self)(bound))
+                bound = bound._cast(dtype)
+                out = self._apply("where", type(self)(outside(out.data, bound.data)), bound, out)
+        return out
 
     def clamp(self, min=None, max=None):
         """torch's name for clip: clamp into [min, max]; gradient 1 inside, ends included."""

@@ -203,11 +203,6 @@ class Tensor(TorchMethods):
         """Elementwise min with other; at ties each side gets half the gradient (as PyTorch)."""
         return minimum(self, other)
 
-    def clip(self, min=None, max=None):
-        """Clamp into [min, max]; gradient 1 inside, ends included (as PyTorch)."""
-        x, = _operands("clip", self, dtype=result_type(self, min, max, op="clip"))
-        return apply(OPS["clip"], x, min=min, max=max)
-
     # --- reductions: axis= or dim=, keepdims= or keepdim=, an int, a tuple or list, or None ---
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
         """Sum over axis (int, tuple/list or None for all); dtype= casts first, as torch."""
