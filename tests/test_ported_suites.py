@@ -283,6 +283,22 @@ for name in ("var", "std"):
     op(f"{name}-correction-2", [(3, 4, 5)], lambda x, n=name: getattr(x, n)(dim=1, correction=2))
     op(f"{name}-dim-positional-keepdim", [(3, 4, 5)],
        lambda x, n=name: getattr(x, n)(1, keepdim=True))
+for name in ("sum", "mean", "amax", "amin", "var", "std"):    # torch: dim=() is every axis
+    smooth = name not in ("var", "std")   # torch's var/std backward reads dim=() as no axis: inf
+    op(f"{name}-dim-empty-tuple", [(3, 4)], lambda x, n=name: getattr(x, n)(dim=()), grad=smooth)
+    op(f"{name}-dim-empty-list-keepdim", [(3, 4)],
+       lambda x, n=name: getattr(x, n)(dim=[], keepdim=True), grad=smooth)
+    op(f"{name}-dim-None-same-grad", [(3, 4)], lambda x, n=name: getattr(x, n)(dim=None))
+op("tg.sum-dim-empty", [(3, 4)], lambda x: th().sum(x, ()), lambda x: tg.sum(x, ()))
+op("tg.mean-dim-empty", [(3, 4)], lambda x: th().mean(x, []), lambda x: tg.mean(x, []))
+op("any-dim-empty", [(3, 4)], lambda x: (x > 0).any(dim=()), grad=False)
+op("squeeze-dim-empty", [(3, 1)], lambda x: x.squeeze(dim=()))
+op("add-alpha", [(3, 4), (4,)], lambda x, y: x.add(y, alpha=2.5))
+op("sub-alpha", [(3, 4), (3, 4)], lambda x, y: x.sub(y, alpha=-0.5))
+op("tg.add-alpha", [(3, 4), (3, 4)], lambda x, y: th().add(x, y, alpha=3),
+   lambda x, y: tg.add(x, y, alpha=3))
+op("tg.sub-alpha", [(3, 4), (3, 4)], lambda x, y: th().sub(x, y, alpha=3),
+   lambda x, y: tg.sub(x, y, alpha=3))
 op("prod", [(3, 4)], lambda x: x.prod())
 op("prod-dim", [(3, 4)], lambda x: x.prod(1))
 op("prod-dim-keepdim", [(3, 4)], lambda x: x.prod(0, keepdim=True))
@@ -413,6 +429,17 @@ op("softmin", [(4, 5)], lambda x: th().nn.functional.softmin(x, dim=1),
 
 def torch_or(x):
     return th()
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_var_std_over_an_empty_dim_tuple_are_over_every_axis(name):
+    """torch's forward reads dim=() as every axis (its backward, inf, does not); so do we, and
+    our gradient is the full reduction's."""
+    a = np.random.default_rng(2).standard_normal((3, 4))
+    x, y = Tensor(a, requires_grad=True), Tensor(a, requires_grad=True)
+    getattr(x, name)(dim=()).backward()
+    getattr(y, name)().backward()
+    assert np.isfinite(x.grad).all() and np.allclose(x.grad, y.grad, rtol=1e-12)
 
 
 @pytest.mark.parametrize("shapes, torch_fn, our_fn, kw", OPS)

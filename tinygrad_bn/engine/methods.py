@@ -23,13 +23,19 @@ _TORCH_TYPE_NAMES = {"FloatTensor": "float32", "DoubleTensor": "float64", "HalfT
                      "LongTensor": "int64", "IntTensor": "int32", "BoolTensor": "bool"}
 
 
-def reduce_args(op, axis, keepdims, dim=None, keepdim=None):
-    """axis= (NumPy) or dim= (PyTorch), keepdims= or keepdim= -> (axis, keepdims); lists -> tuples."""
+def reduce_args(op, axis, keepdims, dim=None, keepdim=None, empty_dim_is_all=True):
+    """axis= (NumPy) or dim= (PyTorch), keepdims= or keepdim= -> (axis, keepdims); lists -> tuples.
+
+    An empty dim=() or dim=[] means every axis, as torch's sum, mean, amax, var, ... read it
+    (any, all and squeeze pass empty_dim_is_all=False: there torch, like NumPy's axis=(), takes
+    no axis at all).
+    """
     if dim is not None:
         if axis is not None:
             raise TypeError(f"{op}: got axis={axis!r} and dim={dim!r}; they are the same "
                             "argument (NumPy's and PyTorch's spelling), pass one")
-        axis = dim
+        empty = isinstance(dim, (tuple, list)) and not dim
+        axis = None if empty and empty_dim_is_all else dim
     if isinstance(axis, list):
         axis = tuple(axis)
     if isinstance(axis, tuple):
@@ -455,13 +461,13 @@ class TorchMethods:
         return update(self, "copy_", copied)
 
     # --- elementwise ---------------------------------------------------------------------------
-    def add(self, other):
-        """self + other, broadcasting."""
-        return self + other
+    def add(self, other, *, alpha=1):
+        """self + alpha * other, broadcasting (alpha as torch.add)."""
+        return self + (other if alpha == 1 else other * alpha)
 
-    def sub(self, other):
-        """self - other, broadcasting."""
-        return self - other
+    def sub(self, other, *, alpha=1):
+        """self - alpha * other, broadcasting (alpha as torch.sub)."""
+        return self - (other if alpha == 1 else other * alpha)
 
     def mul(self, other):
         """self * other, broadcasting."""
@@ -747,13 +753,15 @@ class TorchMethods:
 
     def any(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """True where any value along axis is nonzero; a bool constant."""
-        axis, keepdims = reduce_args("any", axis, keepdims, dim, keepdim)
+        axis, keepdims = reduce_args("any", axis, keepdims, dim, keepdim,
+                                     empty_dim_is_all=False)
         axes = normalize_axis(axis, self.ndim, "any")
         return type(self)(np.any(self.data, axis=axes, keepdims=keepdims))
 
     def all(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """True where every value along axis is nonzero; a bool constant."""
-        axis, keepdims = reduce_args("all", axis, keepdims, dim, keepdim)
+        axis, keepdims = reduce_args("all", axis, keepdims, dim, keepdim,
+                                     empty_dim_is_all=False)
         axes = normalize_axis(axis, self.ndim, "all")
         return type(self)(np.all(self.data, axis=axes, keepdims=keepdims))
 
@@ -876,7 +884,7 @@ class TorchMethods:
 
     def squeeze(self, axis=None, *, dim=None):
         """Drop axes of size 1 (all of them, or those of axis that have size 1, as torch)."""
-        axis, _ = reduce_args("squeeze", axis, False, dim)
+        axis, _ = reduce_args("squeeze", axis, False, dim, empty_dim_is_all=False)
         axes = normalize_axis(axis, self.ndim, "squeeze")
         return self.reshape(*(n for i, n in enumerate(self.shape)
                               if not (i in axes and n == 1)))
