@@ -827,3 +827,25 @@ def test_optimizer_on_a_model_with_param_groups(torch):
         opt.step()
         topt.step()
     _same_state(ours, theirs)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_functional_batch_norm_with_tensor_running_stats_as_torch(training, torch):
+    """torch passes running statistics as tensors and updates them in place; so do we."""
+    rng = np.random.default_rng(8)
+    rm, rv = rng.standard_normal(3), rng.uniform(0.5, 2, 3)
+    ours_rm, ours_rv = Tensor(rm.copy()), Tensor(rv.copy())
+    t_rm, t_rv = torch.tensor(rm), torch.tensor(rv)
+    for step in range(3):
+        a = rng.standard_normal((8, 3, 2)) + step
+        x, tx = Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        out = F.batch_norm(x, None, None, running_mean=ours_rm, running_var=ours_rv,
+                           training=training, momentum=0.3)
+        tout = torch.nn.functional.batch_norm(tx, t_rm, t_rv, training=training, momentum=0.3)
+        np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=RTOL, atol=ATOL)
+        up = rng.standard_normal(a.shape)
+        (out * Tensor(up)).sum().backward()
+        (tout * torch.tensor(up)).sum().backward()
+        np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-6, atol=ATOL)
+        np.testing.assert_allclose(ours_rm.data, t_rm.numpy(), rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(ours_rv.data, t_rv.numpy(), rtol=RTOL, atol=ATOL)
