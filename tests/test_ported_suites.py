@@ -42,8 +42,8 @@ def test_micrograd_sanity_check(torch):
     y.backward()
     xpt, ypt = x, y
 
-    assert np.allclose(ymg.data, ypt.data.item(), rtol=0, atol=1e-12)      # forward
-    assert np.allclose(xmg.grad, xpt.grad.item(), rtol=0, atol=1e-12)      # backward
+    assert ymg.data == ypt.data.item()          # forward, exactly (as micrograd asserts)
+    assert xmg.grad == xpt.grad.item()          # backward
 
 
 def test_micrograd_more_ops(torch):
@@ -849,3 +849,16 @@ def test_functional_batch_norm_with_tensor_running_stats_as_torch(training, torc
         np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-6, atol=ATOL)
         np.testing.assert_allclose(ours_rm.data, t_rm.numpy(), rtol=RTOL, atol=ATOL)
         np.testing.assert_allclose(ours_rv.data, t_rv.numpy(), rtol=RTOL, atol=ATOL)
+
+
+def test_backward_takes_torchs_gradient_keyword(torch):
+    """y.backward(gradient=g), as torch's autograd tests call it, for a non-scalar y."""
+    rng = np.random.default_rng(9)
+    a, g = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    x, t = Tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    (x * x).sigmoid().backward(gradient=Tensor(g))
+    (t * t).sigmoid().backward(gradient=torch.tensor(g))
+    np.testing.assert_allclose(x.grad, t.grad.numpy(), rtol=RTOL, atol=ATOL)
+    y = Tensor(a, requires_grad=True)
+    (y * 3).backward(gradient=g)                # an array works as for grad=
+    np.testing.assert_allclose(y.grad, 3 * g)

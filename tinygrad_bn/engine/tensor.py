@@ -121,12 +121,14 @@ class Tensor(TorchMethods):
         self.name = name
         return self
 
-    def backward(self, grad=None, retain_graph=None, create_graph=False):
+    def backward(self, grad=None, retain_graph=None, create_graph=False, *, gradient=None):
         """Reverse mode from this tensor: fills .grad of everything it depends on.
 
         create_graph=True records the backward itself, so .grad is a Tensor with a graph that
         can be differentiated again (Hessians, gradient penalties); retain_graph defaults to it.
+        gradient= is PyTorch's name for grad (y.backward(gradient=torch.ones_like(y))).
         """
+        grad = grad if gradient is None else gradient
         effect(backward, self, grad, retain_graph, create_graph=create_graph)   # tg.jit replays it
 
     @staticmethod
