@@ -395,6 +395,13 @@ op("getitem-bool-rows", [(5, 4)], lambda x: x[np.array([True, False, True, True,
    if isinstance(x, Tensor) else x[th().tensor([True, False, True, True, False])])
 op("getitem-2d-int-array", [(5, 4)], lambda x: x[[[0, 1], [4, 4]]] if isinstance(x, Tensor)
    else x[th().tensor([[0, 1], [4, 4]])])
+for index in [(1, slice(None), [0, 2, 2]), (-1, slice(1, 3), [-1, 0]), (1, None, [0, 2]),
+              (1, Ellipsis, [[0, 1], [2, 3]]), (slice(None), [0, 1], 1), ([0, 1], slice(None), 2),
+              ([1, 0], 1, [2, 5]), (0, slice(None), [True] * 4 + [False] * 2),
+              (2, [True, False, True, False, True], 3), (Ellipsis, 1, [0, 0, 3])]:
+    op(f"getitem-ints-with-arrays-{index}", [(4, 5, 6)],       # torch: the ints select first
+       lambda x, i=index: x[tuple(th().tensor(j) if isinstance(j, list) else j for j in i)]
+       if not isinstance(x, Tensor) else x[i])
 op("gather", [(3, 4)], lambda x: x.gather(1, th().tensor([[0, 0], [1, 3], [2, 2]]))
    if not isinstance(x, Tensor) else x.gather(1, np.array([[0, 0], [1, 3], [2, 2]])))
 op("masked_fill", [(3, 4)], lambda x: x.masked_fill(x > 0.5, -1.0))
@@ -863,3 +870,13 @@ def test_backward_takes_torchs_gradient_keyword(torch):
     y = Tensor(a, requires_grad=True)
     (y * 3).backward(gradient=g)                # an array works as for grad=
     np.testing.assert_allclose(y.grad, 3 * g)
+
+
+def test_setitem_with_ints_and_arrays_writes_where_torch_does(torch):
+    """x[1, :, [0, 2]] = v: v has torch's shape (5, 2) and lands where torch puts it."""
+    a = np.arange(120.0).reshape(4, 5, 6)
+    v = np.arange(10.0).reshape(5, 2) + 1000
+    x, t = Tensor(a.copy()), torch.tensor(a)
+    x[1, :, [0, 2]] = Tensor(v)
+    t[1, :, [0, 2]] = torch.tensor(v)
+    np.testing.assert_array_equal(x.data, t.numpy())

@@ -13,6 +13,7 @@ from .graph import REBASED
 from .mode import state
 from .readonly import locked_by
 from .ops.reduce import normalize_axis
+from .ops.shape import ints_first
 
 __all__ = ["TorchMethods", "MaxResult"]
 
@@ -418,7 +419,8 @@ class TorchMethods:
             raise ValueError(f"setitem: {_why_read_only(self.data)} ({self.dtype} {self.shape})")
         index = tuple(getattr(i, "data", i) for i in index) if isinstance(index, tuple) else (
             getattr(index, "data", index))
-        self.data[index] = getattr(value, "data", value)
+        *first, index = ints_first(index)           # as torch: ints mixed with arrays first
+        (self.data[first[0]] if first else self.data)[index] = getattr(value, "data", value)
 
     def add_(self, other, alpha=1):
         """self += alpha * other, in place."""
