@@ -111,8 +111,9 @@ def ints_first(index):
 
 
 class GetItem(Op):
-    """out = x[index]: basic slices, integer and boolean arrays, as NumPy; ints mixed with
-    arrays select first, as PyTorch (see ints_first)."""
+    """out = x[index]: basic slices, integer and boolean arrays, as NumPy and torch.
+
+    Where ints meet arrays the two differ, and the ints select first, as PyTorch (ints_first)."""
     name = "getitem"
     rule = "dx = zeros_like(x); dx[index] += g"
     linear = True               # create_graph: its backward is recorded as one op
