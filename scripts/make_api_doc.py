@@ -22,8 +22,9 @@ NOTES = {   # a PyTorch-spelling note above a section: what carries over from to
                    "the Tensor method of the same name. `empty` gives zeros.",
     "Tensor methods in PyTorch's spelling": "Every Tensor has these (class TorchMethods is mixed "
                    "into Tensor). `dim=` is an alias of `axis=` and `keepdim=` of `keepdims=`; "
-                   "axes may be an int, a tuple or a list. `x.max(dim=d)`/`x.min(dim=d)` return "
-                   "`(values, indices)` as torch, while `x.max(axis=d)` returns values as NumPy. "
+                   "axes may be an int, a tuple or a list. `x.max(d)`/`x.max(dim=d)` (and `min`) "
+                   "return `(values, indices)` as torch, while `x.max(axis=d)` returns values as "
+                   "NumPy. "
                    "`transpose(d0, d1)` with two ints swaps them (torch); a tuple or a full "
                    "permutation permutes (NumPy); on 2-D both read the same. `var` and `std` "
                    "are unbiased by default (torch); `ddof=0`/`correction=0` is BN's biased one. "

@@ -44,8 +44,8 @@ def batch_norm(x=None, gamma=None, beta=None, running_mean=None, running_var=Non
     Statistics per channel over every axis but 1; gamma, beta (C,) or None, each on its own.
     PyTorch's keyword names work too (input=, weight= for gamma, bias= for beta, running_mean=,
     ...), but training=True is our default (PyTorch's F.batch_norm defaults to False): batch mean
-    and biased variance, and running_mean/running_var (NumPy arrays, both or neither) updated in
-    place as PyTorch does; training=False uses the running statistics. An empty batch gives an
+    and biased variance, and running_mean/running_var (NumPy arrays or Tensors, as PyTorch passes
+    buffers; both or neither) updated in place as PyTorch does; training=False uses the running statistics. An empty batch gives an
     empty output and leaves them alone. fused=True records the one `batch_norm` primitive instead
     of mean, sub, square, mean, add, sqrt, reciprocal, mul, mul, add; gamma or beta of another
     dtype than x takes the composed path, which promotes and warns as `*` does.
@@ -58,6 +58,8 @@ def batch_norm(x=None, gamma=None, beta=None, running_mean=None, running_var=Non
                         "or batch_norm(input=x, weight=gamma, bias=beta, ...)")
     x = x if isinstance(x, Tensor) else Tensor(x)
     gamma, beta = (t if t is None or isinstance(t, Tensor) else Tensor(t) for t in (gamma, beta))
+    running_mean, running_var = (a.data if isinstance(a, Tensor) else a     # the Tensor's own
+                                 for a in (running_mean, running_var))      # array, updated
     axes, shape, count = _bn_check(x, gamma, beta, running_mean, running_var, training, momentum)
     if training:
         _check_eps("batch_norm", eps)
@@ -139,7 +141,7 @@ def _bn_check(x, gamma, beta, running_mean, running_var, training, momentum):
                               or not a.flags.writeable):
             raise TypeError(f"batch_norm: {name} is {type(a).__name__} "
                             f"{getattr(a, 'dtype', '')} {getattr(a, 'shape', '')}; running "
-                            f"statistics are writable float NumPy arrays updated in place, e.g. "
+                            f"statistics are writable float arrays (or Tensors) updated in place, e.g. "
                             f"np.zeros({c}) and np.ones({c})")
     if not training and running_mean is None:
         raise ValueError("batch_norm: training=False normalizes with running_mean and "

@@ -127,14 +127,14 @@ def clamp(input, min=None, max=None):
 clip = clamp
 
 
-def add(input, other):
-    """input + other."""
-    return _t(input) + other
+def add(input, other, *, alpha=1):
+    """input + alpha * other."""
+    return _t(input).add(other, alpha=alpha)
 
 
-def sub(input, other):
-    """input - other."""
-    return _t(input) - other
+def sub(input, other, *, alpha=1):
+    """input - alpha * other."""
+    return _t(input).sub(other, alpha=alpha)
 
 
 def mul(input, other):
@@ -164,12 +164,12 @@ def matmul(input, other):
 
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum over dim (int, tuple/list or None)."""
-    return _t(input).sum(dim, keepdim, dtype=dtype)
+    return _t(input).sum(dim=dim, keepdim=keepdim, dtype=dtype)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean over dim (int, tuple/list or None)."""
-    return _t(input).mean(dim, keepdim, dtype=dtype)
+    return _t(input).mean(dim=dim, keepdim=keepdim, dtype=dtype)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
@@ -205,12 +205,12 @@ def min(input, dim=None, keepdim=False):
 
 def amax(input, dim=None, keepdim=False):
     """Max over dim; ties share the gradient."""
-    return _t(input).amax(dim, keepdim)
+    return _t(input).amax(dim=dim, keepdim=keepdim)
 
 
 def amin(input, dim=None, keepdim=False):
     """Min over dim; ties share the gradient."""
-    return _t(input).amin(dim, keepdim)
+    return _t(input).amin(dim=dim, keepdim=keepdim)
 
 
 def argmax(input, dim=None, keepdim=False):

@@ -8,11 +8,12 @@ from collections import namedtuple
 
 import numpy as np
 
-from .dtypes import get_default_dtype
+from .dtypes import get_default_dtype, result_type
 from .graph import REBASED
 from .mode import state
 from .readonly import locked_by
 from .ops.reduce import normalize_axis
+from .ops.shape import ints_first
 
 __all__ = ["TorchMethods", "MaxResult"]
 
@@ -23,13 +24,19 @@ _TORCH_TYPE_NAMES = {"FloatTensor": "float32", "DoubleTensor": "float64", "HalfT
                      "LongTensor": "int64", "IntTensor": "int32", "BoolTensor": "bool"}
 
 
-def reduce_args(op, axis, keepdims, dim=None, keepdim=None):
-    """axis= (NumPy) or dim= (PyTorch), keepdims= or keepdim= -> (axis, keepdims); lists -> tuples."""
+def reduce_args(op, axis, keepdims, dim=None, keepdim=None, empty_dim_is_all=True):
+    """axis= (NumPy) or dim= (PyTorch), keepdims= or keepdim= -> (axis, keepdims); lists -> tuples.
+
+    An empty dim=() or dim=[] means every axis, as torch's sum, mean, amax, var, ... read it
+    (any, all and squeeze pass empty_dim_is_all=False: there torch, like NumPy's axis=(), takes
+    no axis at all).
+    """
     if dim is not None:
         if axis is not None:
             raise TypeError(f"{op}: got axis={axis!r} and dim={dim!r}; they are the same "
                             "argument (NumPy's and PyTorch's spelling), pass one")
-        axis = dim
+        empty = isinstance(dim, (tuple, list)) and not dim
+        axis = None if empty and empty_dim_is_all else dim
     if isinstance(axis, list):
         axis = tuple(axis)
     if isinstance(axis, tuple):
@@ -412,7 +419,8 @@ class TorchMethods:
             raise ValueError(f"setitem: {_why_read_only(self.data)} ({self.dtype} {self.shape})")
         index = tuple(getattr(i, "data", i) for i in index) if isinstance(index, tuple) else (
             getattr(index, "data", index))
-        self.data[index] = getattr(value, "data", value)
+        *first, index = ints_first(index)           # as torch: ints mixed with arrays first
+        (self.data[first[0]] if first else self.data)[index] = getattr(value, "data", value)
 
     def add_(self, other, alpha=1):
         """self += alpha * other, in place."""
@@ -455,13 +463,13 @@ class TorchMethods:
         return update(self, "copy_", copied)
 
     # --- elementwise ---------------------------------------------------------------------------
-    def add(self, other):
-        """self + other, broadcasting."""
-        return self + other
+    def add(self, other, *, alpha=1):
+        """self + alpha * other, broadcasting (alpha as torch.add)."""
+        return self + (other if alpha == 1 else other * alpha)
 
-    def sub(self, other):
-        """self - other, broadcasting."""
-        return self - other
+    def sub(self, other, *, alpha=1):
+        """self - alpha * other, broadcasting (alpha as torch.sub)."""
+        return self - (other if alpha == 1 else other * alpha)
 
     def mul(self, other):
         """self * other, broadcasting."""
@@ -585,6 +593,28 @@ class TorchMethods:
                              "both must be 2-D; use x @ y (matmul) for other shapes")
         return self @ other
 
+    def clip(self, min=None, max=None):
+        """Clamp into [min, max]; gradient 1 inside, ends included (as PyTorch).
+
+        Numbers or arrays as bounds run the clip primitive. Tensor bounds (torch's
+        x.clamp(min=lo, max=hi) with tensors) are two wheres, so each bound gets its gradient as
+        in torch: lo where x < lo, hi where the result is above hi.
+        """
+        dtype = result_type(self, min, max, op="clip")
+        if isinstance(min, TorchMethods) or isinstance(max, TorchMethods):
+            return self._cast(dtype)._clip_by_tensors(min, max, dtype)
+        return self._apply("clip", self._cast(dtype), min=min, max=max)
+
+    def _clip_by_tensors(self, lo, hi, dtype):
+        """where(x < lo, lo, x), then where(out > hi, hi, out): min(max(x, lo), hi) as np.clip."""
+        out = self
+        for bound, outside in ((lo, np.less), (hi, np.greater)):
+            if bound is not None:
+                bound = (bound if isinstance(bound, TorchMethods) else type(self)(bound))
+                bound = bound._cast(dtype)
+                out = self._apply("where", type(self)(outside(out.data, bound.data)), bound, out)
+        return out
+
     def clamp(self, min=None, max=None):
         """torch's name for clip: clamp into [min, max]; gradient 1 inside, ends included."""
         return self.clip(min, max)
@@ -598,35 +628,41 @@ class TorchMethods:
         return self.clip(max=max)
 
     # --- reductions ----------------------------------------------------------------------------
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Max over axis; tied maxima share the gradient equally (as torch.amax); over all
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Max over dim; tied maxima share the gradient equally (as torch.amax); over all
         values the gradient goes to the NaNs if any (as torch.max(x); amax gives NaN there).
 
-        PyTorch's forms: x.max(dim=1) gives (values, indices), the gradient going to the index
-        (as torch.max(x, dim)); x.max(other_tensor) is tg.maximum.
+        PyTorch's forms: an int dim, x.max(1) or x.max(dim=1), gives (values, indices), the
+        gradient going to the index (as torch.max(x, dim), so x.max(1)[0] is the values as
+        there); x.max(other_tensor) is tg.maximum. NumPy's x.max(axis=1) and a tuple of dims give
+        the values only (as np.max and torch.amax).
         """
-        if isinstance(axis, TorchMethods):
-            return self.maximum(axis)
+        if isinstance(dim, TorchMethods):
+            return self.maximum(dim)
+        keep = bool(keepdim or keepdims)
+        if axis is not None or isinstance(dim, (tuple, list)):
+            return self.amax(axis, keep, dim=dim)
         if dim is not None:
-            return self._with_indices("max", dim, bool(keepdim or keepdims))
-        if axis is None:                           # torch.max(x): NaN wins and gets the gradient
-            return self._apply("max", self, keepdims=bool(keepdim or keepdims), nan_wins=True)
-        return self.amax(axis, keepdims, keepdim=keepdim)
+            return self._with_indices("max", dim, keep)
+        return self._apply("max", self, keepdims=keep, nan_wins=True)  # NaN wins, gets the grad
 
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Min over axis; tied minima share the gradient equally (as torch.amin); over all
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Min over dim; tied minima share the gradient equally (as torch.amin); over all
         values the gradient goes to the NaNs if any (as torch.min(x); amin gives NaN there).
 
-        PyTorch's forms: x.min(dim=1) gives (values, indices), the gradient going to the index
-        (as torch.min(x, dim)); x.min(other_tensor) is tg.minimum.
+        PyTorch's forms: an int dim, x.min(1) or x.min(dim=1), gives (values, indices), the
+        gradient going to the index (as torch.min(x, dim), so x.min(1)[0] is the values as
+        there); x.min(other_tensor) is tg.minimum. NumPy's x.min(axis=1) and a tuple of dims give
+        the values only (as np.min and torch.amin).
         """
-        if isinstance(axis, TorchMethods):
-            return self.minimum(axis)
+        if isinstance(dim, TorchMethods):
+            return self.minimum(dim)
+        keep = bool(keepdim or keepdims)
+        if axis is not None or isinstance(dim, (tuple, list)):
+            return self.amin(axis, keep, dim=dim)
         if dim is not None:
-            return self._with_indices("min", dim, bool(keepdim or keepdims))
-        if axis is None:                           # torch.min(x): NaN wins and gets the gradient
-            return self._apply("min", self, keepdims=bool(keepdim or keepdims), nan_wins=True)
-        return self.amin(axis, keepdims, keepdim=keepdim)
+            return self._with_indices("min", dim, keep)
+        return self._apply("min", self, keepdims=keep, nan_wins=True)  # NaN wins, gets the grad
 
     def var(self, axis=None, unbiased=None, keepdims=False, *, dim=None, correction=None,
             keepdim=None, ddof=None):
@@ -719,13 +755,15 @@ class TorchMethods:
 
     def any(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """True where any value along axis is nonzero; a bool constant."""
-        axis, keepdims = reduce_args("any", axis, keepdims, dim, keepdim)
+        axis, keepdims = reduce_args("any", axis, keepdims, dim, keepdim,
+                                     empty_dim_is_all=False)
         axes = normalize_axis(axis, self.ndim, "any")
         return type(self)(np.any(self.data, axis=axes, keepdims=keepdims))
 
     def all(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """True where every value along axis is nonzero; a bool constant."""
-        axis, keepdims = reduce_args("all", axis, keepdims, dim, keepdim)
+        axis, keepdims = reduce_args("all", axis, keepdims, dim, keepdim,
+                                     empty_dim_is_all=False)
         axes = normalize_axis(axis, self.ndim, "all")
         return type(self)(np.all(self.data, axis=axes, keepdims=keepdims))
 
@@ -848,7 +886,7 @@ class TorchMethods:
 
     def squeeze(self, axis=None, *, dim=None):
         """Drop axes of size 1 (all of them, or those of axis that have size 1, as torch)."""
-        axis, _ = reduce_args("squeeze", axis, False, dim)
+        axis, _ = reduce_args("squeeze", axis, False, dim, empty_dim_is_all=False)
         axes = normalize_axis(axis, self.ndim, "squeeze")
         return self.reshape(*(n for i, n in enumerate(self.shape)
                               if not (i in axes and n == 1)))

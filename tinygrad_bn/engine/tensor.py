@@ -121,12 +121,14 @@ class Tensor(TorchMethods):
         self.name = name
         return self
 
-    def backward(self, grad=None, retain_graph=None, create_graph=False):
+    def backward(self, grad=None, retain_graph=None, create_graph=False, *, gradient=None):
         """Reverse mode from this tensor: fills .grad of everything it depends on.
 
         create_graph=True records the backward itself, so .grad is a Tensor with a graph that
         can be differentiated again (Hessians, gradient penalties); retain_graph defaults to it.
+        gradient= is PyTorch's name for grad (y.backward(gradient=torch.ones_like(y))).
         """
+        grad = grad if gradient is None else gradient
         effect(backward, self, grad, retain_graph, create_graph=create_graph)   # tg.jit replays it
 
     @staticmethod
@@ -202,11 +204,6 @@ class Tensor(TorchMethods):
     def minimum(self, other):
         """Elementwise min with other; at ties each side gets half the gradient (as PyTorch)."""
         return minimum(self, other)
-
-    def clip(self, min=None, max=None):
-        """Clamp into [min, max]; gradient 1 inside, ends included (as PyTorch)."""
-        x, = _operands("clip", self, dtype=result_type(self, min, max, op="clip"))
-        return apply(OPS["clip"], x, min=min, max=max)
 
     # --- reductions: axis= or dim=, keepdims= or keepdim=, an int, a tuple or list, or None ---
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):

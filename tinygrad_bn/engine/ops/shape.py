@@ -86,8 +86,34 @@ def _is_basic(index):
     return all(isinstance(i, (slice, int, np.integer, type(None), type(Ellipsis))) for i in parts)
 
 
+def ints_first(index):
+    """An index as the steps PyTorch takes: (first, rest) where ints meet integer or boolean
+    arrays, else (index,). PyTorch selects with the ints first, then indexes with the arrays:
+    x[1, :, [0, 2]] is x[1][:, [0, 2]], shape (5, 2) for x (4, 5, 6). NumPy counts the ints as
+    arrays too, and arrays standing apart move their axes to the front: (2, 5)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    is_int = [isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+              for i in parts]
+    if not any(is_int) or _is_basic(index):
+        return (index,)
+    first, rest = [], []
+    for i, integer in zip(parts, is_int):
+        if integer:
+            first.append(i)                         # selects its axis away
+        elif i is None or i is Ellipsis:
+            first += [i] if i is Ellipsis else []   # None adds an axis: in the second step
+            rest.append(i)
+        else:                                       # a slice, an int array or a bool mask
+            mask = not isinstance(i, slice) and np.asarray(i).dtype == bool
+            first += [slice(None)] * (np.ndim(i) if mask else 1)
+            rest.append(i)
+    return tuple(first), tuple(rest)
+
+
 class GetItem(Op):
-    """out = x[index]: basic slices, integer and boolean arrays, as NumPy."""
+    """out = x[index]: basic slices, integer and boolean arrays, as NumPy and torch.
+
+    Where ints meet arrays the two differ, and the ints select first, as PyTorch (ints_first)."""
     name = "getitem"
     rule = "dx = zeros_like(x); dx[index] += g"
     linear = True               # create_graph: its backward is recorded as one op
@@ -95,7 +121,9 @@ class GetItem(Op):
     @staticmethod
     def forward(x, *, needs_input_grad, index):
         try:
-            out = x[index]
+            out = x
+            for step in ints_first(index):
+                out = out[step]
         except IndexError as exc:
             raise IndexError(f"getitem: index {index!r} does not fit input {x.shape}: {exc}; "
                              "an axis of size n takes indices -n..n-1") from None
@@ -104,10 +132,12 @@ class GetItem(Op):
     @staticmethod
     def backward(g, saved, needs_input_grad):
         dx = np.zeros(saved["shape"], dtype=saved["dtype"])
-        if _is_basic(saved["index"]):
-            dx[saved["index"]] = g
+        *first, index = ints_first(saved["index"])
+        view = dx[first[0]] if first else dx       # the ints' selection: a view into dx
+        if _is_basic(index):
+            view[index] = g
         else:
-            np.add.at(dx, saved["index"], g)       # repeated indices add up (scatter-add)
+            np.add.at(view, index, g)              # repeated indices add up (scatter-add)
         return dx
 
 
