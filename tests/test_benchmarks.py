@@ -64,3 +64,20 @@ def test_a_benchmark_refuses_to_time_a_result_that_differs_from_the_reference():
         check_close("off", [np.ones(3)], [np.ones(3) * 1.01], rtol=1e-6)
     with pytest.raises(AssertionError, match="differs from the reference"):
         check_close("shape", [np.ones(3)], [np.ones((3, 1))], rtol=1e-6)
+
+
+def test_the_performance_page_keeps_a_full_run_and_what_the_issue_asked_it_to_explain():
+    """docs/performance.md holds a full run (machine, load, every headline workload) and the
+    sections a reader comes for: the reference/fast layers, tg.jit's straight-line program,
+    BLAS threads, memory and the targets with what limits each."""
+    from pathlib import Path
+    page = (Path(__file__).resolve().parents[1] / "docs" / "performance.md").read_text()
+    for heading in ("## The two layers", "## tg.jit: the tape as a straight-line program",
+                    "## BLAS threads", "## Memory", "## Latest run", "## Targets"):
+        assert heading in page, heading
+    assert "Wengert list" in page.split("## tg.jit")[1].split("\n## ")[0]
+    run = page.split("## Latest run")[1].split("## Targets")[0]
+    assert "full run" in run and "machine:" in run and "load average" in run
+    for workload in ("per-op fwd+bwd", "BN-1d fused", "BN-1d composed / fused", "MLP step",
+                     "CNN step", "CNN 28x28 step", "kernels     | compiling what the demo touches"):
+        assert workload in run, workload
