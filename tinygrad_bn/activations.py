@@ -78,9 +78,7 @@ def relu6(x, inplace=False):
 
 def softplus(x, beta=1.0, threshold=20.0):
     """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold (as torch)."""
-    x = _tensor(x)
-    smooth = (x.clip(max=threshold / beta) * beta).exp().log1p() * (1 / beta)
-    return where(x.data * beta > threshold, x, smooth)
+    return _tensor(x).softplus(beta, threshold)
 
 
 def logsigmoid(x):

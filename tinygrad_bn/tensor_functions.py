@@ -2,7 +2,10 @@
 
 Each one calls the method (or primitive) of the same name, so there is one definition per op.
 """
+import functools
+
 from .engine import OPS, Tensor, apply, concatenate
+from .engine.mode import _Switch, state
 
 
 def _t(x):
@@ -364,11 +367,154 @@ def einsum(equation, *operands):
     return apply(OPS["einsum"], *tensors, equation=equation)
 
 
-__all__ = ["abs", "add", "all", "amax", "amin", "any", "argmax", "argmin", "cat", "ceil", "chunk",
-           "clamp", "clip", "cos", "cumsum", "div", "dot", "einsum", "erf", "exp", "exp2",
-           "expm1", "flatten", "flip", "floor", "floor_divide", "from_numpy", "gather", "log",
-           "log1p", "log2", "log_softmax", "logsumexp", "masked_fill", "matmul", "max", "mean",
-           "min", "mm", "mul", "numel", "permute", "pow", "prod", "reciprocal", "relu",
-           "repeat_interleave", "reshape", "round", "rsqrt", "sigmoid", "sign", "sin", "softmax",
-           "split", "sqrt", "square", "squeeze", "std", "sub", "sum", "tanh", "transpose", "tril",
-           "triu", "trunc", "unflatten", "unsqueeze", "var"]
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """The p-norm over dim (2/'fro', 1, inf, -inf, 0 or any p); gradient 0 where it is 0."""
+    return _t(input).norm(p, dim, keepdim, dtype)
+
+
+def unbind(input, dim=0):
+    """The slices along dim, as a tuple."""
+    return _t(input).unbind(dim)
+
+
+def sort(input, dim=-1, descending=False, *, stable=False):
+    """(values, indices) sorted along dim; ties keep their order."""
+    return _t(input).sort(dim, descending, stable=stable)
+
+
+def argsort(input, dim=-1, descending=False, *, stable=False):
+    """Indices that sort along dim; int64."""
+    return _t(input).argsort(dim, descending, stable=stable)
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    """(values, indices) of the k largest (or smallest) along dim."""
+    return _t(input).topk(k, dim, largest, sorted)
+
+
+def roll(input, shifts, dims=None):
+    """Shift values along dims, wrapping around (the flattened input without dims)."""
+    return _t(input).roll(shifts, dims)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal of the (dim1, dim2) matrices, as a new last axis."""
+    return _t(input).diagonal(offset, dim1, dim2)
+
+
+def trace(input):
+    """The sum of the main diagonal of a matrix."""
+    return _t(input).trace()
+
+
+def narrow(input, dim, start, length):
+    """`length` values from `start` along dim."""
+    return _t(input).narrow(dim, start, length)
+
+
+def select(input, dim, index):
+    """The slice at index along dim, that dim dropped."""
+    return _t(input).select(dim, index)
+
+
+def index_select(input, dim, index):
+    """The slices at the indices of a 1-D integer tensor along dim."""
+    return _t(input).index_select(dim, index)
+
+
+def lerp(input, end, weight):
+    """input + weight * (end - input); weight a number or a tensor."""
+    return _t(input).lerp(end, weight)
+
+
+def outer(input, vec2):
+    """The outer product of two 1-D tensors."""
+    return _t(input).outer(vec2)
+
+
+def remainder(input, other):
+    """input % other, the sign of other (Python's %)."""
+    return _t(input).remainder(other)
+
+
+def fmod(input, other):
+    """The remainder of a truncated division, the sign of input (C's fmod)."""
+    return _t(input).fmod(other)
+
+
+def true_divide(input, other):
+    """input / other, a float division."""
+    return _t(input).true_divide(other)
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum over dim with NaNs counted as 0."""
+    return _t(input).nansum(dim, keepdim, dtype=dtype)
+
+
+def logical_not(input):
+    """True where input is 0 or False; bool."""
+    return _t(input).logical_not()
+
+
+# --- grad mode as torch spells it: these switch the engine's per-thread grad mode --------------
+class set_grad_enabled:
+    """Turn recording on (True) or off (False), as torch.set_grad_enabled: called alone it
+    switches at once; `with tg.set_grad_enabled(mode):` and `@tg.set_grad_enabled(mode)` switch
+    back to what it was on exit."""
+
+    def __init__(self, mode):
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled: mode={mode!r} ({type(mode).__name__}); pass "
+                            "True or False")
+        self.mode, self.prev = mode, state.modes.grad_enabled
+        state.modes.grad_enabled = mode
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        state.modes.grad_enabled = self.prev
+
+    def __call__(self, func):
+        """As a decorator: nothing switches now; each call of func runs in the mode."""
+        state.modes.grad_enabled = self.prev
+
+        @functools.wraps(func)
+        def in_mode(*args, **kwargs):
+            with set_grad_enabled(self.mode):
+                return func(*args, **kwargs)
+        return in_mode
+
+
+class inference_mode(_Switch):
+    """Run without recording, as no_grad (torch.inference_mode): `with tg.inference_mode():`,
+    `@tg.inference_mode()` and the bare `@tg.inference_mode`; inference_mode(False) changes
+    nothing. The tensors made inside are ordinary tensors (torch's refuse autograd later)."""
+
+    mode = "grad_enabled"
+
+    def __new__(cls, mode=True):
+        return cls()(mode) if callable(mode) else object.__new__(cls)   # bare @inference_mode
+
+    def __init__(self, mode=True):
+        self.enabled = bool(mode)
+
+    def __enter__(self):
+        self._prev = state.modes.grad_enabled
+        if self.enabled:
+            state.modes.grad_enabled = False
+
+
+__all__ = ["abs", "add", "all", "amax", "amin", "any", "argmax", "argmin", "argsort",
+           "cat", "ceil", "chunk", "clamp", "clip", "cos", "cumsum", "diagonal", "div",
+           "dot", "einsum", "erf", "exp", "exp2", "expm1", "flatten", "flip", "floor",
+           "floor_divide", "fmod", "from_numpy", "gather", "index_select",
+           "inference_mode", "lerp", "log", "log1p", "log2", "log_softmax",
+           "logical_not", "logsumexp", "masked_fill", "matmul", "max", "mean", "min",
+           "mm", "mul", "nansum", "narrow", "norm", "numel", "outer", "permute", "pow",
+           "prod", "reciprocal", "relu", "remainder", "repeat_interleave", "reshape",
+           "roll", "round", "rsqrt", "select", "set_grad_enabled", "sigmoid", "sign",
+           "sin", "softmax", "sort", "split", "sqrt", "square", "squeeze", "std", "sub",
+           "sum", "tanh", "topk", "trace", "transpose", "tril", "triu", "true_divide",
+           "trunc", "unbind", "unflatten", "unsqueeze", "var"]

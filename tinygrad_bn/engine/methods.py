@@ -15,10 +15,12 @@ from .readonly import locked_by
 from .ops.reduce import normalize_axis
 from .ops.shape import ints_first
 
-__all__ = ["TorchMethods", "MaxResult"]
+__all__ = ["TorchMethods", "MaxResult", "SortResult"]
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 MaxResult.__doc__ = "(values, indices) of max/min along dim=, as torch.return_types.max."
+SortResult = namedtuple("SortResult", ["values", "indices"])
+SortResult.__doc__ = "(values, indices) of sort and topk, as torch.return_types.sort and .topk."
 
 _TORCH_TYPE_NAMES = {"FloatTensor": "float32", "DoubleTensor": "float64", "HalfTensor": "float16",
                      "LongTensor": "int64", "IntTensor": "int32", "BoolTensor": "bool"}
@@ -949,6 +951,292 @@ class TorchMethods:
                 for i, m in enumerate(index.shape)]
         grid[axis] = index
         return self[tuple(grid)]
+
+    # --- more of torch's ops: each composed of the primitives above (getitem, where, ...) ------
+    def _axis(self, dim, op):
+        """One dim (negative counts from the end) -> the axis it names; 0-d or out of range raise."""
+        dim = _int(dim, op, "dim")
+        if self.ndim == 0:
+            raise IndexError(f"{op}: input {self.shape} is 0-d, so it has no dim {dim}; "
+                             "reshape(1) it first")
+        if not -self.ndim <= dim < self.ndim:
+            raise IndexError(f"{op}: dim {dim} is out of range for input {self.shape} with "
+                             f"{self.ndim} dims; use a dim in {-self.ndim}..{self.ndim - 1}")
+        return dim % self.ndim
+
+    def _along(self, axis, index):
+        """self[:, ..., index] with index on `axis`: one getitem record."""
+        return self[(slice(None),) * axis + (index,)]
+
+    @property
+    def mT(self):
+        """The last two axes swapped (each matrix of a batch transposed), as torch's x.mT."""
+        if self.ndim < 2:
+            raise ValueError(f"mT: input {self.shape} has {self.ndim} dims; mT needs a matrix or "
+                             "a batch of them (2 dims or more); for a vector use x.reshape(1, -1)")
+        return self._swap(-2, -1)
+
+    def expand_as(self, other):
+        """expand(other.shape): broadcast to the shape of another tensor, as torch."""
+        return self.expand(*np.shape(getattr(other, "data", other)))
+
+    def where(self, condition, other):
+        """self where condition is True, else other: x.where(c, y) is tg.where(c, x, y), as torch.
+        condition gets no gradient; self and other do, where they are picked."""
+        cond = np.array(getattr(condition, "data", condition), dtype=bool)   # a copy: it is saved
+        a, b = _promoted("where", type(self), self, other)
+        return self._apply("where", type(self)(cond), a, b)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """The p-norm over dim (all values for None), as torch.norm: p=2 or 'fro' sqrt(sum x**2),
+        1 sum |x|, inf max |x|, -inf min |x|, 0 the count of nonzeros, else (sum |x|**p)**(1/p).
+
+        The gradient is 0 where the norm is 0, as torch (not sqrt's 0 * inf = nan): the zeros
+        are swapped for ones by a where before the root, and back after it."""
+        if self.dtype.kind != "f" and dtype is None:
+            raise TypeError(f"norm: input {self.dtype} {self.shape}: a norm needs floats (as "
+                            "torch); cast first, e.g. x.double()")
+        if isinstance(p, str) and p != "fro":
+            raise ValueError(f"norm: p={p!r} for input {self.shape}; use a number, inf, -inf or "
+                             "'fro' ('nuc' is not supported)")
+        x = self if dtype is None else self._cast(as_dtype(dtype))
+        axis, keepdim = reduce_args("norm", dim, keepdim)
+        p = 2.0 if p == "fro" else float(p)
+        if p == np.inf:
+            return x.abs().amax(axis, keepdim)
+        if p == -np.inf:
+            return x.abs().amin(axis, keepdim)
+        if p == 0:
+            return x.sign().abs().sum(axis, keepdim)          # a count, gradient 0
+        if p == 1:
+            return x.abs().sum(axis, keepdim)
+        if p == 2:
+            return _root(x.square().sum(axis, keepdim), 2.0)
+        return _root(_power(x.abs(), p).sum(axis, keepdim), p)
+
+    def unbind(self, dim=0):
+        """The slices along dim as a tuple (x.unbind(0) is tuple(x)); gradients add back into x."""
+        axis = self._axis(dim, "unbind")
+        return tuple(self._along(axis, i) for i in range(self.shape[axis]))
+
+    def select(self, dim, index):
+        """The slice at `index` along dim, that dim dropped: x.select(1, 2) is x[:, 2], as torch."""
+        axis = self._axis(dim, "select")
+        n, index = self.shape[axis], _int(index, "select", "index")
+        if not -n <= index < n:
+            raise IndexError(f"select: index {index} is out of range for dim {dim} (size {n}) of "
+                             f"input {self.shape}; use an index in {-n}..{n - 1}")
+        return self._along(axis, index)
+
+    def narrow(self, dim, start, length):
+        """`length` values from `start` along dim: x.narrow(0, 1, 2) is x[1:3], as torch."""
+        axis = self._axis(dim, "narrow")
+        n = self.shape[axis]
+        start, length = _int(start, "narrow", "start"), _int(length, "narrow", "length")
+        if not -n <= start <= n:
+            raise IndexError(f"narrow: start {start} is out of range for dim {dim} (size {n}) of "
+                             f"input {self.shape}; use a start in {-n}..{n}")
+        start = start + n if start < 0 else start
+        if length < 0 or start + length > n:
+            raise ValueError(f"narrow: start {start} + length {length} does not fit dim {dim} "
+                             f"(size {n}) of input {self.shape}; give 0 <= length <= {n - start}")
+        return self._along(axis, slice(start, start + length))
+
+    def index_select(self, dim, index):
+        """The slices at the listed indices along dim, as torch.index_select (repeats allowed:
+        their gradients add up). index: a 1-D (or 0-d) integer tensor or array."""
+        index = np.array(getattr(index, "data", index))     # a copy: the record keeps it
+        axis = self._axis(dim, "index_select")
+        n = self.shape[axis]
+        if index.ndim > 1 or index.dtype.kind not in "iu":
+            raise ValueError(f"index_select: index {index.dtype} {index.shape} for input "
+                             f"{self.shape}: it must be a 1-D integer tensor, e.g. tg.tensor([0, 2])")
+        if index.size and (index.min() < 0 or index.max() >= n):
+            raise IndexError(f"index_select: index {index.tolist()} is out of range for dim {dim} "
+                             f"(size {n}) of input {self.shape}; use indices in 0..{n - 1}")
+        return self._along(axis, index.reshape(-1))
+
+    def roll(self, shifts, dims=None):
+        """Shift values along dims, those past the end coming back at the start, as torch.roll;
+        without dims the flattened tensor rolls. One getitem per dim, so the gradient rolls back."""
+        if dims is None:
+            shifts = shifts if isinstance(shifts, (tuple, list)) else (shifts,)
+            if len(shifts) != 1:
+                raise ValueError(f"roll: shifts {tuple(shifts)} without dims for input "
+                                 f"{self.shape}; give one shift, or one dim per shift")
+            return self.reshape(-1).roll(shifts[0], 0).reshape(*self.shape)
+        shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+        dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+        if len(shifts) != len(dims):
+            raise ValueError(f"roll: {len(shifts)} shifts {shifts} and {len(dims)} dims {dims} "
+                             f"for input {self.shape}; give one shift per dim")
+        out = self
+        for shift, dim in zip(shifts, dims):
+            axis, shift = self._axis(dim, "roll"), _int(shift, "roll", "shift")
+            n = self.shape[axis]
+            if n:
+                out = out._along(axis, (np.arange(n) - shift) % n)
+        return out
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        """The diagonal of the (dim1, dim2) matrices, as a new last axis, as torch.diagonal;
+        offset > 0 is above the main diagonal, < 0 below. A getitem with two index arrays."""
+        if self.ndim < 2:
+            raise ValueError(f"diagonal: input {self.shape} has {self.ndim} dims; it needs a "
+                             "matrix or a batch of them (2 dims or more)")
+        a1, a2 = self._axis(dim1, "diagonal"), self._axis(dim2, "diagonal")
+        offset = _int(offset, "diagonal", "offset")
+        if a1 == a2:
+            raise ValueError(f"diagonal: dim1={dim1} and dim2={dim2} are the same axis of input "
+                             f"{self.shape}; give two different dims")
+        rest = [i for i in range(self.ndim) if i not in (a1, a2)]
+        x = self if rest + [a1, a2] == list(range(self.ndim)) else self.permute(*rest, a1, a2)
+        n1, n2 = self.shape[a1], self.shape[a2]
+        length = max(min(n1 + min(offset, 0), n2 - max(offset, 0)), 0)
+        rows, cols = np.arange(length) - min(offset, 0), np.arange(length) + max(offset, 0)
+        return x[..., rows, cols]
+
+    def trace(self):
+        """The sum of the main diagonal of a 2-D tensor, as torch.trace."""
+        if self.ndim != 2:
+            raise ValueError(f"trace: input {self.shape} has {self.ndim} dims; trace is for a "
+                             "matrix (2-D); for a batch use x.diagonal(0, -2, -1).sum(-1)")
+        return self.diagonal().sum()
+
+    def lerp(self, end, weight):
+        """self + weight * (end - self): linear interpolation, weight a number or a tensor (all
+        three broadcast and get gradients), as torch.lerp."""
+        start, end = _promoted("lerp", type(self), self, end)
+        return start + weight * (end - start)
+
+    def outer(self, vec2):
+        """The outer product of two 1-D tensors: out[i, j] = self[i] * vec2[j], as torch.outer."""
+        other = vec2 if isinstance(vec2, TorchMethods) else type(self)(vec2)
+        if self.ndim != 1 or other.ndim != 1:
+            raise ValueError(f"outer: {self.shape} and {other.shape}: both must be 1-D; "
+                             "flatten them first, or use broadcasting a[:, None] * b")
+        return self.reshape(-1, 1) * other.reshape(1, -1)
+
+    def softplus(self, beta=1.0, threshold=20.0):
+        """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold (as torch):
+        exp only sees values up to the threshold, so nothing overflows."""
+        x = self._floating()
+        smooth = (x.clip(max=threshold / beta) * beta).exp().log1p() * (1 / beta)
+        return self._apply("where", type(self)(x.data * beta > threshold), x, smooth)
+
+    def remainder(self, other):
+        """self % other: the sign of other, as Python's % and torch.remainder (-7 % 3 == 2)."""
+        return self % other
+
+    def fmod(self, other):
+        """The remainder of a truncated division, the sign of self, as C's fmod and torch.fmod
+        (fmod(-7, 3) == -1, while -7 % 3 == 2). Exact: s * (s*a % t*b) with constant signs s, t,
+        so the gradients are torch's: 1 for a, -trunc(a / b) for b."""
+        a, b = _promoted("fmod", type(self), self, other)
+        s = np.where(np.signbit(a.data), -1, 1).astype(a.dtype)
+        t = np.where(np.signbit(b.data), -1, 1).astype(b.dtype)
+        return ((a * s) % (b * t)) * s
+
+    def true_divide(self, other):
+        """self / other, always a float division, as torch.true_divide."""
+        return self / other
+
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        """Sum over dim with NaNs counted as 0 (they get no gradient), as torch.nansum."""
+        x = self if dtype is None else self._cast(as_dtype(dtype))
+        if x.dtype.kind == "f":
+            zero = type(self)(np.zeros((), dtype=x.dtype))
+            x = self._apply("where", type(self)(np.isnan(x.data)), zero, x)
+        return x.sum(dim=dim, keepdim=keepdim)
+
+    def logical_not(self):
+        """True where x is 0 (or False): a bool constant, as torch.logical_not."""
+        return type(self)(np.logical_not(self.data))
+
+    def argsort(self, dim=-1, descending=False, *, stable=False):
+        """Indices that sort along dim (int64, no gradient), as torch.argsort. Always a stable
+        sort (ties keep their order, what torch's stable=True gives); NaN sorts as the largest."""
+        if self.ndim == 0:                  # a 0-d tensor sorts along dim 0 or -1, as torch
+            return self.reshape(1).argsort(dim, descending).reshape(())
+        axis = self._axis(dim, "argsort")
+        if not descending:
+            order = np.argsort(self.data, axis=axis, kind="stable")
+        else:   # sort the flipped values and flip back: descending, ties still in their order
+            flipped = np.argsort(np.flip(self.data, axis), axis=axis, kind="stable")
+            order = self.shape[axis] - 1 - np.flip(flipped, axis)
+        return type(self)(order.astype(np.int64))
+
+    def sort(self, dim=-1, descending=False, *, stable=False):
+        """(values, indices) sorted along dim, as torch.sort: the indices come from argsort (a
+        constant), the values are a gather of x, so the gradient goes back to where each came from."""
+        if self.ndim == 0:
+            values, indices = self.reshape(1).sort(dim, descending)
+            return SortResult(values.reshape(()), indices.reshape(()))
+        indices = self.argsort(dim, descending, stable=stable)
+        return SortResult(self.gather(dim, indices), indices)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        """(values, indices) of the k largest (largest=False: smallest) along dim, as torch.topk;
+        always in sorted order (which sorted=False allows too). The values are a gather of x."""
+        if self.ndim == 0:
+            values, indices = self.reshape(1).topk(k, dim, largest)
+            return SortResult(values.reshape(()), indices.reshape(()))
+        k, axis = _int(k, "topk", "k"), self._axis(dim, "topk")
+        if not 0 <= k <= self.shape[axis]:
+            raise ValueError(f"topk: k={k} is out of range for dim {dim} (size "
+                             f"{self.shape[axis]}) of input {self.shape}; give 0 <= k <= "
+                             f"{self.shape[axis]}")
+        indices = self.argsort(dim, descending=largest)._along(axis, slice(0, k))
+        return SortResult(self.gather(dim, indices), indices)
+
+    # --- in place, as add_ and mul_: the same tensor changes (see update) ----------------------
+    def relu_(self):
+        """max(x, 0), in place."""
+        return update(self, "relu_", lambda x: x.relu())
+
+    def exp_(self):
+        """e ** x, in place (an int tensor cannot hold the result, as in torch)."""
+        return update(self, "exp_", lambda x: x.exp())
+
+    def detach_(self):
+        """Stop a leaf requiring grad, in place (as torch's x.detach_()); returns self.
+
+        A tensor an op made refuses: records here hold their input tensors (torch's hold its
+        grad_fn), so cutting it in place would also cut graphs already built through it."""
+        if self.record is not None:
+            raise RuntimeError(f"detach_: this tensor {self.shape} was made by {self.record.op}; "
+                               "here a graph runs through its tensors, so detaching it in place "
+                               "would cut graphs built from it already; write y = y.detach()")
+        self._requires_grad = False
+        return self
+
+
+def _promoted(op, cls, *xs):
+    """Tensors, arrays and numbers -> tensors of the one dtype result_type gives (as torch); a
+    tensor that needs a gradient is converted by a recorded cast."""
+    xs = [np.asarray(x) if isinstance(x, (list, tuple)) else x for x in xs]
+    dtype = result_type(*xs, op=op)
+    return [x._cast(dtype) if isinstance(x, TorchMethods) else cls(np.asarray(x, dtype=dtype))
+            for x in xs]
+
+
+def _safe(x, zero):
+    """x with 1 where `zero` (a constant where): what goes into a root or power at 0."""
+    return x._apply("where", type(x)(zero), type(x)(np.ones((), dtype=x.dtype)), x)
+
+
+def _root(total, p):
+    """total ** (1 / p), 0 with gradient 0 where total is 0 (torch's norm at 0)."""
+    zero = total.data == 0
+    root = _safe(total, zero).sqrt() if p == 2 else _safe(total, zero) ** (1 / p)
+    return total._apply("where", type(total)(zero), type(total)(np.zeros((), total.dtype)), root)
+
+
+def _power(a, p):
+    """a ** p for a >= 0, 0 with gradient 0 where a is 0 (for p < 1 the formula is inf there)."""
+    zero = a.data == 0
+    powered = _safe(a, zero) ** p
+    return a._apply("where", type(a)(zero), type(a)(np.zeros((), a.dtype)), powered)
 
 
 def _pad_width(pad_width, shape):
