@@ -1001,6 +1001,7 @@ class TorchMethods:
                              "'fro' ('nuc' is not supported)")
         x = self if dtype is None else self._cast(as_dtype(dtype))
         axis, keepdim = reduce_args("norm", dim, keepdim)
+        normalize_axis(axis, self.ndim, "norm")              # a dim out of range names norm
         p = 2.0 if p == "fro" else float(p)
         if p == np.inf:
             return x.abs().amax(axis, keepdim)
