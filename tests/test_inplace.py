@@ -127,3 +127,18 @@ def test_only_arrays_that_need_it_are_locked():
     assert locked.owners == [data] and not data.flags.writeable
     locked.release()
     assert data.flags.writeable and not constant.flags.writeable
+
+
+def test_a_mask_given_to_where_or_masked_fill_stays_the_callers_and_writable():
+    """The where record saves a copy of the mask, so the caller may reuse their array (as in
+    torch) and the gradient still uses the mask as it was when the op ran."""
+    x = tg.Tensor(np.arange(4.0), requires_grad=True)
+    picked = np.array([1.0, 0.0, 1.0, 0.0])          # x's gradient where the mask picks x
+    for make, grad in ((lambda m: tg.where(m, x, 0.0), picked),
+                       (lambda m: x.masked_fill(m, 0.0), 1 - picked)):
+        mask = np.array([True, False, True, False])
+        y = make(mask)
+        mask[:] = ~mask                              # no error: the array is still the caller's
+        x.grad = None
+        y.sum().backward()
+        np.testing.assert_array_equal(x.grad, grad)

@@ -562,7 +562,8 @@ class TorchMethods:
 
     def masked_fill(self, mask, value):
         """value where mask is True, else x (mask broadcasts); no gradient where filled."""
-        mask = np.asarray(mask.data if isinstance(mask, TorchMethods) else mask, dtype=bool)
+        mask = np.array(mask.data if isinstance(mask, TorchMethods) else mask, dtype=bool)  # a
+        # copy: the record saves it, so the caller's mask stays writable
         fill = type(self)(np.asarray(value, dtype=self.dtype))
         return self._apply("where", type(self)(mask), fill, self)
 

@@ -291,9 +291,9 @@ def _converted(op, x, dtype):
 
 def where(cond, a, b):
     """Elementwise `a if cond else b`; cond is a bool array or Tensor and gets no gradient."""
-    cond = cond.data if isinstance(cond, Tensor) else np.asarray(cond)
-    a, b = _operands("where", a, b)
-    return apply(OPS["where"], Tensor(cond.astype(bool, copy=False)), a, b)
+    cond = np.array(cond.data if isinstance(cond, Tensor) else cond, dtype=bool)  # a copy: the
+    a, b = _operands("where", a, b)             # record saves it, the caller's mask stays writable
+    return apply(OPS["where"], Tensor(cond), a, b)
 
 
 def maximum(a, b):
