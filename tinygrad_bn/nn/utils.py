@@ -26,7 +26,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
-    """Clamp every gradient element into [-clip_value, clip_value] in place, as torch; returns None."""
+    """Clamp every gradient element into [-clip_value, clip_value] in place, as torch; returns
+    None."""
     if clip_value < 0:
         raise ValueError(f"clip_grad_value_: clip_value={clip_value}; it must be >= 0 (the "
                          "bound on |g|)")
@@ -91,7 +92,8 @@ def _array(grad):
 
 
 def _set_grad(p, new):
-    """Write new into p.grad in place when it is a writable array (torch's mul_), else replace it."""
+    """Write new into p.grad in place when it is a writable array (torch's mul_), else replace
+    it."""
     if isinstance(p.grad, np.ndarray) and p.grad.flags.writeable:
         p.grad[...] = new
     else:

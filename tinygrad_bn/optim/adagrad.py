@@ -8,7 +8,8 @@ from .optimizer import Optimizer, _at_least_zero
 class Adagrad(Optimizer):
     """Step sizes shrinking with the sum of all squared gradients so far, as torch.optim.Adagrad.
 
-    g = grad + wd*p; clr = lr / (1 + (step-1)*lr_decay); sum += g*g; p -= clr * g / (sqrt(sum) + eps).
+    g = grad + wd*p; clr = lr / (1 + (step-1)*lr_decay); sum += g*g;
+    p -= clr * g / (sqrt(sum) + eps).
     The sums start at initial_accumulator_value, made for every parameter at construction.
     """
 
