@@ -516,3 +516,27 @@ def test_lambda_lr_state_dict_skips_functions_and_keeps_callable_objects():
 def test_errors_name_the_op_the_shapes_and_the_fix(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+@pytest.mark.parametrize("call", [
+    lambda x, y: F.huber_loss(x, y), lambda x, y: F.smooth_l1_loss(x, y, beta=0.5),
+    lambda x, y: F.kl_div(x, abs(y), reduction="batchmean"), lambda x, y: F.normalize(x, 3.0),
+    lambda x, y: F.cosine_similarity(x, y), lambda x, y: F.pairwise_distance(x, y),
+    lambda x, y: F.dropout2d(x.reshape(3, 4, 1, 1))],
+    ids=["huber", "smooth_l1", "kl_div", "normalize", "cosine", "pairwise", "dropout2d"])
+def test_float32_stays_float32_values_and_gradients(call):
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
+    out = call(x, Tensor(rng.standard_normal((3, 4)).astype(np.float32)))
+    out.sum().backward()
+    assert out.dtype == np.float32 and x.grad.dtype == np.float32
+
+
+def test_optimizer_state_keeps_float32():
+    w = nn.Parameter(np.ones(3, np.float32))
+    for opt in (optim.RMSprop([w], momentum=0.9, centered=True), optim.Adagrad([w])):
+        w.grad = np.full(3, 0.5, np.float32)
+        opt.step()
+        assert w.dtype == np.float32
+        assert all(v.dtype == np.float32 for v in opt.state[w].values()
+                   if isinstance(v, np.ndarray))
