@@ -8,7 +8,8 @@ from tinygrad_bn.engine import methods
 
 SECTIONS = [("tinygrad_bn", tg), ("Tensor methods in PyTorch's spelling", methods),
             ("tinygrad_bn.functional", functional), ("tinygrad_bn.nn", nn),
-            ("tinygrad_bn.nn.init", nn.init), ("tinygrad_bn.optim", optim),
+            ("tinygrad_bn.nn.init", nn.init), ("tinygrad_bn.nn.utils", nn.utils),
+            ("tinygrad_bn.optim", optim),
             ("tinygrad_bn.optim.lr_scheduler", optim.lr_scheduler),
             ("tinygrad_bn.data", tg.data), ("tinygrad_bn.interop", tg.interop),
             ("tinygrad_bn.autograd.functional", tg.autograd.functional),

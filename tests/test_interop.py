@@ -39,6 +39,8 @@ EXAMPLES = {
                     (4, 3)),
     "flatten": (lambda: nn.Sequential(nn.Flatten(1, 2), nn.Flatten()), (2, 3, 4, 5)),
     "dropout": (lambda: nn.Sequential(nn.Dropout(p=1.0)), (4, 3)),   # p=1: the same in train too
+    "unflatten_dropout2d": (lambda: nn.Sequential(nn.Flatten(), nn.Unflatten(1, (3, 2, 8)),
+                                                  nn.Dropout2d(p=1.0)), (2, 3, 4, 4)),
     "pools": (lambda: nn.Sequential(nn.MaxPool2d(3, stride=2, padding=1, dilation=2),
                                     nn.AvgPool2d(2, ceil_mode=True, divisor_override=3),
                                     nn.AdaptiveAvgPool2d((2, 3))), (2, 2, 11, 11)),
@@ -115,10 +117,12 @@ def assert_same_state(a, b, exact=True):
 
 
 def _classes_in_nn():
-    """Layer types: Modules of nn, but not the losses (they take (input, target) and end a
-    training step; a model converted to torch is a tree of layers)."""
+    """Layer types: Modules of nn, but not the losses nor CosineSimilarity (they take two
+    inputs, (input, target) or (x1, x2), and end a computation; a model converted to torch is a
+    tree of layers)."""
     return sorted((c for c in vars(nn).values() if isinstance(c, type) and issubclass(c, nn.Module)
-                   and c is not nn.Module and not issubclass(c, nn.loss._Loss)),
+                   and c is not nn.Module and not issubclass(c, nn.loss._Loss)
+                   and c is not nn.CosineSimilarity),
                   key=lambda c: c.__name__)
 
 

@@ -38,7 +38,7 @@ def test_design_names_exist():
 
 def test_every_public_name_has_a_docstring():
     missing = []
-    for module in (tg, F, nn, optim, optim.lr_scheduler, viz, tg.data, nn.init):
+    for module in (tg, F, nn, optim, optim.lr_scheduler, viz, tg.data, nn.init, nn.utils):
         for name, member in public(module):
             if not (member.__doc__ or "").strip():
                 missing.append(f"{module.__name__}.{name}")

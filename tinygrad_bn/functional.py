@@ -5,6 +5,7 @@ A composite never defines a backward: its graph is made of recorded primitives, 
 graphs and step views see every node. One that needs its own backward becomes a primitive.
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -12,11 +13,13 @@ from .activations import (softmax, log_softmax, softmin, relu, sigmoid, tanh,  #
                           leaky_relu, elu, hardtanh, relu6, softplus, logsigmoid, silu, gelu,
                           hardsigmoid, hardswish, mish, one_hot)
 from .creation import get_generator
-from .engine import OPS, Tensor, apply, scope
+from .engine import OPS, Tensor, apply, scope, where
 from .effects import replayable
+from .engine.mode import user_stacklevel
 from .engine.ops import pool as _pool, windows as _windows
 from .losses import (mse_loss, l1_loss, binary_cross_entropy,  # noqa: F401  (re-exported)
-                     binary_cross_entropy_with_logits, nll_loss, cross_entropy)
+                     binary_cross_entropy_with_logits, nll_loss, cross_entropy, huber_loss,
+                     smooth_l1_loss, kl_div)
 from .normalization import layer_norm, group_norm, instance_norm  # noqa: F401  (re-exported)
 from .normalization import (affine as _affine, check_eps as _check_eps, normalize as _normalize,
                             update_running as _update_running)
@@ -178,6 +181,149 @@ def _dropout_mask(generator, shape, p, dtype):
     keep = get_generator(generator).random(shape) >= p
     return (keep * (0.0 if p == 1 else 1 / (1 - p))).astype(dtype)
 
+
+def dropout2d(input, p=0.5, training=True, inplace=False, generator=None):
+    """Zero whole channels: each (sample, channel) map of input (N, C, H, W) is dropped with
+    probability p, the rest scaled by 1/(1-p); the identity in eval, as torch.
+
+    Neighbouring pixels are correlated, so dropping single values barely regularizes a conv
+    net; dropping a channel does. The mask has shape (N, C, 1, 1) and comes from the same
+    replayable draw as dropout. As torch, a 3-D input is read as (N, C, L) (with a warning).
+    """
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout2d: p={p} is a probability; use 0 <= p <= 1")
+    input = input if isinstance(input, Tensor) else Tensor(input)
+    if input.ndim < 2:
+        raise ValueError(f"dropout2d: input {input.shape} has no channel axis; expected "
+                         "(N, C, H, W)")
+    if input.ndim != 4:
+        meaning = ("is read as (N, C, L): whole rows are dropped, not (C, H, W) channels; use "
+                   "input[None] for one image" if input.ndim == 3 else
+                   "is not (N, C, H, W); use dropout, or dropout2d on 4-D input")
+        warnings.warn(f"dropout2d: {input.ndim}-D input {input.shape} {meaning} (torch warns "
+                      "the same)", UserWarning, stacklevel=user_stacklevel())
+    if not training or p == 0:
+        return input
+    mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)
+    return input * _dropout_mask(generator, mask_shape, p, input.dtype)
+
+
+# --- distances and embeddings -------------------------------------------------------------------
+
+def _check_dim(op, x, dim):
+    """dim as a non-negative axis of x, or torch's IndexError naming the valid range."""
+    n = max(x.ndim, 1)
+    if not isinstance(dim, (int, np.integer)) or not -n <= dim < n:
+        raise IndexError(f"{op}: dim={dim} is out of range for input {x.shape} with {x.ndim} "
+                         f"dims; use a dim in [{-n}, {n - 1}], e.g. dim=-1 for the last one")
+    return dim % n
+
+
+def _vector_norm(x, p, dim, keepdim=False):
+    """The p-norm of x along dim, as torch.linalg.vector_norm (p = inf: max |x|, 0: the count
+    of non-zeros). A zero vector has norm 0 and, as in torch, gradient 0 (not 0/0 = nan)."""
+    if p == math.inf:
+        return x.abs().amax(axis=dim, keepdims=keepdim)
+    if p == -math.inf:
+        return x.abs().amin(axis=dim, keepdims=keepdim)
+    if p == 0:
+        return Tensor((x.data != 0).sum(axis=dim, keepdims=keepdim).astype(x.dtype))
+    if p == 1:
+        return x.abs().sum(axis=dim, keepdims=keepdim)
+    powered = x.square() if p == 2 else x.abs() ** p
+    total = powered.sum(axis=dim, keepdims=keepdim)
+    nonzero = total.data != 0
+    root = where(nonzero, total, 1.0).sqrt() if p == 2 else where(nonzero, total, 1.0) ** (1 / p)
+    return where(nonzero, root, 0.0)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(||input||_p, eps) along dim: each slice scaled to norm 1, as torch.
+
+    eps keeps an all-zero slice at zero instead of 0/0; the clamp passes no gradient to the
+    norm where it acts, as torch's clamp_min.
+    """
+    if out is not None:
+        raise TypeError("normalize: out= is not supported (tensors here are never written in "
+                        "place); use y = F.normalize(x)")
+    input = input if isinstance(input, Tensor) else Tensor(input)
+    norm = _vector_norm(input, p, _check_dim("normalize", input, dim), keepdim=True)
+    return input / where(norm.data >= eps, norm, eps)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """sum(x1 * x2) / (||x1|| ||x2||) along dim, after broadcasting x1 and x2 together, as torch.
+
+    As torch, each input is divided by its own norm first (the result stays in [-1, 1]), and
+    a norm below eps counts as eps in value only: its gradient is the norm's own (torch clamps
+    under no_grad), so vectors near zero get torch's gradients too.
+    """
+    x1, x2 = (x if isinstance(x, Tensor) else Tensor(x) for x in (x1, x2))
+    shape = _broadcast_shape("cosine_similarity", x1, x2)
+    x1, x2 = (x if x.shape == shape else x.broadcast_to(shape) for x in (x1, x2))
+    dim = _check_dim("cosine_similarity", x1, dim)
+    n1, n2 = (_vector_norm(x, 2, dim, keepdim=True) for x in (x1, x2))
+    n1, n2 = (n + Tensor(np.maximum(n.data, eps) - n.data) for n in (n1, n2))
+    return ((x1 / n1) * (x2 / n2)).sum(axis=dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p along the last dim, broadcasting rows, as torch (eps keeps the norm
+    of equal rows off 0, where its gradient would be undefined)."""
+    x1, x2 = (x if isinstance(x, Tensor) else Tensor(x) for x in (x1, x2))
+    _broadcast_shape("pairwise_distance", x1, x2)
+    return _vector_norm(x1 - x2 + eps, p, max(x1.ndim, x2.ndim, 1) - 1, keepdim)
+
+
+def _broadcast_shape(op, x1, x2):
+    """The common shape of x1 and x2, or a ValueError naming both shapes."""
+    try:
+        return np.broadcast_shapes(x1.shape, x2.shape)
+    except ValueError:
+        raise ValueError(f"{op}: x1 {x1.shape} and x2 {x2.shape} do not broadcast; give them "
+                         "the same shape (or size 1 where one is repeated)") from None
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    """weight[input]: the rows of weight (num_embeddings, embedding_dim) at integer ids, as torch.
+
+    The lookup is the indexing primitive, whose backward adds each row's gradient into the
+    rows it read (repeats add up); the padding_idx row is read without gradient. sparse only
+    changes torch's gradient format and is ignored; max_norm and scale_grad_by_freq are not
+    supported.
+    """
+    weight = weight if isinstance(weight, Tensor) else Tensor(weight)
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight {weight.shape} must be 2-D (num_embeddings, "
+                         "embedding_dim)")
+    if max_norm is not None or scale_grad_by_freq:
+        raise NotImplementedError("embedding: max_norm and scale_grad_by_freq are not "
+                                  "supported; renormalize weight.data yourself, or leave them "
+                                  "at their defaults")
+    n = weight.shape[0]
+    if padding_idx is not None and not -n <= padding_idx < n:
+        raise ValueError(f"embedding: padding_idx={padding_idx} must index a row of weight "
+                         f"{weight.shape} (-{n} <= padding_idx < {n})")
+    return _lookup(input, weight, None if padding_idx is None else padding_idx % n, "embedding")
+
+
+def _lookup(ids, weight, padding_idx, op):
+    """weight[ids] after checking the ids (`op` names the caller in errors); the padding_idx
+    row's value is passed on as a constant, so it gets no gradient. Shared with nn.Embedding."""
+    ids = np.asarray(ids.data if isinstance(ids, Tensor) else ids)
+    n = weight.shape[0]
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"{op}: ids are {ids.dtype} {ids.shape}; expected integer ids, "
+                        "e.g. np.array([1, 4]) or x.long()")
+    if ids.size and not (ids.min() >= 0 and ids.max() < n):
+        raise IndexError(f"{op}: ids range {ids.min()}..{ids.max()}, outside 0..{n - 1} "
+                         f"(weight {weight.shape} has {n} rows)")
+    if padding_idx is not None:
+        keep = np.ones((n, 1), weight.dtype)
+        keep[padding_idx] = 0
+        weight = weight * keep + Tensor(weight.data * (1 - keep))
+    return weight[ids]
 
 # --- convolution, pooling and padding (torch's names, argument order and semantics) -------------
 

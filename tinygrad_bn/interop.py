@@ -62,6 +62,8 @@ LAYERS = [
     Layer(nn.Tanh),
     Layer(nn.Flatten, ("start_dim", "end_dim")),
     Layer(nn.Dropout, ("p", "inplace"), ours_only=("generator",)),
+    Layer(nn.Dropout2d, ("p", "inplace"), ours_only=("generator",)),
+    Layer(nn.Unflatten, ("dim", "unflattened_size")),
     Layer(nn.MaxPool1d, _MAX_POOL),
     Layer(nn.MaxPool2d, _MAX_POOL),
     Layer(nn.AvgPool1d, _AVG_POOL),

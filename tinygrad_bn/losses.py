@@ -3,11 +3,13 @@ arguments, defaults, reductions and weighting: class dim 1 for (N, C, d1, ...) i
 unbatched (C,) input), 'mean' divides by the summed weights of the targets not ignored.
 """
 import functools
+import warnings
 
 import numpy as np
 
 from .activations import log_softmax, logsigmoid
 from .engine import OPS, Tensor, apply, scope, where
+from .engine.mode import user_stacklevel
 
 
 def _tensor(x):
@@ -40,7 +42,8 @@ def _reduce(loss, reduction, op):
         return loss.sum()
     if reduction == "none":
         return loss
-    raise ValueError(f"{op}: reduction={reduction!r}; use 'mean', 'sum' or 'none'")
+    extra = " (or 'batchmean')" if op == "kl_div" else ""
+    raise ValueError(f"{op}: reduction={reduction!r}; use 'mean', 'sum' or 'none'{extra}")
 
 
 def _same_shape(input, target, op):
@@ -241,5 +244,71 @@ def _class_target(logp, target, ignore_index, op):
     return t
 
 
+@_scoped
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 d**2 where |d| < delta, delta * (|d| - 0.5 delta) beyond, for d = input - target:
+    squared near the target, linear (robust to outliers) far away, as torch. weight: per element."""
+    input = _tensor(input)
+    _same_shape(input, target, "huber_loss")
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta={delta}; it must be > 0 (the width of the "
+                         "quadratic zone), e.g. delta=1.0")
+    loss = _quadratic_then_linear(input - target, delta, 0.5, delta)
+    if weight is not None:
+        if np.shape(_data(weight)) != input.shape:
+            raise ValueError(f"huber_loss: weight {np.shape(_data(weight))} and input "
+                             f"{input.shape} differ; give one weight per element of the input")
+        loss = loss * weight
+    return _reduce(loss, reduction, "huber_loss")
+
+
+@_scoped
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 d**2 / beta where |d| < beta, |d| - 0.5 beta beyond: huber_loss / beta, so the linear
+    part has slope 1 like l1_loss (which beta=0 gives), as torch."""
+    input = _tensor(input)
+    _same_shape(input, target, "smooth_l1_loss")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta={beta}; it must be >= 0 (0 gives l1_loss)")
+    d = input - target
+    loss = d.abs() if beta == 0 else _quadratic_then_linear(d, beta, 0.5 / beta, 1.0)
+    return _reduce(loss, _reduction(size_average, reduce, reduction), "smooth_l1_loss")
+
+
+def _quadratic_then_linear(d, width, a, slope):
+    """a * d**2 inside |d| < width, slope * (|d| - width / 2) outside; the two meet smoothly."""
+    inside = np.abs(d.data) < width
+    return where(inside, d.square() * a, (d.abs() - 0.5 * width) * slope)
+
+
+@_scoped
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """Kullback-Leibler divergence with input as LOG-probabilities, as torch: per element
+    target * (log(target) - input) (0 where target is 0), or with log_target=True (target given
+    as log-probabilities too) exp(target) * (target - input).
+
+    reduction='batchmean' divides the sum by the batch size input.shape[0]: the true KL per
+    sample. 'mean' (the default, as torch) divides by the number of elements and warns as torch.
+    """
+    input = _tensor(input)
+    _same_shape(input, target, "kl_div")
+    reduction = _reduction(size_average, reduce, reduction)
+    if reduction == "mean" and size_average is None and reduce is None:
+        warnings.warn("kl_div: reduction='mean' divides the total loss by both the batch size "
+                      "and the support size; 'batchmean' divides only by the batch size, the KL "
+                      "divergence's definition (torch warns the same)", UserWarning,
+                      stacklevel=user_stacklevel())
+    target = _tensor(target)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        nonzero = target.data != 0          # 0 * log 0 counts as 0, as torch's xlogy
+        t_log_t = where(nonzero, target * where(nonzero, target, 1.0).log(), 0.0)
+        loss = t_log_t - target * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction, "kl_div")
+
+
 __all__ = ["mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "nll_loss", "cross_entropy"]
+           "nll_loss", "cross_entropy", "huber_loss", "smooth_l1_loss", "kl_div"]

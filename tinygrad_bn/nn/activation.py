@@ -1,4 +1,5 @@
-"""Parameter-free layers: activations, Flatten and Dropout, so Sequential can hold them.
+"""Parameter-free layers: activations, Flatten, Unflatten, Dropout, Dropout2d and
+CosineSimilarity, so Sequential can hold them.
 
 Constructor arguments match torch.nn (inplace= is accepted; the result is always a new tensor).
 """
@@ -203,7 +204,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, inplace=False, generator=None):
         if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: p={p} is a probability; use 0 <= p <= 1")
+            raise ValueError(f"{type(self).__name__}: p={p} is a probability; use 0 <= p <= 1")
         self.p, self.inplace, self.generator = p, inplace, generator
 
     def forward(self, x):
@@ -211,3 +212,38 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}"
+
+
+class Dropout2d(Dropout):
+    """F.dropout2d: drop whole channels of (N, C, H, W) with probability p, scale the rest by
+    1/(1-p); identity in eval. Masks come from the same generator as Dropout's."""
+
+    def forward(self, x):
+        return F.dropout2d(x, self.p, self.training, generator=self.generator)
+
+
+class Unflatten(Module):
+    """Split axis dim into unflattened_size, e.g. (N, 784) -> (N, 1, 28, 28): Flatten's inverse."""
+
+    def __init__(self, dim, unflattened_size):
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x):
+        return x.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class CosineSimilarity(Module):
+    """F.cosine_similarity along dim: the cosine of the angle between x1 and x2."""
+
+    def __init__(self, dim=1, eps=1e-8):
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1, x2):
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, eps={self.eps}"
+

@@ -29,7 +29,8 @@ def _key(key, where):
 
 
 class _ModuleSequence(Module):
-    """Modules kept in order: indexing, slicing, len, iteration, append, extend and insert."""
+    """Modules kept in order: indexing, slicing, len, iteration, append, add_module, extend and
+    insert."""
 
     def __init__(self, modules=()):
         self._list, self._keys = [], []      # the modules and their names, `0`, `1`, ... or keys
@@ -84,9 +85,22 @@ class _ModuleSequence(Module):
 
     def append(self, module):
         """Add `module` at the end; returns self."""
-        self._list.append(_checked(module, f"{type(self).__name__}.append"))
-        self._keys.append(str(len(self._keys)))
+        self.add_module(str(len(self)), _checked(module, f"{type(self).__name__}.append"))
         return self
+
+    def add_module(self, name, module):
+        """Add `module` under `name` at the end, or replace the child already named so in its
+        place, as torch (seq.add_module("relu", nn.ReLU()) makes seq.relu)."""
+        _checked(module, f"{type(self).__name__}.add_module({name!r})")
+        name = _key(name, f"{type(self).__name__}.add_module")
+        if name not in self._keys and (name in vars(self) or hasattr(type(self), name)):
+            raise KeyError(f"{type(self).__name__}.add_module: attribute {name!r} already "
+                           "exists; pick another name")
+        if name in self._keys:
+            self._list[self._keys.index(name)] = module
+        else:
+            self._list.append(module)
+            self._keys.append(name)
 
     def extend(self, modules):
         """Add each of `modules` at the end, in order; returns self."""

@@ -9,11 +9,13 @@ from .module import Module
 class _Loss(Module):
     """Shared by the losses: reduction, and torch's deprecated size_average/reduce mapped to it."""
 
+    reductions = ("mean", "sum", "none")
+
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         self.reduction = _reduction(size_average, reduce, reduction)
-        if self.reduction not in ("mean", "sum", "none"):
-            raise ValueError(f"{type(self).__name__}: reduction={reduction!r}; use 'mean', "
-                             "'sum' or 'none'")
+        if self.reduction not in self.reductions:
+            raise ValueError(f"{type(self).__name__}: reduction={reduction!r}; use one of "
+                             + ", ".join(repr(r) for r in self.reductions))
 
     def extra_repr(self):
         return f"reduction={self.reduction!r}"
@@ -88,3 +90,48 @@ class BCEWithLogitsLoss(_WeightedLoss):
         return F.binary_cross_entropy_with_logits(input, target, self.weight,
                                                   reduction=self.reduction,
                                                   pos_weight=self.pos_weight)
+
+
+class HuberLoss(_Loss):
+    """F.huber_loss: squared within delta of the target, linear beyond (robust to outliers)."""
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction=reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}, delta={self.delta}"
+
+
+class SmoothL1Loss(_Loss):
+    """F.smooth_l1_loss: HuberLoss divided by beta, so the linear part has slope 1."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}, beta={self.beta}"
+
+
+class KLDivLoss(_Loss):
+    """F.kl_div: KL divergence of target from input's log-probabilities; 'batchmean' is the
+    per-sample KL of the definition ('mean', torch's default, divides by every element)."""
+
+    reductions = ("mean", "sum", "none", "batchmean")
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}, log_target={self.log_target}"

@@ -75,6 +75,25 @@ class Module:
             names.append(name)
         setattr(self, name, array)
 
+    def add_module(self, name, module):
+        """Register `module` (or None) as the child `name`, as torch: setattr for a name
+        computed at run time, e.g. self.add_module(f"block{i}", layer)."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"{type(self).__name__}.add_module: name {name!r} must be a non-empty "
+                           "string without '.' (dots separate names in 'block.weight')")
+        if not (module is None or isinstance(module, Module)):
+            raise TypeError(f"{type(self).__name__}.add_module({name!r}): got a "
+                            f"{type(module).__name__}, not a Module")
+        if (name in vars(self) and not isinstance(vars(self)[name], (Module, type(None)))
+                or name not in vars(self) and hasattr(type(self), name)):
+            raise KeyError(f"{type(self).__name__}.add_module: attribute {name!r} already exists "
+                           "and is not a module; pick another name")
+        setattr(self, name, module)
+
+    def register_module(self, name, module):
+        """Alias of add_module, as torch."""
+        self.add_module(name, module)
+
     # --- walking the tree ------------------------------------------------------------------------
     def _child_items(self):
         """(name, module) for every direct child slot, repeats included (containers override)."""
