@@ -25,58 +25,46 @@ def th():
 
 # --- (a) micrograd's test_engine.py --------------------------------------------------------------
 
+# micrograd writes each expression twice, once per library; here one function runs on both
+
+def sanity_check(x):
+    z = 2 * x + 2 + x
+    q = z.relu() + z * x
+    h = (z * z).relu()
+    return h + q + q * x
+
+
+def more_ops(a, b):
+    c = a + b
+    d = a * b + b**3
+    c = c + c + 1
+    c = c + 1 + c + (-a)
+    d = d + d * 2 + (b + a).relu()
+    d = d + 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    return g + 10.0 / f
+
+
 def test_micrograd_sanity_check(torch):
-    x = Tensor(-4.0, requires_grad=True)
-    z = 2 * x + 2 + x
-    q = z.relu() + z * x
-    h = (z * z).relu()
-    y = h + q + q * x
-    y.backward()
-    xmg, ymg = x, y
-
-    x = torch.tensor([-4.0], dtype=torch.float64, requires_grad=True)
-    z = 2 * x + 2 + x
-    q = z.relu() + z * x
-    h = (z * z).relu()
-    y = h + q + q * x
-    y.backward()
-    xpt, ypt = x, y
-
+    xmg = Tensor(-4.0, requires_grad=True)
+    ymg = sanity_check(xmg)
+    ymg.backward()
+    xpt = torch.tensor([-4.0], dtype=torch.float64, requires_grad=True)
+    ypt = sanity_check(xpt)
+    ypt.backward()
     assert ymg.data == ypt.data.item()          # forward, exactly (as micrograd asserts)
     assert xmg.grad == xpt.grad.item()          # backward
 
 
 def test_micrograd_more_ops(torch):
-    a = Tensor(-4.0, requires_grad=True)
-    b = Tensor(2.0, requires_grad=True)
-    c = a + b
-    d = a * b + b**3
-    c = c + c + 1
-    c = c + 1 + c + (-a)
-    d = d + d * 2 + (b + a).relu()
-    d = d + 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g = g + 10.0 / f
-    g.backward()
-    amg, bmg, gmg = a, b, g
-
-    a = torch.tensor([-4.0], dtype=torch.float64, requires_grad=True)
-    b = torch.tensor([2.0], dtype=torch.float64, requires_grad=True)
-    c = a + b
-    d = a * b + b**3
-    c = c + c + 1
-    c = c + 1 + c + (-a)
-    d = d + d * 2 + (b + a).relu()
-    d = d + 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g = g + 10.0 / f
-    g.backward()
-    apt, bpt, gpt = a, b, g
-
+    amg, bmg = Tensor(-4.0, requires_grad=True), Tensor(2.0, requires_grad=True)
+    gmg = more_ops(amg, bmg)
+    gmg.backward()
+    apt, bpt = (torch.tensor([v], dtype=torch.float64, requires_grad=True) for v in (-4.0, 2.0))
+    gpt = more_ops(apt, bpt)
+    gpt.backward()
     tol = 1e-6
     assert abs(gmg.data - gpt.data.item()) < tol
     assert abs(amg.grad - apt.grad.item()) < tol
