@@ -83,6 +83,18 @@ class _ModuleSequence(Module):
     def __iadd__(self, modules):
         return self.extend(modules)
 
+    def __add__(self, other):
+        """A new container of this kind holding self's modules then other's, as torch."""
+        return type(self)(list(self) + list(other)) if isinstance(self, ModuleList) else \
+            Sequential(*self, *other)
+
+    def pop(self, i=-1):
+        """Remove the module at position `i` (the last by default) and return it; the ones
+        after it are renumbered, as torch."""
+        module = self[i]
+        del self[i]
+        return module
+
     def append(self, module):
         """Add `module` at the end; returns self."""
         self.add_module(str(len(self)), _checked(module, f"{type(self).__name__}.append"))
@@ -200,6 +212,10 @@ class ModuleDict(Module):
         pairs = modules.items() if hasattr(modules, "items") else modules
         for key, module in pairs:
             self[key] = module
+
+    def clear(self):
+        """Remove every module."""
+        self._dict.clear()
 
     def pop(self, key):
         """Remove `key` and return its module."""

@@ -47,7 +47,25 @@ class Module:
         """forward(), in a scope named after the class that knows this module: viz.to_dot then
         names parameters by their path (`0.weight`) and draws each layer as one box."""
         with scope(type(self).__name__.lower(), owner=self):
-            return self.forward(*args, **kwargs)
+            for hook in list(self.__dict__.get("_forward_pre_hooks", {}).values()):
+                result = hook(self, args)
+                if result is not None:                # a new input, as torch
+                    args = result if isinstance(result, tuple) else (result,)
+            out = self.forward(*args, **kwargs)
+            for hook in list(self.__dict__.get("_forward_hooks", {}).values()):
+                result = hook(self, args, out)
+                out = out if result is None else result
+            return out
+
+    def register_forward_pre_hook(self, hook):
+        """Call hook(module, args) before each forward; a result other than None replaces the
+        input. Returns a handle whose remove() takes the hook off, as torch."""
+        return RemovableHandle(self.__dict__.setdefault("_forward_pre_hooks", {}), hook)
+
+    def register_forward_hook(self, hook):
+        """Call hook(module, args, output) after each forward (to look at activations); a result
+        other than None replaces the output. Returns a handle with remove(), as torch."""
+        return RemovableHandle(self.__dict__.setdefault("_forward_hooks", {}), hook)
 
     def forward(self, *args, **kwargs):
         """The computation of the layer; subclasses define it, call the module to run it."""
@@ -68,12 +86,37 @@ class Module:
             buffers.remove(name)                       # no longer a buffer, as torch
         object.__setattr__(self, name, value)
 
-    def register_buffer(self, name, array):
-        """Keep `array` as attribute `name` and in state_dict (not a parameter: no gradient)."""
+    def __delattr__(self, name):
+        """del m.name forgets a parameter, child or buffer (its state_dict key too), as torch."""
+        object.__delattr__(self, name)
+        for names in ("_buffer_names", "_non_persistent"):
+            if name in self.__dict__.get(names, ()):
+                self.__dict__[names].remove(name)
+
+    def register_buffer(self, name, array, persistent=True):
+        """Keep `array` as attribute `name` and in state_dict (not a parameter: no gradient);
+        persistent=False keeps it out of state_dict, as torch (a cache rebuilt on load)."""
         names = self.__dict__.setdefault("_buffer_names", [])
         if name not in names:
             names.append(name)
+        transient = self.__dict__.setdefault("_non_persistent", [])
+        if not persistent and name not in transient:
+            transient.append(name)
+        elif persistent and name in transient:
+            transient.remove(name)
         setattr(self, name, array)
+
+    def register_parameter(self, name, param):
+        """Register `param` (a Parameter, or None for an absent one) as attribute `name`, as
+        torch: setattr for a name computed at run time."""
+        if not (param is None or isinstance(param, Parameter)):
+            raise TypeError(f"{type(self).__name__}.register_parameter({name!r}): got a "
+                            f"{type(param).__name__}, not an nn.Parameter or None; wrap it: "
+                            "nn.Parameter(tensor.data)")
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"{type(self).__name__}.register_parameter: name {name!r} must be a "
+                           "non-empty string without '.' (dots separate names in 'fc.weight')")
+        setattr(self, name, param)
 
     def add_module(self, name, module):
         """Register `module` (or None) as the child `name`, as torch: setattr for a name
@@ -107,18 +150,24 @@ class Module:
         """Direct child modules, in the order they were set."""
         return [m for _, m in self.named_children()]
 
-    def named_modules(self, prefix="", remove_duplicate=True):
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
         """(dotted name, module) for self and every descendant, parents first ("" is self).
 
-        A module reachable twice (shared layers) is listed once, under its first name, as torch.
+        A module reachable twice (shared layers) is listed once, under its first name, as torch;
+        `memo`, a set of modules already listed, skips those (and what is below them).
         """
+        seen = set() if memo is None else memo
         out, stack = [], [(prefix, self)]
         while stack:                                  # explicit stack: no recursion
             name, m = stack.pop()
+            if remove_duplicate:
+                if m in seen:
+                    continue
+                seen.add(m)
             out.append((name, m))
             m._warn_hidden_modules()
             stack.extend(reversed([(_join(name, k), c) for k, c in m._child_items()]))
-        return _first_of_each(out) if remove_duplicate else out
+        return out
 
     def modules(self):
         """self and every descendant module, parents first, each once."""
@@ -148,25 +197,64 @@ class Module:
         return [(k, getattr(self, k)) for k in self.__dict__.get("_buffer_names", ())
                 if getattr(self, k) is not None]
 
-    def named_parameters(self):
+    def _walk(self, prefix, recurse, remove_duplicate):
+        """named_modules(), or only (prefix, self) with recurse=False (torch's recurse flag)."""
+        return (self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse
+                else [(prefix, self)])
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
         """(dotted name, Parameter), PyTorch's names and order (e.g. `0.weight`, `0.bias`).
 
-        Each Parameter once, under its first name (tied weights are updated once per step).
+        Each Parameter once, under its first name (tied weights are updated once per step);
+        recurse=False lists only this module's own.
         """
-        return _first_of_each([(_join(p, k), v) for p, m in self.named_modules()
-                               for k, v in m._own_parameters()])
+        pairs = [(_join(p, k), v) for p, m in self._walk(prefix, recurse, remove_duplicate)
+                 for k, v in m._own_parameters()]
+        return _first_of_each(pairs) if remove_duplicate else pairs
 
-    def parameters(self):
+    def parameters(self, recurse=True):
         """Every distinct Parameter, in PyTorch's order (what an optimizer takes)."""
-        return [v for _, v in self.named_parameters()]
+        return [v for _, v in self.named_parameters(recurse=recurse)]
 
-    def named_buffers(self):
-        """(dotted name, ndarray) of every buffer, e.g. `bn.running_mean`."""
-        return [(_join(p, k), v) for p, m in self.named_modules() for k, v in m._own_buffers()]
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        """(dotted name, ndarray) of every buffer, e.g. `bn.running_mean`, non-persistent ones
+        included (as torch)."""
+        pairs = [(_join(p, k), v) for p, m in self._walk(prefix, recurse, remove_duplicate)
+                 for k, v in m._own_buffers()]
+        return _first_of_each(pairs) if remove_duplicate else pairs
 
-    def buffers(self):
+    def buffers(self, recurse=True):
         """Every buffer array (running_mean, running_var, num_batches_tracked, ...)."""
-        return [v for _, v in self.named_buffers()]
+        return [v for _, v in self.named_buffers(recurse=recurse)]
+
+    def get_submodule(self, target):
+        """The module at dotted path `target` ('' is self), e.g. 'layers.0', as torch."""
+        m = self
+        for i, part in enumerate(target.split(".") if target else []):
+            child = dict(m._child_items()).get(part)
+            if child is None:
+                raise AttributeError(f"{type(m).__name__} has no submodule {part!r} (in "
+                                     f"{target!r}); its children are {[k for k, _ in m._child_items()]}")
+            m = child
+        return m
+
+    def get_parameter(self, target):
+        """The Parameter at dotted path `target`, e.g. 'layers.0.weight', as torch."""
+        path, _, name = target.rpartition(".")
+        owner = self.get_submodule(path)
+        if name not in dict(owner._own_parameters()):
+            raise AttributeError(f"{type(owner).__name__} has no parameter {name!r} (in "
+                                 f"{target!r}); it has {[k for k, _ in owner._own_parameters()]}")
+        return getattr(owner, name)
+
+    def get_buffer(self, target):
+        """The buffer at dotted path `target`, e.g. 'bn.running_mean', as torch."""
+        path, _, name = target.rpartition(".")
+        owner = self.get_submodule(path)
+        if name not in dict(owner._own_buffers()):
+            raise AttributeError(f"{type(owner).__name__} has no buffer {name!r} (in "
+                                 f"{target!r}); it has {[k for k, _ in owner._own_buffers()]}")
+        return getattr(owner, name)
 
     # --- modes and gradients ---------------------------------------------------------------------
     def train(self, mode=True):
@@ -253,9 +341,11 @@ class Module:
         return self
 
     # --- saving and loading ----------------------------------------------------------------------
-    def state_dict(self):
-        """Copies of parameters and buffers as NumPy arrays, by dotted name, in PyTorch's order."""
-        return {name: np.array(array_of(getattr(m, attr)), copy=True)
+    def state_dict(self, prefix="", keep_vars=False):
+        """Copies of parameters and persistent buffers as NumPy arrays, by dotted name, in
+        PyTorch's order; `prefix` starts every key, keep_vars=True gives the objects themselves."""
+        return {prefix + name: getattr(m, attr) if keep_vars else
+                np.array(array_of(getattr(m, attr)), copy=True)
                 for name, (m, attr) in self._slots().items()}
 
     def load_state_dict(self, state, strict=True):
@@ -309,12 +399,14 @@ class Module:
                 if k in names or attr not in m.optional_state}
 
     def _slots(self):
-        """dotted name -> (owner module, attribute) for every parameter then buffer, per module.
+        """dotted name -> (owner module, attribute) for every parameter then persistent buffer,
+        per module.
 
         Shared modules and tied parameters appear under each of their names, as in torch.
         """
         return {_join(p, k): (m, k) for p, m in self.named_modules(remove_duplicate=False)
-                for k, _ in m._own_parameters() + m._own_buffers()}
+                for k, _ in m._own_parameters() + m._own_buffers()
+                if k not in m.__dict__.get("_non_persistent", ())}
 
     # --- display ---------------------------------------------------------------------------------
     def extra_repr(self):
@@ -327,6 +419,26 @@ class Module:
             return f"{type(self).__name__}({self.extra_repr()})"
         body = "".join(f"\n  ({k}): " + repr(c).replace("\n", "\n  ") for k, c in kids)
         return f"{type(self).__name__}({self.extra_repr()}{body}\n)"
+
+
+class RemovableHandle:
+    """What register_forward_hook returns: remove() (or leaving a `with` block) takes it off."""
+
+    _next_id = 0
+
+    def __init__(self, hooks, hook):
+        self.hooks, self.id = hooks, RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+        hooks[self.id] = hook
+
+    def remove(self):
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
 
 def clear_grads(params, set_to_none=True):

@@ -1,0 +1,156 @@
+"""Ported from PyTorch's own Module tests (test_nn.py): the same calls on both libraries, the
+same names, orders and results. Each case builds one tree with `lib.nn` for lib = tinygrad_bn and
+torch, so a difference is in the library, not in the test."""
+import numpy as np
+import pytest
+
+import tinygrad_bn as tg
+from tinygrad_bn import Tensor, nn
+
+
+def build(lib_nn):
+    """A tree with a shared module, a tied parameter, a BN and nesting (test_nn's shapes)."""
+    class Net(lib_nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = lib_nn.Linear(2, 3)
+            self.bn = lib_nn.BatchNorm1d(3)
+            self.block = lib_nn.Sequential(lib_nn.Linear(3, 3), lib_nn.ReLU(), self.fc)
+            self.other = lib_nn.Linear(3, 3)
+            self.other.weight = self.block[0].weight              # tied
+    return Net()
+
+
+def names(pairs):
+    return [k for k, _ in pairs]
+
+
+def both(torch):
+    return build(nn), build(torch.nn).double()
+
+
+def test_named_parameters_prefix_recurse_and_duplicates_as_torch(torch):
+    ours, theirs = both(torch)
+    for kwargs in ({}, {"prefix": "root"}, {"recurse": False}, {"remove_duplicate": False}):
+        assert names(ours.named_parameters(**kwargs)) == names(theirs.named_parameters(**kwargs)), \
+            kwargs
+    assert len(list(ours.block.parameters(recurse=False))) == 0
+    assert len(list(ours.fc.parameters(recurse=False))) == 2
+
+
+def test_named_buffers_prefix_recurse_as_torch(torch):
+    ours, theirs = both(torch)
+    for kwargs in ({}, {"prefix": "p"}, {"recurse": False}):
+        assert names(ours.named_buffers(**kwargs)) == names(theirs.named_buffers(**kwargs)), kwargs
+    assert len(list(ours.bn.buffers(recurse=False))) == len(list(theirs.bn.buffers(recurse=False)))
+
+
+def test_named_modules_memo_prefix_and_duplicates_as_torch(torch):
+    ours, theirs = both(torch)
+    for kwargs in ({}, {"prefix": "m"}, {"remove_duplicate": False}):
+        assert names(ours.named_modules(**kwargs)) == names(theirs.named_modules(**kwargs)), kwargs
+    ours_memo, theirs_memo = {ours.block}, {theirs.block}
+    assert names(ours.named_modules(memo=ours_memo)) == names(theirs.named_modules(memo=theirs_memo))
+    assert ours.fc in ours_memo                    # memo collects what was listed, as torch
+    assert names(ours.named_children()) == names(theirs.named_children())
+
+
+def test_register_parameter_and_delattr_as_torch(torch):
+    for lib_nn, P in ((nn, lambda: nn.Parameter(np.ones(2))),
+                      (torch.nn, lambda: torch.nn.Parameter(torch.ones(2, dtype=torch.float64)))):
+        m = lib_nn.Linear(2, 2)
+        m.register_parameter("extra", P())
+        m.register_parameter("absent", None)
+        assert names(m.named_parameters()) == ["weight", "bias", "extra"]
+        assert m.absent is None and "absent" not in m.state_dict()
+        del m.extra
+        assert names(m.named_parameters()) == ["weight", "bias"] and "extra" not in m.state_dict()
+        with pytest.raises(TypeError):
+            m.register_parameter("bad", np.ones(2) if lib_nn is nn else torch.ones(2))
+
+
+def test_non_persistent_buffers_stay_out_of_state_dict_as_torch(torch):
+    results = []
+    for lib_nn, arr in ((nn, np.ones(3)), (torch.nn, torch.ones(3))):
+        m = lib_nn.BatchNorm1d(3)
+        m.register_buffer("cache", arr, persistent=False)
+        m.register_buffer("kept", arr * 2)
+        results.append((names(m.named_buffers()), list(m.state_dict())))
+        m.load_state_dict(m.state_dict())           # strict: the cache is not expected
+        del m.kept
+        results.append((names(m.named_buffers()), list(m.state_dict())))
+    assert results[:2] == results[2:]
+    assert "cache" in results[0][0] and "cache" not in results[0][1]
+
+
+def test_get_submodule_parameter_buffer_as_torch(torch):
+    ours, theirs = both(torch)
+    assert type(ours.get_submodule("block.0")).__name__ == type(theirs.get_submodule("block.0")).__name__
+    assert ours.get_submodule("") is ours
+    assert ours.get_parameter("block.0.weight") is ours.block[0].weight
+    np.testing.assert_array_equal(ours.get_buffer("bn.running_var"),
+                                  theirs.get_buffer("bn.running_var").numpy())
+    for get, target in (("get_submodule", "block.7"), ("get_parameter", "fc.nope"),
+                        ("get_buffer", "fc.weight")):
+        for m in (ours, theirs):
+            with pytest.raises(AttributeError):
+                getattr(m, get)(target)
+
+
+def test_state_dict_prefix_and_keep_vars_as_torch(torch):
+    ours, theirs = both(torch)
+    assert list(ours.state_dict(prefix="net.")) == list(theirs.state_dict(prefix="net."))
+    assert ours.state_dict(keep_vars=True)["fc.weight"] is ours.fc.weight
+    assert ours.state_dict()["fc.weight"] is not ours.fc.weight.data       # a copy by default
+
+
+def test_forward_hooks_see_and_replace_inputs_and_outputs_as_torch(torch):
+    x = np.random.default_rng(0).standard_normal((4, 2))
+    runs = []
+    for lib_nn, wrap, un in ((nn, Tensor, lambda t: t.data),
+                             (torch.nn, torch.tensor, lambda t: t.detach().numpy())):
+        tg.manual_seed(0)
+        m = lib_nn.Sequential(lib_nn.Linear(2, 3), lib_nn.ReLU(), lib_nn.Linear(3, 1)).double()
+        with torch.no_grad():
+            for p in m.parameters():
+                p.data[...] = np.linspace(-1, 1, p.data.size).reshape(p.shape) \
+                    if lib_nn is nn else torch.linspace(-1, 1, p.numel(), dtype=torch.float64).reshape(p.shape)
+        seen = []
+        h1 = m[0].register_forward_hook(lambda mod, args, out: seen.append(un(out).copy()))
+        h2 = m[1].register_forward_pre_hook(lambda mod, args: args[0] * 2)
+        h3 = m[2].register_forward_hook(lambda mod, args, out: out + 1)
+        first = un(m(wrap(x)))
+        for h in (h1, h2, h3):
+            h.remove()
+        runs.append((first, seen[0], un(m(wrap(x))), len(seen)))
+    for a, b in zip(*runs):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert not np.allclose(runs[0][0], runs[0][2])   # the hooks did change the output
+
+
+def test_containers_pop_add_and_clear_as_torch(torch):
+    for lib_nn in (nn, torch.nn):
+        s = lib_nn.Sequential(lib_nn.ReLU(), lib_nn.Tanh(), lib_nn.Sigmoid())
+        assert type(s.pop(1)).__name__ == "Tanh" and names(s.named_children()) == ["0", "1"]
+        both_seq = s + lib_nn.Sequential(lib_nn.ReLU())
+        assert type(both_seq) is lib_nn.Sequential and len(both_seq) == 3 and len(s) == 2
+        ml = lib_nn.ModuleList([lib_nn.ReLU(), lib_nn.Tanh()])
+        assert type(ml + ml) is lib_nn.ModuleList and len(ml + ml) == 4
+        assert type(ml.pop(-1)).__name__ == "Tanh" and len(ml) == 1
+        md = lib_nn.ModuleDict({"a": lib_nn.ReLU()})
+        md.clear()
+        assert len(md) == 0 and "a" not in md
+        assert type(s[0:1]) is lib_nn.Sequential
+
+
+def test_layer_defaults_and_state_keys_as_torch(torch):
+    for make in (lambda n: n.Linear(2, 3, bias=False),
+                 lambda n: n.Conv2d(4, 6, 3, groups=2, bias=False),
+                 lambda n: n.BatchNorm2d(3, affine=False),
+                 lambda n: n.BatchNorm1d(3, track_running_stats=False),
+                 lambda n: n.LayerNorm((2, 3), elementwise_affine=False),
+                 lambda n: n.Embedding(5, 2, padding_idx=-1)):
+        ours, theirs = make(nn), make(torch.nn)
+        assert {k: v.shape for k, v in ours.state_dict().items()} == \
+            {k: tuple(v.shape) for k, v in theirs.state_dict().items()}, repr(ours)
+        assert type(ours).__name__ in repr(ours)
