@@ -154,3 +154,61 @@ def test_layer_defaults_and_state_keys_as_torch(torch):
         assert {k: v.shape for k, v in ours.state_dict().items()} == \
             {k: tuple(v.shape) for k, v in theirs.state_dict().items()}, repr(ours)
         assert type(ours).__name__ in repr(ours)
+
+
+# --- data loading, ported from test_dataloader.py's basics -------------------------------------
+X, Y = np.arange(20.0).reshape(10, 2), np.arange(10)
+
+
+@pytest.mark.parametrize("batch_size, drop_last", [(3, False), (3, True), (5, False), (1, False),
+                                                   (11, False), (11, True)])
+def test_dataloader_len_batches_and_partial_tail_as_torch(torch, batch_size, drop_last):
+    from torch.utils import data as tdata
+    ours = tg.data.DataLoader(tg.data.TensorDataset(Tensor(X), Tensor(Y)),
+                              batch_size=batch_size, drop_last=drop_last)
+    theirs = tdata.DataLoader(tdata.TensorDataset(torch.tensor(X), torch.tensor(Y)),
+                              batch_size=batch_size, drop_last=drop_last)
+    assert len(ours) == len(theirs)
+    for _ in range(2):                                       # a second pass gives the same
+        got, want = list(ours), list(theirs)
+        assert len(got) == len(want)
+        for a, b in zip(got, want):
+            assert isinstance(a, list) and len(a) == len(b) == 2
+            for ta, tb in zip(a, b):
+                assert ta.dtype == tb.numpy().dtype
+                np.testing.assert_array_equal(ta.data, tb.numpy())
+
+
+def test_dataloader_shuffles_every_pass_covering_each_sample_once():
+    loader = tg.data.DataLoader(tg.data.TensorDataset(X, Y), batch_size=4, shuffle=True,
+                                generator=np.random.default_rng(0))
+    passes = [np.concatenate([yb.data for _, yb in loader]) for _ in range(2)]
+    assert all(sorted(p.tolist()) == list(range(10)) for p in passes)
+    assert not np.array_equal(*passes)
+    tg.manual_seed(3)
+    first = [yb.data.tolist() for _, yb in tg.data.DataLoader(tg.data.TensorDataset(X, Y), 4, True)]
+    tg.manual_seed(3)
+    assert first == [yb.data.tolist() for _, yb in tg.data.DataLoader(tg.data.TensorDataset(X, Y),
+                                                                        4, True)]
+
+
+def test_dataloader_of_a_plain_dataset_and_bad_arguments_as_torch(torch):
+    from torch.utils import data as tdata
+    assert next(iter(tg.data.DataLoader(range(5), batch_size=2))).data.tolist() == \
+        next(iter(tdata.DataLoader(range(5), batch_size=2))).tolist()
+    x, y = tg.data.TensorDataset(X, Y)[2]
+    assert x.tolist() == [4.0, 5.0] and y == 2
+    with pytest.raises(ValueError, match="TensorDataset"):
+        tg.data.TensorDataset(X, Y[:3])
+    with pytest.raises(ValueError, match="batch_size"):
+        tg.data.DataLoader(range(3), batch_size=0)
+
+
+@pytest.mark.parametrize("lengths", [[3, 7], [0.3, 0.7], [0.33, 0.33, 0.34], [0.5, 0.5]])
+def test_random_split_sizes_as_torch_and_disjoint(torch, lengths):
+    from torch.utils import data as tdata
+    parts = tg.data.random_split(range(10), lengths, generator=np.random.default_rng(0))
+    assert [len(p) for p in parts] == [len(p) for p in tdata.random_split(range(10), lengths)]
+    assert sorted(i for p in parts for i in p) == list(range(10))
+    with pytest.raises(ValueError, match="random_split"):
+        tg.data.random_split(range(10), [3, 3])

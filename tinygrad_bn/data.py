@@ -1,8 +1,12 @@
-"""Small data sets for training demos (no downloads) and a mini-batch iterator.
+"""Small data sets for training demos (no downloads), a mini-batch iterator, and torch's
+Dataset / TensorDataset / DataLoader / random_split for code written for torch.
 
 Everything is deterministic given `seed`, so a run, a plot and a test see the same batches.
 """
 import numpy as np
+
+from .creation import get_generator
+from .engine import Tensor, stack
 
 
 def load_digits(test_fraction=0.2, seed=0, flat=True):
@@ -87,3 +91,100 @@ def batches(x, y, batch_size, shuffle=True, seed=0, drop_last=False):
         idx = order[start:stop]
         yield x[idx], y[idx]
         start = stop
+
+
+class Dataset:
+    """Base class of map-style data sets, as torch.utils.data.Dataset: define __getitem__(i)
+    and __len__, then hand it to a DataLoader."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__}: define __getitem__(self, index)")
+
+
+class TensorDataset(Dataset):
+    """Samples are the rows of equally long arrays or Tensors: ds[i] == (x[i], y[i]), as torch."""
+
+    def __init__(self, *tensors):
+        sizes = [len(t) for t in tensors]
+        if len(set(sizes)) > 1:
+            raise ValueError(f"TensorDataset: the tensors have {sizes} rows; every one needs the "
+                             "same number of samples on its first axis")
+        self.tensors = tensors
+
+    def __getitem__(self, index):
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self):
+        return len(self.tensors[0]) if self.tensors else 0
+
+
+class Subset(Dataset):
+    """The samples of `dataset` at `indices`, in that order (what random_split returns)."""
+
+    def __init__(self, dataset, indices):
+        self.dataset, self.indices = dataset, list(indices)
+
+    def __getitem__(self, index):
+        return self.dataset[self.indices[index]]
+
+    def __len__(self):
+        return len(self.indices)
+
+
+def random_split(dataset, lengths, generator=None):
+    """Disjoint random Subsets of the given lengths (or fractions summing to 1; the remainder
+    goes one sample each to the first subsets, as torch). Draws from tg.manual_seed's generator
+    unless `generator` (a NumPy Generator) is given."""
+    n = len(dataset)
+    if lengths and all(0 <= f <= 1 for f in lengths) and abs(sum(lengths) - 1) < 1e-9 \
+            and sum(lengths) != n:
+        counts = [int(np.floor(n * f)) for f in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+    if sum(lengths) != n:
+        raise ValueError(f"random_split: lengths {list(lengths)} sum to {sum(lengths)}, but the "
+                         f"dataset has {n} samples; pass lengths summing to {n}, or fractions "
+                         "summing to 1")
+    order = get_generator(generator).permutation(n)
+    stops = np.cumsum(lengths)
+    return [Subset(dataset, order[stop - k:stop].tolist()) for k, stop in zip(lengths, stops)]
+
+
+def default_collate(samples):
+    """Stack a list of samples into one batch, as torch: tuples field by field (a list),
+    Tensors with tg.stack, numbers and arrays into one Tensor."""
+    first = samples[0]
+    if isinstance(first, (tuple, list)):
+        return [default_collate(list(field)) for field in zip(*samples)]
+    if isinstance(first, dict):
+        return {k: default_collate([s[k] for s in samples]) for k in first}
+    if isinstance(first, Tensor):
+        return stack(samples)
+    return Tensor(np.stack([np.asarray(s) for s in samples]))
+
+
+class DataLoader:
+    """Mini-batches of a Dataset, as torch.utils.data.DataLoader: len(loader) batches per pass,
+    the last one partial unless drop_last=True; shuffle=True draws a new order every pass from
+    tg.manual_seed's generator (or `generator`, a NumPy Generator). Single process only."""
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, generator=None,
+                 collate_fn=None):
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+                or batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size={batch_size!r} must be a whole number >= 1")
+        self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle
+        self.drop_last, self.generator = drop_last, generator
+        self.collate_fn = collate_fn or default_collate
+
+    def __len__(self):
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        order = get_generator(self.generator).permutation(n) if self.shuffle else np.arange(n)
+        for b in range(len(self)):
+            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+            yield self.collate_fn([self.dataset[int(i)] for i in idx])
