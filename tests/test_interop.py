@@ -119,10 +119,11 @@ def assert_same_state(a, b, exact=True):
 def _classes_in_nn():
     """Layer types: Modules of nn, but not the losses nor CosineSimilarity (they take two
     inputs, (input, target) or (x1, x2), and end a computation; a model converted to torch is a
-    tree of layers)."""
+    tree of layers), nor ParameterList/ParameterDict (weights of a model class's own forward,
+    which does not convert; to_torch names them)."""
     return sorted((c for c in vars(nn).values() if isinstance(c, type) and issubclass(c, nn.Module)
                    and c is not nn.Module and not issubclass(c, nn.loss._Loss)
-                   and c is not nn.CosineSimilarity),
+                   and c not in (nn.CosineSimilarity, nn.ParameterList, nn.ParameterDict)),
                   key=lambda c: c.__name__)
 
 

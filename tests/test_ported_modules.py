@@ -212,3 +212,33 @@ def test_random_split_sizes_as_torch_and_disjoint(torch, lengths):
     assert sorted(i for p in parts for i in p) == list(range(10))
     with pytest.raises(ValueError, match="random_split"):
         tg.data.random_split(range(10), [3, 3])
+
+
+def test_parameter_list_and_dict_names_state_and_loading_as_torch(torch):
+    def make(lib_nn, P):
+        class Net(lib_nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.plist = lib_nn.ParameterList([P(np.ones(2)), P(np.zeros(3))])
+                self.plist.append(P(np.full(1, 5.0)))
+                self.pdict = lib_nn.ParameterDict({"b": P(np.ones(2))})
+                self.pdict["a"] = P(np.ones((2, 2)))
+                self.fc = lib_nn.Linear(2, 2)
+        return Net()
+    ours = make(nn, nn.Parameter)
+    theirs = make(torch.nn, lambda a: torch.nn.Parameter(torch.tensor(a))).double()
+    assert names(ours.named_parameters()) == names(theirs.named_parameters())
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert len(ours.plist) == 3 and ours.pdict.keys() == list(theirs.pdict.keys()) == ["b", "a"]
+    assert "a" in ours.pdict and ours.plist[-1].data.tolist() == [5.0]
+    with torch.no_grad():
+        for p in theirs.parameters():
+            p.add_(1.0)
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    for (k, a), b in zip(ours.state_dict().items(), theirs.state_dict().values()):
+        np.testing.assert_array_equal(a, b.numpy(), err_msg=k)
+    assert ours.plist[0].requires_grad and ours.plist[0] in ours.parameters()
+    plist = nn.ParameterList([Tensor(np.ones(2))])               # a Tensor is wrapped, as torch
+    assert isinstance(plist[0], nn.Parameter)
+    with pytest.raises(TypeError, match="ParameterList"):
+        plist.append("weight")

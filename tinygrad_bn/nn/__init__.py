@@ -1,6 +1,6 @@
 """Layers as Modules, PyTorch-shaped: parameter names, shapes and order match torch.nn."""
 from .module import Module, Parameter
-from .container import Sequential, ModuleList, ModuleDict
+from .container import Sequential, ModuleList, ModuleDict, ParameterList, ParameterDict
 from . import init
 from .linear import Linear, Identity
 from .embedding import Embedding

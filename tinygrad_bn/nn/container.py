@@ -1,4 +1,5 @@
-"""Containers: Sequential, ModuleList and ModuleDict register the modules they hold as children.
+"""Containers: Sequential, ModuleList and ModuleDict register the modules they hold as children;
+ParameterList and ParameterDict register parameters.
 
 A plain Python list or dict of layers is invisible to parameters(), state_dict(), train() and
 eval() (Module warns about it); these containers name their children `0`, `1`, ... or by key,
@@ -6,7 +7,10 @@ as PyTorch does, so `layers.0.weight` and `blocks.conv.weight` copy across.
 """
 from collections import OrderedDict
 
-from .module import Module
+import numpy as np
+
+from ..engine import Tensor
+from .module import Module, Parameter
 
 
 def _checked(module, where):
@@ -222,3 +226,118 @@ class ModuleDict(Module):
         module = self[key]
         del self._dict[key]
         return module
+
+
+def _as_parameter(value, where):
+    """`value` as a Parameter: a Parameter as is, a Tensor or array wrapped (torch 2.x does)."""
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, (Tensor, np.ndarray)):
+        return Parameter(value.data if isinstance(value, Tensor) else value)
+    raise TypeError(f"{where}: got a {type(value).__name__}, not a Parameter, Tensor or array")
+
+
+class ParameterList(Module):
+    """Parameters in a list, registered as `0`, `1`, ... (so `plist.0` is a state_dict key), as
+    torch; Tensors and arrays given are wrapped in Parameters."""
+
+    def __init__(self, values=None):
+        self._params = []
+        self.extend(values or [])
+
+    def _own_parameters(self):
+        return [(str(i), p) for i, p in enumerate(self._params)] + super()._own_parameters()
+
+    def __getattr__(self, key):
+        """plist.0 (getattr(plist, "0")) as plist[0], which load_state_dict uses."""
+        held = self.__dict__.get("_params", [])
+        if key.isdigit() and int(key) < len(held):
+            return held[int(key)]
+        raise AttributeError(f"ParameterList has no attribute {key!r}")
+
+    def __getitem__(self, i):
+        return self._params[i]
+
+    def __setitem__(self, i, value):
+        self._params[i] = _as_parameter(value, f"ParameterList[{i}] =")
+
+    def __len__(self):
+        return len(self._params)
+
+    def __iter__(self):
+        return iter(list(self._params))
+
+    def __iadd__(self, values):
+        return self.extend(values)
+
+    def append(self, value):
+        """Add `value` at the end; returns self."""
+        self._params.append(_as_parameter(value, "ParameterList.append"))
+        return self
+
+    def extend(self, values):
+        """Add each of `values` at the end; returns self."""
+        for v in list(values):
+            self.append(v)
+        return self
+
+
+class ParameterDict(Module):
+    """Parameters by string key, in insertion order (`pdict.key` in state_dict), as torch."""
+
+    def __init__(self, parameters=None):
+        self._params = {}
+        self.update(parameters or {})
+
+    def _own_parameters(self):
+        return list(self._params.items()) + super()._own_parameters()
+
+    def __getattr__(self, key):
+        held = self.__dict__.get("_params", {})
+        if key in held:
+            return held[key]
+        raise AttributeError(f"ParameterDict has no attribute or key {key!r}")
+
+    def __getitem__(self, key):
+        if key not in self._params:
+            raise KeyError(f"ParameterDict: no key {key!r}; keys are {list(self._params)}")
+        return self._params[key]
+
+    def __setitem__(self, key, value):
+        self._params[_key(key, "ParameterDict")] = _as_parameter(value, f"ParameterDict[{key!r}] =")
+
+    def __delitem__(self, key):
+        del self._params[key]
+
+    def __len__(self):
+        return len(self._params)
+
+    def __iter__(self):
+        return iter(list(self._params))
+
+    def __contains__(self, key):
+        return key in self._params
+
+    def keys(self):
+        """The keys, in insertion order."""
+        return list(self._params)
+
+    def values(self):
+        """The parameters, in insertion order."""
+        return list(self._params.values())
+
+    def items(self):
+        """(key, parameter) pairs, in insertion order."""
+        return list(self._params.items())
+
+    def update(self, parameters):
+        """Add or replace parameters from a dict or (key, value) pairs, keeping their order."""
+        pairs = parameters.items() if hasattr(parameters, "items") else parameters
+        for key, value in pairs:
+            self[key] = value
+
+    def pop(self, key):
+        """Remove `key` and return its parameter."""
+        value = self[key]
+        del self._params[key]
+        return value

@@ -230,11 +230,12 @@ class Module:
     def get_submodule(self, target):
         """The module at dotted path `target` ('' is self), e.g. 'layers.0', as torch."""
         m = self
-        for i, part in enumerate(target.split(".") if target else []):
+        for part in target.split(".") if target else []:
             child = dict(m._child_items()).get(part)
             if child is None:
+                kids = [k for k, _ in m._child_items()]
                 raise AttributeError(f"{type(m).__name__} has no submodule {part!r} (in "
-                                     f"{target!r}); its children are {[k for k, _ in m._child_items()]}")
+                                     f"{target!r}); its children are {kids}")
             m = child
         return m
 
