@@ -242,3 +242,18 @@ def test_parameter_list_and_dict_names_state_and_loading_as_torch(torch):
     assert isinstance(plist[0], nn.Parameter)
     with pytest.raises(TypeError, match="ParameterList"):
         plist.append("weight")
+
+
+def test_a_parameter_slot_set_to_none_still_refuses_a_plain_tensor_as_torch(torch):
+    for lib_nn, plain in ((nn, lambda: Tensor(np.ones(2))), (torch.nn, lambda: torch.ones(2))):
+        m = lib_nn.Module()
+        m.register_parameter("w", None)
+        with pytest.raises(TypeError):
+            m.w = plain()
+        fc = lib_nn.Linear(2, 2)
+        fc.weight = None
+        with pytest.raises(TypeError):
+            fc.weight = plain()
+        assert [k for k, _ in fc.named_parameters()] == ["bias"]
+        del m.w
+        m.w = plain()                                # deleted: an ordinary attribute again

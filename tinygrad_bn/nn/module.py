@@ -73,14 +73,20 @@ class Module:
 
     def __setattr__(self, name, value):
         """Set an attribute; a Parameter's slot takes only a Parameter or None, as in torch, so a
-        weight is never silently dropped from parameters() and state_dict()."""
-        if isinstance(self.__dict__.get(name), Parameter) and not (value is None
-                                                                   or isinstance(value, Parameter)):
+        weight is never silently dropped from parameters() and state_dict(). A slot set to None
+        (or registered as None) stays a parameter slot."""
+        empty = self.__dict__.get("_empty_parameters", set())   # parameter slots holding None
+        if (isinstance(self.__dict__.get(name), Parameter) or name in empty) and not (
+                value is None or isinstance(value, Parameter)):
             shape = f" {value.shape}" if hasattr(value, "shape") else ""
             raise TypeError(f"{type(self).__name__}.{name}: cannot assign {type(value).__name__}"
                             f"{shape} as parameter {name!r} (nn.Parameter or None expected): a "
                             f"plain Tensor would not be trained nor saved; use self.{name} = "
                             f"nn.Parameter(...), or assign self.{name}.data = ... to change values")
+        if value is None and isinstance(self.__dict__.get(name), Parameter):
+            self.__dict__.setdefault("_empty_parameters", set()).add(name)
+        elif value is not None:
+            empty.discard(name)
         buffers = self.__dict__.get("_buffer_names", ())
         if isinstance(value, (Parameter, Module)) and name in buffers:
             buffers.remove(name)                       # no longer a buffer, as torch
@@ -89,7 +95,7 @@ class Module:
     def __delattr__(self, name):
         """del m.name forgets a parameter, child or buffer (its state_dict key too), as torch."""
         object.__delattr__(self, name)
-        for names in ("_buffer_names", "_non_persistent"):
+        for names in ("_buffer_names", "_non_persistent", "_empty_parameters"):
             if name in self.__dict__.get(names, ()):
                 self.__dict__[names].remove(name)
 
@@ -117,6 +123,8 @@ class Module:
             raise KeyError(f"{type(self).__name__}.register_parameter: name {name!r} must be a "
                            "non-empty string without '.' (dots separate names in 'fc.weight')")
         setattr(self, name, param)
+        if param is None:
+            self.__dict__.setdefault("_empty_parameters", set()).add(name)
 
     def add_module(self, name, module):
         """Register `module` (or None) as the child `name`, as torch: setattr for a name
