@@ -257,3 +257,25 @@ def test_a_parameter_slot_set_to_none_still_refuses_a_plain_tensor_as_torch(torc
         assert [k for k, _ in fc.named_parameters()] == ["bias"]
         del m.w
         m.w = plain()                                # deleted: an ordinary attribute again
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda m, a: m.add_module(2, type(m)(1, 1)), TypeError),
+    (lambda m, a: m.add_module("weight", type(m)(1, 1)), KeyError),
+    (lambda m, a: m.register_buffer(3, a), TypeError),
+    (lambda m, a: m.register_buffer("a.b", a), KeyError),
+    (lambda m, a: m.register_buffer("", a), KeyError),
+    (lambda m, a: m.register_buffer("x", 5), TypeError),
+    (lambda m, a: m.register_buffer("weight", a), KeyError),
+    (lambda m, a: m.register_buffer("in_features", a), KeyError),
+    (lambda m, a: m.register_parameter(3, None), TypeError),
+    (lambda m, a: m.register_parameter("in_features", None), KeyError),
+    (lambda m, a: m.train("True"), ValueError),
+])
+def test_bad_registrations_raise_as_torch_and_leave_the_module_whole(torch, call, error):
+    for lib_nn, arr in ((nn, np.ones(1)), (torch.nn, torch.ones(1, dtype=torch.float64))):
+        m = lib_nn.Linear(1, 1).double()
+        before = list(m.state_dict())
+        with pytest.raises(error):
+            call(m, arr)
+        assert list(m.state_dict()) == before and names(m.named_buffers()) == []

@@ -99,10 +99,30 @@ class Module:
             if name in self.__dict__.get(names, ()):
                 self.__dict__[names].remove(name)
 
+    def _check_name(self, op, name, kind, taken):
+        """TypeError unless `name` is a string, KeyError if it is empty, has a '.', or is an
+        attribute other than a `kind` (`taken` says whether it is one), as torch; checked
+        before anything is registered, so a refused call leaves the module as it was."""
+        where = f"{type(self).__name__}.{op}"
+        if not isinstance(name, str):
+            raise TypeError(f"{where}: {kind} name {name!r} has type {type(name).__name__}, not a "
+                            "string")
+        if not name or "." in name:
+            raise KeyError(f"{where}: name {name!r} must be a non-empty string without '.' "
+                           "(dots separate names in 'block.weight')")
+        if hasattr(self, name) and not taken:
+            raise KeyError(f"{where}: attribute {name!r} already exists and is not a {kind}; "
+                           "pick another name")
+
     def register_buffer(self, name, array, persistent=True):
         """Keep `array` as attribute `name` and in state_dict (not a parameter: no gradient);
         persistent=False keeps it out of state_dict, as torch (a cache rebuilt on load)."""
         names = self.__dict__.setdefault("_buffer_names", [])
+        self._check_name("register_buffer", name, "buffer", name in names)
+        if not (array is None or isinstance(array, (np.ndarray, np.generic, Tensor))):
+            raise TypeError(f"{type(self).__name__}.register_buffer({name!r}): got a "
+                            f"{type(array).__name__}; a buffer is a NumPy array (or None), e.g. "
+                            "np.zeros(3)")
         if name not in names:
             names.append(name)
         transient = self.__dict__.setdefault("_non_persistent", [])
@@ -115,13 +135,13 @@ class Module:
     def register_parameter(self, name, param):
         """Register `param` (a Parameter, or None for an absent one) as attribute `name`, as
         torch: setattr for a name computed at run time."""
+        self._check_name("register_parameter", name, "parameter",
+                         isinstance(self.__dict__.get(name), Parameter)
+                         or name in self.__dict__.get("_empty_parameters", ()))
         if not (param is None or isinstance(param, Parameter)):
             raise TypeError(f"{type(self).__name__}.register_parameter({name!r}): got a "
                             f"{type(param).__name__}, not an nn.Parameter or None; wrap it: "
                             "nn.Parameter(tensor.data)")
-        if not isinstance(name, str) or not name or "." in name:
-            raise KeyError(f"{type(self).__name__}.register_parameter: name {name!r} must be a "
-                           "non-empty string without '.' (dots separate names in 'fc.weight')")
         setattr(self, name, param)
         if param is None:
             self.__dict__.setdefault("_empty_parameters", set()).add(name)
@@ -129,16 +149,12 @@ class Module:
     def add_module(self, name, module):
         """Register `module` (or None) as the child `name`, as torch: setattr for a name
         computed at run time, e.g. self.add_module(f"block{i}", layer)."""
-        if not isinstance(name, str) or not name or "." in name:
-            raise KeyError(f"{type(self).__name__}.add_module: name {name!r} must be a non-empty "
-                           "string without '.' (dots separate names in 'block.weight')")
+        self._check_name("add_module", name, "module",
+                         isinstance(self.__dict__.get(name, None), Module) or name in vars(self)
+                         and vars(self)[name] is None)
         if not (module is None or isinstance(module, Module)):
             raise TypeError(f"{type(self).__name__}.add_module({name!r}): got a "
                             f"{type(module).__name__}, not a Module")
-        if (name in vars(self) and not isinstance(vars(self)[name], (Module, type(None)))
-                or name not in vars(self) and hasattr(type(self), name)):
-            raise KeyError(f"{type(self).__name__}.add_module: attribute {name!r} already exists "
-                           "and is not a module; pick another name")
         setattr(self, name, module)
 
     def register_module(self, name, module):
@@ -268,6 +284,9 @@ class Module:
     # --- modes and gradients ---------------------------------------------------------------------
     def train(self, mode=True):
         """Set training mode on self and every descendant (BatchNorm and Dropout depend on it)."""
+        if not isinstance(mode, (bool, np.bool_)):
+            raise ValueError(f"{type(self).__name__}.train: mode={mode!r} must be True or False "
+                             "(as torch); use .train() or .eval()")
         for m in self.modules():
             m.training = bool(mode)
         return self
