@@ -279,3 +279,30 @@ def test_bad_registrations_raise_as_torch_and_leave_the_module_whole(torch, call
         with pytest.raises(error):
             call(m, arr)
         assert list(m.state_dict()) == before and names(m.named_buffers()) == []
+
+
+def test_sequential_times_and_parameter_list_slices_as_torch(torch):
+    for lib_nn in (nn, torch.nn):
+        s = lib_nn.Sequential(lib_nn.Linear(1, 1), lib_nn.ReLU())
+        for twice in (s * 2, 2 * s):
+            assert type(twice) is lib_nn.Sequential and len(twice) == 4 and twice[2] is s[0]
+            assert names(twice.named_parameters()) == ["0.weight", "0.bias"]   # shared
+        s *= 3
+        assert len(s) == 6 and s[4] is s[0]
+        plist = lib_nn.ParameterList([lib_nn.Parameter(lib_nn.Linear(1, 1).weight.data)
+                                      for _ in range(3)])
+        assert type(plist[1:]) is lib_nn.ParameterList and len(plist[1:]) == 2
+        assert plist[1:][0] is plist[1]
+
+
+def test_dataloader_unbatched_and_torch_keywords_as_torch(torch):
+    from torch.utils import data as tdata
+    ours = tg.data.DataLoader(tg.data.TensorDataset(X, Y), batch_size=None, num_workers=0,
+                              pin_memory=False)
+    theirs = tdata.DataLoader(tdata.TensorDataset(torch.tensor(X), torch.tensor(Y)),
+                              batch_size=None, num_workers=0, pin_memory=False)
+    assert len(ours) == len(theirs) == 10
+    for (xa, ya), (xb, yb) in zip(ours, theirs):
+        assert np.shape(xa) == tuple(xb.shape) and int(ya) == int(yb)
+    with pytest.raises(ValueError, match="random_split"):
+        tg.data.random_split(range(3), [4, -1])

@@ -142,7 +142,7 @@ def random_split(dataset, lengths, generator=None):
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
         lengths = counts
-    if sum(lengths) != n:
+    if sum(lengths) != n or any(k < 0 for k in lengths):
         raise ValueError(f"random_split: lengths {list(lengths)} sum to {sum(lengths)}, but the "
                          f"dataset has {n} samples; pass lengths summing to {n}, or fractions "
                          "summing to 1")
@@ -167,24 +167,31 @@ def default_collate(samples):
 class DataLoader:
     """Mini-batches of a Dataset, as torch.utils.data.DataLoader: len(loader) batches per pass,
     the last one partial unless drop_last=True; shuffle=True draws a new order every pass from
-    tg.manual_seed's generator (or `generator`, a NumPy Generator). Single process only."""
+    tg.manual_seed's generator (or `generator`, a NumPy Generator); batch_size=None yields the
+    samples one by one, unbatched. One process: num_workers and pin_memory change nothing."""
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, generator=None,
-                 collate_fn=None):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size={batch_size!r} must be a whole number >= 1")
+                 collate_fn=None, num_workers=0, pin_memory=False):
+        if batch_size is not None and (isinstance(batch_size, bool) or batch_size < 1
+                                       or not isinstance(batch_size, (int, np.integer))):
+            raise ValueError(f"DataLoader: batch_size={batch_size!r} must be a whole number >= 1 "
+                             "(or None for single samples)")
         self.dataset, self.batch_size, self.shuffle = dataset, batch_size, shuffle
         self.drop_last, self.generator = drop_last, generator
         self.collate_fn = collate_fn or default_collate
 
     def __len__(self):
         n = len(self.dataset)
+        if self.batch_size is None:
+            return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def __iter__(self):
         n = len(self.dataset)
         order = get_generator(self.generator).permutation(n) if self.shuffle else np.arange(n)
+        if self.batch_size is None:
+            yield from (self.dataset[int(i)] for i in order)
+            return
         for b in range(len(self)):
             idx = order[b * self.batch_size:(b + 1) * self.batch_size]
             yield self.collate_fn([self.dataset[int(i)] for i in idx])

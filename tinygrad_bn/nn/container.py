@@ -148,6 +148,18 @@ class Sequential(_ModuleSequence):
     def _new(self, pairs):
         return Sequential(OrderedDict(pairs))
 
+    def __mul__(self, times):
+        """A new Sequential holding self's modules `times` times over (the same objects, so
+        shared), as torch."""
+        if isinstance(times, bool) or not isinstance(times, int) or times < 1:
+            raise ValueError(f"Sequential * {times!r}: multiply by a whole number >= 1")
+        return Sequential(*(list(self) * times))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, times):
+        return self.extend(list((self * times))[len(self):])
+
     def forward(self, x):
         for layer in self:
             x = layer(x)
@@ -256,7 +268,7 @@ class ParameterList(Module):
         raise AttributeError(f"ParameterList has no attribute {key!r}")
 
     def __getitem__(self, i):
-        return self._params[i]
+        return ParameterList(self._params[i]) if isinstance(i, slice) else self._params[i]
 
     def __setitem__(self, i, value):
         self._params[i] = _as_parameter(value, f"ParameterList[{i}] =")
