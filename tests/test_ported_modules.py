@@ -306,3 +306,21 @@ def test_dataloader_unbatched_and_torch_keywords_as_torch(torch):
         assert np.shape(xa) == tuple(xb.shape) and int(ya) == int(yb)
     with pytest.raises(ValueError, match="random_split"):
         tg.data.random_split(range(3), [4, -1])
+
+
+def test_next_of_parameters_and_modules_works_as_on_torch_generators(torch):
+    ours, theirs = both(torch)
+    for get in ("parameters", "named_parameters", "buffers", "named_buffers", "children",
+                "named_children", "modules", "named_modules"):
+        a, b = getattr(ours, get)(), getattr(theirs, get)()
+        first, second = next(a), next(a)
+        tfirst, tsecond = next(b), next(b)
+        if get.startswith("named"):
+            assert (first[0], second[0]) == (tfirst[0], tsecond[0]), get
+        elif get in ("parameters", "buffers"):
+            assert (tuple(first.shape), tuple(second.shape)) == \
+                (tuple(tfirst.shape), tuple(tsecond.shape)), get
+        else:
+            assert type(first).__name__ == type(tfirst).__name__, get
+    assert next(ours.parameters()).dtype == np.float64
+    assert len(ours.parameters()) == len(list(theirs.parameters()))     # still a list here

@@ -168,11 +168,11 @@ class Module:
 
     def named_children(self):
         """(attribute name, module) for each distinct direct child, in the order they were set."""
-        return _first_of_each(self._child_items())
+        return Listing(_first_of_each(self._child_items()))
 
     def children(self):
         """Direct child modules, in the order they were set."""
-        return [m for _, m in self.named_children()]
+        return Listing(m for _, m in self.named_children())
 
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
         """(dotted name, module) for self and every descendant, parents first ("" is self).
@@ -191,11 +191,11 @@ class Module:
             out.append((name, m))
             m._warn_hidden_modules()
             stack.extend(reversed([(_join(name, k), c) for k, c in m._child_items()]))
-        return out
+        return Listing(out)
 
     def modules(self):
         """self and every descendant module, parents first, each once."""
-        return [m for _, m in self.named_modules()]
+        return Listing(m for _, m in self.named_modules())
 
     def _warn_hidden_modules(self):
         """Warn once per attribute holding Modules in a plain list, tuple or dict: they are not
@@ -234,22 +234,22 @@ class Module:
         """
         pairs = [(_join(p, k), v) for p, m in self._walk(prefix, recurse, remove_duplicate)
                  for k, v in m._own_parameters()]
-        return _first_of_each(pairs) if remove_duplicate else pairs
+        return Listing(_first_of_each(pairs) if remove_duplicate else pairs)
 
     def parameters(self, recurse=True):
         """Every distinct Parameter, in PyTorch's order (what an optimizer takes)."""
-        return [v for _, v in self.named_parameters(recurse=recurse)]
+        return Listing(v for _, v in self.named_parameters(recurse=recurse))
 
     def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
         """(dotted name, ndarray) of every buffer, e.g. `bn.running_mean`, non-persistent ones
         included (as torch)."""
         pairs = [(_join(p, k), v) for p, m in self._walk(prefix, recurse, remove_duplicate)
                  for k, v in m._own_buffers()]
-        return _first_of_each(pairs) if remove_duplicate else pairs
+        return Listing(_first_of_each(pairs) if remove_duplicate else pairs)
 
     def buffers(self, recurse=True):
         """Every buffer array (running_mean, running_var, num_batches_tracked, ...)."""
-        return [v for _, v in self.named_buffers(recurse=recurse)]
+        return Listing(v for _, v in self.named_buffers(recurse=recurse))
 
     def get_submodule(self, target):
         """The module at dotted path `target` ('' is self), e.g. 'layers.0', as torch."""
@@ -447,6 +447,18 @@ class Module:
             return f"{type(self).__name__}({self.extra_repr()})"
         body = "".join(f"\n  ({k}): " + repr(c).replace("\n", "\n  ") for k, c in kids)
         return f"{type(self).__name__}({self.extra_repr()}{body}\n)"
+
+
+class Listing(list):
+    """What parameters(), modules(), ... return: a list (print it, index it, take its len) that
+    next() also walks, as torch's generators: next(model.parameters()) is the first one."""
+
+    def __next__(self):
+        i = self.__dict__.get("_next", 0)
+        if i >= len(self):
+            raise StopIteration
+        self._next = i + 1
+        return self[i]
 
 
 class RemovableHandle:
