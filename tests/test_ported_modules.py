@@ -324,3 +324,21 @@ def test_next_of_parameters_and_modules_works_as_on_torch_generators(torch):
             assert type(first).__name__ == type(tfirst).__name__, get
     assert next(ours.parameters()).dtype == np.float64
     assert len(ours.parameters()) == len(list(theirs.parameters()))     # still a list here
+
+
+@pytest.mark.parametrize("make", [lambda n, **k: n.Linear(2, 3, **k),
+                                  lambda n, **k: n.Conv2d(1, 2, 3, **k),
+                                  lambda n, **k: n.ConvTranspose1d(1, 2, 3, **k),
+                                  lambda n, **k: n.BatchNorm2d(3, **k),
+                                  lambda n, **k: n.LayerNorm(3, **k),
+                                  lambda n, **k: n.GroupNorm(1, 2, **k),
+                                  lambda n, **k: n.InstanceNorm1d(2, affine=True, **k),
+                                  lambda n, **k: n.Embedding(4, 2, **k)])
+def test_layers_take_torchs_device_and_dtype_keywords(torch, make):
+    for dtype in (np.float32, torch.float32, torch.float64):
+        ours = make(nn, device="cpu", dtype=dtype)
+        theirs = make(torch.nn, device="cpu", dtype=dtype if dtype is not np.float32
+                      else torch.float32)
+        for (k, a), b in zip(ours.state_dict().items(), theirs.state_dict().values()):
+            assert str(a.dtype) == str(b.dtype).replace("torch.", ""), k
+        assert names(ours.named_parameters()) == names(theirs.named_parameters())

@@ -24,7 +24,8 @@ class Layer(NamedTuple):
     children: how a container passes its children to the constructor: "args" (Sequential(*m)),
               "list" (ModuleList([...])) or "dict" (ModuleDict({...})); None for a layer.
     ours_only: our constructor arguments torch has no counterpart for; they never change
-              outputs (from_torch leaves their defaults; e.g. fused BN computes the same).
+              outputs (from_torch leaves their defaults; e.g. fused BN computes the same), and
+              torch's factory keywords device and dtype (the copied arrays carry the dtype).
     """
     ours: type
     settings: tuple = ()
@@ -33,6 +34,8 @@ class Layer(NamedTuple):
     ours_only: tuple = ()
 
 
+_FACTORY = ("device", "dtype")
+_SEEDED = ("generator",) + _FACTORY      # layers that draw their initial weights
 _BN = ("num_features", "eps", "momentum", "affine", "track_running_stats")
 _CONV = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups",
          "padding_mode")
@@ -42,20 +45,21 @@ LAYERS = [
     Layer(nn.Sequential, children="args"),
     Layer(nn.ModuleList, children="list"),
     Layer(nn.ModuleDict, children="dict"),
-    Layer(nn.Linear, ("in_features", "out_features"), ("bias",), ours_only=("generator",)),
-    Layer(nn.Conv1d, _CONV, ("bias",), ours_only=("generator",)),
-    Layer(nn.Conv2d, _CONV, ("bias",), ours_only=("generator",)),
-    Layer(nn.ConvTranspose1d, _CONV + ("output_padding",), ("bias",), ours_only=("generator",)),
-    Layer(nn.ConvTranspose2d, _CONV + ("output_padding",), ("bias",), ours_only=("generator",)),
-    Layer(nn.BatchNorm1d, _BN, ours_only=("fused",)),
-    Layer(nn.BatchNorm2d, _BN, ours_only=("fused",)),
-    Layer(nn.BatchNorm3d, _BN, ours_only=("fused",)),
-    Layer(nn.LayerNorm, ("normalized_shape", "eps", "elementwise_affine"), ("bias",)),
-    Layer(nn.GroupNorm, ("num_groups", "num_channels", "eps", "affine")),
-    Layer(nn.InstanceNorm1d, _BN),
-    Layer(nn.InstanceNorm2d, _BN),
+    Layer(nn.Linear, ("in_features", "out_features"), ("bias",), ours_only=_SEEDED),
+    Layer(nn.Conv1d, _CONV, ("bias",), ours_only=_SEEDED),
+    Layer(nn.Conv2d, _CONV, ("bias",), ours_only=_SEEDED),
+    Layer(nn.ConvTranspose1d, _CONV + ("output_padding",), ("bias",), ours_only=_SEEDED),
+    Layer(nn.ConvTranspose2d, _CONV + ("output_padding",), ("bias",), ours_only=_SEEDED),
+    Layer(nn.BatchNorm1d, _BN, ours_only=("fused",) + _FACTORY),
+    Layer(nn.BatchNorm2d, _BN, ours_only=("fused",) + _FACTORY),
+    Layer(nn.BatchNorm3d, _BN, ours_only=("fused",) + _FACTORY),
+    Layer(nn.LayerNorm, ("normalized_shape", "eps", "elementwise_affine"), ("bias",),
+          ours_only=_FACTORY),
+    Layer(nn.GroupNorm, ("num_groups", "num_channels", "eps", "affine"), ours_only=_FACTORY),
+    Layer(nn.InstanceNorm1d, _BN, ours_only=_FACTORY),
+    Layer(nn.InstanceNorm2d, _BN, ours_only=_FACTORY),
     Layer(nn.Embedding, ("num_embeddings", "embedding_dim", "padding_idx"),
-          ours_only=("generator",)),
+          ours_only=_SEEDED),
     Layer(nn.Identity),
     Layer(nn.ReLU, ("inplace",)),
     Layer(nn.Sigmoid),

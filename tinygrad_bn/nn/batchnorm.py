@@ -18,7 +18,7 @@ class _BatchNorm(Module):
     optional_state = ("num_batches_tracked",)      # absent from old torch state dicts
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, fused=False):
+                 track_running_stats=True, fused=False, device=None, dtype=None):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats, self.fused = affine, track_running_stats, fused
         self.weight = Parameter(new_array(num_features, 1.0), name="gamma") if affine else None
@@ -27,6 +27,7 @@ class _BatchNorm(Module):
         self.register_buffer("running_mean", new_array(num_features, 0.0) if tracked else None)
         self.register_buffer("running_var", new_array(num_features, 1.0) if tracked else None)
         self.register_buffer("num_batches_tracked", np.array(0, np.int64) if tracked else None)
+        self.to(device=device, dtype=dtype)     # torch's factory keywords: cast once built
 
     def forward(self, x):
         """PyTorch's rule: training uses batch statistics and, while track_running_stats is on,

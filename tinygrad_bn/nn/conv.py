@@ -59,10 +59,12 @@ class _Conv(_ConvNd):
     conv = None
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", generator=None):
+                 groups=1, bias=True, padding_mode="zeros", generator=None, device=None,
+                 dtype=None):
         F.check_padding_string(type(self).__name__, padding, stride)   # at construction, as torch
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
                          bias, padding_mode, 0, generator)
+        self.to(device=device, dtype=dtype)     # torch's factory keywords: cast once built
 
     def forward(self, x):
         padding = self.padding
@@ -95,9 +97,10 @@ class _ConvTranspose(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 generator=None):
+                 generator=None, device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
                          bias, padding_mode, output_padding, generator)
+        self.to(device=device, dtype=dtype)     # torch's factory keywords: cast once built
 
     def forward(self, x):
         return type(self).conv(x, self.weight, self.bias, self.stride, self.padding,

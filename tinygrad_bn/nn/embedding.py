@@ -12,7 +12,8 @@ class Embedding(Module):
     gradient.
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, generator=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, generator=None,
+                 device=None, dtype=None):
         if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
             raise ValueError(f"Embedding({num_embeddings}, {embedding_dim}): padding_idx="
                              f"{padding_idx} must index a row (0 <= idx < {num_embeddings})")
@@ -22,6 +23,7 @@ class Embedding(Module):
         init.normal_(self.weight, generator=generator)
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0
+        self.to(device=device, dtype=dtype)     # torch's factory keywords: cast once built
 
     def forward(self, ids):
         return F._lookup(ids, self.weight, self.padding_idx,

@@ -12,7 +12,8 @@ class Linear(Module):
     in_features=0 is allowed, as in torch: the output is the bias (0 at init).
     """
 
-    def __init__(self, in_features, out_features, bias=True, generator=None):
+    def __init__(self, in_features, out_features, bias=True, generator=None, device=None,
+                 dtype=None):
         for name, n in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
                 raise ValueError(f"Linear({in_features!r}, {out_features!r}): {name}={n!r} must "
@@ -21,6 +22,7 @@ class Linear(Module):
         self.weight = Parameter(new_array((out_features, in_features)))
         self.bias = Parameter(new_array(out_features)) if bias else None
         self.reset_parameters(generator)
+        self.to(device=device, dtype=dtype)     # torch's factory keywords: cast once built
 
     def reset_parameters(self, generator=None):
         """Redraw weight and bias with torch's default init (see nn.init), into fresh arrays so

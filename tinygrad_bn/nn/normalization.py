@@ -15,7 +15,8 @@ class LayerNorm(Module):
     weight and bias have shape normalized_shape; elementwise_affine=False or bias=False drop them.
     """
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True):
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
+                 device=None, dtype=None):
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
         self.normalized_shape, self.eps = tuple(shape), eps
         self.elementwise_affine = elementwise_affine
@@ -23,6 +24,7 @@ class LayerNorm(Module):
             else None
         self.bias = Parameter(new_array(self.normalized_shape, 0.0)) if elementwise_affine \
             and bias else None
+        self.to(device=device, dtype=dtype)     # torch's factory keywords: cast once built
 
     def forward(self, x):
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -38,7 +40,8 @@ class GroupNorm(Module):
     weight and bias are per channel (num_channels,).
     """
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
+                 dtype=None):
         if num_groups < 1 or num_channels % num_groups:
             raise ValueError(f"GroupNorm({num_groups}, {num_channels}): num_channels must be "
                              "divisible by num_groups")
@@ -46,6 +49,7 @@ class GroupNorm(Module):
                                                                      eps, affine)
         self.weight = Parameter(new_array(num_channels, 1.0)) if affine else None
         self.bias = Parameter(new_array(num_channels, 0.0)) if affine else None
+        self.to(device=device, dtype=dtype)     # torch's factory keywords: cast once built
 
     def forward(self, x):
         return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
@@ -61,7 +65,7 @@ class _InstanceNorm(Module):
     optional_state = ("num_batches_tracked",)
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
-                 track_running_stats=False):
+                 track_running_stats=False, device=None, dtype=None):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = Parameter(new_array(num_features, 1.0)) if affine else None
@@ -70,6 +74,7 @@ class _InstanceNorm(Module):
         self.register_buffer("running_mean", new_array(num_features, 0.0) if tracked else None)
         self.register_buffer("running_var", new_array(num_features, 1.0) if tracked else None)
         self.register_buffer("num_batches_tracked", np.array(0, np.int64) if tracked else None)
+        self.to(device=device, dtype=dtype)     # torch's factory keywords: cast once built
 
     def forward(self, x):
         """Each sample's own statistics in training or without running stats; in eval with
