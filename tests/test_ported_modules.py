@@ -342,3 +342,18 @@ def test_layers_take_torchs_device_and_dtype_keywords(torch, make):
         for (k, a), b in zip(ours.state_dict().items(), theirs.state_dict().values()):
             assert str(a.dtype) == str(b.dtype).replace("torch.", ""), k
         assert names(ours.named_parameters()) == names(theirs.named_parameters())
+
+
+def test_embedding_from_pretrained_freezes_and_keeps_the_padding_row_as_torch(torch):
+    table = np.arange(12.0).reshape(4, 3)
+    ids = np.array([[0, 2], [1, 2]])
+    for freeze in (True, False):
+        ours = nn.Embedding.from_pretrained(table, freeze=freeze, padding_idx=1)
+        theirs = torch.nn.Embedding.from_pretrained(torch.tensor(table), freeze=freeze,
+                                                    padding_idx=1)
+        assert ours.weight.requires_grad == theirs.weight.requires_grad == (not freeze)
+        np.testing.assert_array_equal(ours(Tensor(ids)).data,
+                                      theirs(torch.tensor(ids)).detach().numpy())
+        assert ours.padding_idx == theirs.padding_idx and ours.weight.shape == (4, 3)
+    with pytest.raises(ValueError, match="2-D"):
+        nn.Embedding.from_pretrained(np.ones(3))

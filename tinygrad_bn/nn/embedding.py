@@ -1,5 +1,8 @@
 """Embedding: a lookup table of learned vectors, indexed by integer ids (words, characters)."""
+import numpy as np
+
 from .. import functional as F
+from ..engine import Tensor
 from . import init
 from .module import Module, Parameter, new_array
 
@@ -24,6 +27,18 @@ class Embedding(Module):
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0
         self.to(device=device, dtype=dtype)     # torch's factory keywords: cast once built
+
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
+        """An Embedding whose weight is `embeddings` (num_embeddings, embedding_dim), frozen
+        (requires_grad=False) unless freeze=False; the padding row keeps its values, as torch."""
+        data = embeddings.data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
+        if data.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings {data.shape} must be 2-D, "
+                             "(num_embeddings, embedding_dim)")
+        layer = cls(*data.shape, padding_idx=padding_idx)
+        layer.weight = Parameter(data, requires_grad=not freeze)
+        return layer
 
     def forward(self, ids):
         return F._lookup(ids, self.weight, self.padding_idx,
