@@ -357,3 +357,17 @@ def test_embedding_from_pretrained_freezes_and_keeps_the_padding_row_as_torch(to
         assert ours.padding_idx == theirs.padding_idx and ours.weight.shape == (4, 3)
     with pytest.raises(ValueError, match="2-D"):
         nn.Embedding.from_pretrained(np.ones(3))
+
+
+def test_saving_a_state_dict_as_torch_users_do_round_trips_and_torch_reads_it(torch, tmp_path):
+    import safetensors.torch
+    model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    model(Tensor(np.random.default_rng(0).standard_normal((4, 2))))
+    tg.save(model.state_dict(), tmp_path / "m.safetensors")        # torch.save's habit
+    other = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+    tg.load(other, tmp_path / "m.safetensors")
+    for (k, a), b in zip(model.state_dict().items(), other.state_dict().values()):
+        assert a.dtype == b.dtype and np.array_equal(a, b), k
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3)).double()
+    theirs.load_state_dict(safetensors.torch.load_file(tmp_path / "m.safetensors"))
+    assert int(theirs[1].num_batches_tracked) == 1

@@ -15,7 +15,7 @@ import secrets
 import numpy as np
 import safetensors.numpy
 
-from .nn.state import state_mismatches
+from .nn.state import array_of, state_mismatches
 
 MAX_HEADER_BYTES = 100_000_000          # the safetensors library refuses larger headers too
 DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "I64": np.int64,
@@ -40,8 +40,10 @@ class CheckpointError(ValueError):
 
 def save(module, path):
     """Write module.state_dict() (parameters, running stats, num_batches_tracked) to `path`
-    as safetensors, which safetensors.torch.load_file and torch's load_state_dict accept."""
-    state = module.state_dict()
+    as safetensors, which safetensors.torch.load_file and torch's load_state_dict accept.
+    A state dict itself works too (torch's habit: tg.save(model.state_dict(), path))."""
+    state = ({k: np.array(array_of(v), copy=True) for k, v in module.items()}
+             if isinstance(module, dict) else module.state_dict())
     raw = safetensors.numpy.save(state, metadata={DIGEST_KEY: _digest(state)})
     _write_atomically(os.fspath(path), raw)
 
