@@ -42,7 +42,7 @@ def save(module, path):
     """Write module.state_dict() (parameters, running stats, num_batches_tracked) to `path`
     as safetensors, which safetensors.torch.load_file and torch's load_state_dict accept.
     A state dict itself works too (torch's habit: tg.save(model.state_dict(), path))."""
-    state = ({k: np.array(array_of(v), copy=True) for k, v in module.items()}
+    state = ({k: np.array(array_of(v), copy=True, order="C") for k, v in module.items()}
              if isinstance(module, dict) else module.state_dict())
     raw = safetensors.numpy.save(state, metadata={DIGEST_KEY: _digest(state)})
     _write_atomically(os.fspath(path), raw)
