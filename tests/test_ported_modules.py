@@ -371,3 +371,20 @@ def test_saving_a_state_dict_as_torch_users_do_round_trips_and_torch_reads_it(to
     theirs = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.BatchNorm1d(3)).double()
     theirs.load_state_dict(safetensors.torch.load_file(tmp_path / "m.safetensors"))
     assert int(theirs[1].num_batches_tracked) == 1
+
+
+@pytest.mark.parametrize("fill", [lambda w: nn.init.zeros_(w), lambda w: nn.init.ones_(w),
+                                  lambda w: nn.init.constant_(w, 0.5),
+                                  lambda w: nn.init.normal_(w, std=0.02),
+                                  lambda w: nn.init.kaiming_uniform_(w),
+                                  lambda w: nn.init.xavier_uniform_(w)])
+def test_init_after_a_forward_works_and_the_graph_keeps_its_values_as_torch(fill):
+    m = nn.Linear(3, 2, bias=False)
+    x = Tensor(np.ones((4, 3)), requires_grad=True)
+    before = m.weight.data.copy()
+    loss = m(x).sum()
+    fill(m.weight)                                   # torch allows re-init after a forward
+    assert m.weight.dtype == np.float64 and m.weight.shape == (2, 3)
+    assert not np.array_equal(m.weight.data, before)
+    loss.backward()                                  # the graph used the old weights
+    np.testing.assert_allclose(x.grad, np.tile(before.sum(axis=0), (4, 1)))

@@ -23,28 +23,35 @@ def fan_in(shape):
     return int(shape[1] * np.prod(shape[2:], dtype=int))
 
 
+def _fill(tensor, values):
+    """Write `values` into tensor's array in place; an array a live graph saved (read-only)
+    is replaced by a fresh one instead, so that graph keeps the values it used (as torch,
+    re-initializing after a forward works)."""
+    if tensor.data.flags.writeable:
+        tensor.data[...] = values
+    else:
+        tensor.data = np.array(np.broadcast_to(values, tensor.shape), dtype=tensor.dtype)
+    return tensor
+
+
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with U(a, b) in place; returns tensor."""
-    tensor.data[...] = get_generator(generator).uniform(a, b, tensor.shape)
-    return tensor
+    return _fill(tensor, get_generator(generator).uniform(a, b, tensor.shape))
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with N(mean, std**2) in place; returns tensor."""
-    tensor.data[...] = get_generator(generator).normal(mean, std, tensor.shape)
-    return tensor
+    return _fill(tensor, get_generator(generator).normal(mean, std, tensor.shape))
 
 
 def zeros_(tensor):
     """Fill with 0 in place; returns tensor."""
-    tensor.data[...] = 0
-    return tensor
+    return _fill(tensor, 0)
 
 
 def ones_(tensor):
     """Fill with 1 in place; returns tensor."""
-    tensor.data[...] = 1
-    return tensor
+    return _fill(tensor, 1)
 
 
 def fan_out(shape):
@@ -105,8 +112,7 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
 
 def constant_(tensor, val):
     """Fill with val in place; returns tensor."""
-    tensor.data[...] = val
-    return tensor
+    return _fill(tensor, val)
 
 
 def default_(weight, bias=None, generator=None):
