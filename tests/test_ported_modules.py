@@ -388,3 +388,15 @@ def test_init_after_a_forward_works_and_the_graph_keeps_its_values_as_torch(fill
     assert not np.array_equal(m.weight.data, before)
     loss.backward()                                  # the graph used the old weights
     np.testing.assert_allclose(x.grad, np.tile(before.sum(axis=0), (4, 1)))
+
+
+def test_default_collate_dtypes_and_strings_as_torch(torch):
+    from torch.utils.data import default_collate
+    for samples in ([1.5, 2.0], [1, 2], [True, False], [np.float32(1), np.float32(2)],
+                    [np.ones(2), np.zeros(2)]):
+        ours, theirs = tg.data.default_collate(samples), default_collate(samples)
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        np.testing.assert_array_equal(ours.data, theirs.numpy())
+    assert tg.data.default_collate(["a", "b"]) == default_collate(["a", "b"]) == ["a", "b"]
+    ours = tg.data.default_collate([{"x": 1, "name": "a"}, {"x": 2, "name": "b"}])
+    assert ours["x"].data.tolist() == [1, 2] and ours["name"] == ["a", "b"]

@@ -153,8 +153,10 @@ def random_split(dataset, lengths, generator=None):
 
 def default_collate(samples):
     """Stack a list of samples into one batch, as torch: tuples field by field (a list),
-    Tensors with tg.stack, numbers and arrays into one Tensor."""
+    Tensors with tg.stack, numbers and arrays into one Tensor; strings stay a list."""
     first = samples[0]
+    if isinstance(first, (str, bytes)):
+        return list(samples)
     if isinstance(first, (tuple, list)):
         return [default_collate(list(field)) for field in zip(*samples)]
     if isinstance(first, dict):
