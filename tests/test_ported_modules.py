@@ -400,3 +400,11 @@ def test_default_collate_dtypes_and_strings_as_torch(torch):
     assert tg.data.default_collate(["a", "b"]) == default_collate(["a", "b"]) == ["a", "b"]
     ours = tg.data.default_collate([{"x": 1, "name": "a"}, {"x": 2, "name": "b"}])
     assert ours["x"].data.tolist() == [1, 2] and ours["name"] == ["a", "b"]
+
+
+def test_a_torch_generator_is_refused_naming_the_numpy_spelling(torch):
+    gen = torch.Generator().manual_seed(42)
+    with pytest.raises(TypeError, match="default_rng"):
+        tg.data.random_split(range(10), [3, 7], generator=gen)
+    with pytest.raises(TypeError, match="default_rng"):
+        list(tg.data.DataLoader(range(4), batch_size=2, shuffle=True, generator=gen))

@@ -131,6 +131,16 @@ class Subset(Dataset):
         return len(self.indices)
 
 
+def _rng(generator, op):
+    """The NumPy Generator to shuffle with: `generator`, or tg.manual_seed's one if None."""
+    if generator is not None and not isinstance(generator, np.random.Generator):
+        raise TypeError(f"{op}: generator is a {type(generator).__module__}."
+                        f"{type(generator).__name__}; pass a NumPy one, e.g. generator="
+                        "np.random.default_rng(42) for torch.Generator().manual_seed(42), or "
+                        "leave it out to use tg.manual_seed's")
+    return get_generator(generator)
+
+
 def random_split(dataset, lengths, generator=None):
     """Disjoint random Subsets of the given lengths (or fractions summing to 1; the remainder
     goes one sample each to the first subsets, as torch). Draws from tg.manual_seed's generator
@@ -146,7 +156,7 @@ def random_split(dataset, lengths, generator=None):
         raise ValueError(f"random_split: lengths {list(lengths)} sum to {sum(lengths)}, but the "
                          f"dataset has {n} samples; pass lengths summing to {n}, or fractions "
                          "summing to 1")
-    order = get_generator(generator).permutation(n)
+    order = _rng(generator, "random_split").permutation(n)
     stops = np.cumsum(lengths)
     return [Subset(dataset, order[stop - k:stop].tolist()) for k, stop in zip(lengths, stops)]
 
@@ -190,7 +200,8 @@ class DataLoader:
 
     def __iter__(self):
         n = len(self.dataset)
-        order = get_generator(self.generator).permutation(n) if self.shuffle else np.arange(n)
+        order = _rng(self.generator, "DataLoader").permutation(n) if self.shuffle \
+            else np.arange(n)
         if self.batch_size is None:
             yield from (self.dataset[int(i)] for i in order)
             return
