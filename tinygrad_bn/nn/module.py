@@ -265,20 +265,21 @@ class Module:
 
     def get_parameter(self, target):
         """The Parameter at dotted path `target`, e.g. 'layers.0.weight', as torch."""
-        path, _, name = target.rpartition(".")
-        owner = self.get_submodule(path)
-        if name not in dict(owner._own_parameters()):
-            raise AttributeError(f"{type(owner).__name__} has no parameter {name!r} (in "
-                                 f"{target!r}); it has {[k for k, _ in owner._own_parameters()]}")
-        return getattr(owner, name)
+        return self._get_own(target, "parameter")
 
     def get_buffer(self, target):
         """The buffer at dotted path `target`, e.g. 'bn.running_mean', as torch."""
+        return self._get_own(target, "buffer")
+
+    def _get_own(self, target, kind):
+        """The parameter or buffer (`kind`) the last part of `target` names, on the submodule
+        the rest names."""
         path, _, name = target.rpartition(".")
         owner = self.get_submodule(path)
-        if name not in dict(owner._own_buffers()):
-            raise AttributeError(f"{type(owner).__name__} has no buffer {name!r} (in "
-                                 f"{target!r}); it has {[k for k, _ in owner._own_buffers()]}")
+        names = [k for k, _ in getattr(owner, f"_own_{kind}s")()]
+        if name not in names:
+            raise AttributeError(f"{type(owner).__name__} has no {kind} {name!r} (in "
+                                 f"{target!r}); it has {names}")
         return getattr(owner, name)
 
     # --- modes and gradients ---------------------------------------------------------------------
