@@ -10,7 +10,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ..engine import Tensor
-from .module import Module, Parameter
+from .module import Module, Parameter, checked_name
 
 
 def _checked(module, where):
@@ -19,17 +19,6 @@ def _checked(module, where):
         raise TypeError(f"{where}: got a {type(module).__name__}, not a Module; wrap functions "
                         "in a Module or call them in forward")
     return module
-
-
-def _key(key, where):
-    """`key` checked to be a usable child name: a non-empty string without '.'."""
-    if not isinstance(key, str):
-        raise TypeError(f"{where}: key {key!r} is a {type(key).__name__}; keys are "
-                        "strings (they become parameter names such as 'key.weight')")
-    if not key or "." in key:
-        raise KeyError(f"{where}: key {key!r} cannot be empty or contain '.', which "
-                       "separates names in 'blocks.key.weight'; use e.g. '_' instead")
-    return key
 
 
 class _ModuleSequence(Module):
@@ -108,7 +97,7 @@ class _ModuleSequence(Module):
         """Add `module` under `name` at the end, or replace the child already named so in its
         place, as torch (seq.add_module("relu", nn.ReLU()) makes seq.relu)."""
         _checked(module, f"{type(self).__name__}.add_module({name!r})")
-        name = _key(name, f"{type(self).__name__}.add_module")
+        name = checked_name(name, f"{type(self).__name__}.add_module")
         if name not in self._keys and (name in vars(self) or hasattr(type(self), name)):
             raise KeyError(f"{type(self).__name__}.add_module: attribute {name!r} already "
                            "exists; pick another name")
@@ -143,7 +132,7 @@ class Sequential(_ModuleSequence):
         for i, (key, layer) in enumerate(layers[0].items() if named else enumerate(layers)):
             self._list.append(_checked(layer, f"Sequential: argument {key!r}" if named
                                        else f"Sequential: argument {i}"))
-            self._keys.append(_key(key, "Sequential") if named else str(i))
+            self._keys.append(checked_name(key, "Sequential", "key") if named else str(i))
 
     def _new(self, pairs):
         return Sequential(OrderedDict(pairs))
@@ -197,7 +186,8 @@ class ModuleDict(Module):
         raise AttributeError(f"ModuleDict has no attribute or key {key!r}")
 
     def __setitem__(self, key, module):
-        self._dict[_key(key, "ModuleDict")] = _checked(module, f"ModuleDict[{key!r}] =")
+        key = checked_name(key, "ModuleDict", "key")
+        self._dict[key] = _checked(module, f"ModuleDict[{key!r}] =")
 
     def __delitem__(self, key):
         del self._dict[key]
@@ -316,7 +306,8 @@ class ParameterDict(Module):
         return self._params[key]
 
     def __setitem__(self, key, value):
-        self._params[_key(key, "ParameterDict")] = _as_parameter(value, f"ParameterDict[{key!r}] =")
+        key = checked_name(key, "ParameterDict", "key")
+        self._params[key] = _as_parameter(value, f"ParameterDict[{key!r}] =")
 
     def __delitem__(self, key):
         del self._params[key]

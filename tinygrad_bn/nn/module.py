@@ -16,7 +16,8 @@ from .state import IncompatibleKeys, array_of, cast_exactly, state_mismatches
 
 class Parameter(Tensor):
     """A Tensor a Module learns: requires_grad=True. Lists and numbers take the default dtype and
-    float arrays keep theirs, as for Tensor; layers make theirs with `new_array` (the default dtype).
+    float arrays keep theirs, as for Tensor; layers make theirs with `new_array` (the default
+    dtype).
     """
 
     __slots__ = ()
@@ -104,12 +105,7 @@ class Module:
         attribute other than a `kind` (`taken` says whether it is one), as torch; checked
         before anything is registered, so a refused call leaves the module as it was."""
         where = f"{type(self).__name__}.{op}"
-        if not isinstance(name, str):
-            raise TypeError(f"{where}: {kind} name {name!r} has type {type(name).__name__}, not a "
-                            "string")
-        if not name or "." in name:
-            raise KeyError(f"{where}: name {name!r} must be a non-empty string without '.' "
-                           "(dots separate names in 'block.weight')")
+        checked_name(name, where)
         if hasattr(self, name) and not taken:
             raise KeyError(f"{where}: attribute {name!r} already exists and is not a {kind}; "
                            "pick another name")
@@ -502,3 +498,15 @@ def _first_of_each(pairs):
     """(name, object) pairs keeping only the first name of each object (by identity)."""
     seen = set()
     return [(k, v) for k, v in pairs if not (id(v) in seen or seen.add(id(v)))]
+
+
+def checked_name(name, where, noun="name"):
+    """`name` checked to be usable for a child, parameter or buffer (a dict's `noun` is "key"):
+    a non-empty string without '.' (TypeError, KeyError otherwise, as torch)."""
+    if not isinstance(name, str):
+        raise TypeError(f"{where}: {noun} {name!r} is a {type(name).__name__}; {noun}s are "
+                        "strings (they become parameter names such as 'name.weight')")
+    if not name or "." in name:
+        raise KeyError(f"{where}: {noun} {name!r} cannot be empty or contain '.', which "
+                       "separates names in 'blocks.name.weight'; use e.g. '_' instead")
+    return name
