@@ -159,6 +159,16 @@ def test_pairwise_distance_matches_torch(torch, p, keepdim):
             lambda a, b: torch_F().pairwise_distance(a, b, p), [N(4, 3), N(1, 3)])
 
 
+@pytest.mark.parametrize("p", [0.5, 3.0])
+def test_pairwise_distance_where_a_coordinate_matches_has_torchs_zero_gradient(torch, p):
+    """eps=0 and one equal coordinate: |d|**p at d = 0 is 0 with gradient 0 in torch (for p < 1
+    the power's formula is inf there)."""
+    a, b = N(2, 3), N(2, 3)
+    b[0, 1] = a[0, 1]
+    compare(torch, lambda x, y: F.pairwise_distance(x, y, p, eps=0.0),
+            lambda x, y: torch_F().pairwise_distance(x, y, p, eps=0.0), [a, b])
+
+
 # --- embedding, Unflatten, Dropout2d ------------------------------------------------------------
 @pytest.mark.parametrize("padding_idx", [None, 2, -1])
 def test_embedding_matches_torch(torch, padding_idx):

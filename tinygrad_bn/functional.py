@@ -219,24 +219,6 @@ def _check_dim(op, x, dim):
     return dim % n
 
 
-def _vector_norm(x, p, dim, keepdim=False):
-    """The p-norm of x along dim, as torch.linalg.vector_norm (p = inf: max |x|, 0: the count
-    of non-zeros). A zero vector has norm 0 and, as in torch, gradient 0 (not 0/0 = nan)."""
-    if p == math.inf:
-        return x.abs().amax(axis=dim, keepdims=keepdim)
-    if p == -math.inf:
-        return x.abs().amin(axis=dim, keepdims=keepdim)
-    if p == 0:
-        return Tensor((x.data != 0).sum(axis=dim, keepdims=keepdim).astype(x.dtype))
-    if p == 1:
-        return x.abs().sum(axis=dim, keepdims=keepdim)
-    powered = x.square() if p == 2 else x.abs() ** p
-    total = powered.sum(axis=dim, keepdims=keepdim)
-    nonzero = total.data != 0
-    root = where(nonzero, total, 1.0).sqrt() if p == 2 else where(nonzero, total, 1.0) ** (1 / p)
-    return where(nonzero, root, 0.0)
-
-
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input / max(||input||_p, eps) along dim: each slice scaled to norm 1, as torch.
 
@@ -247,7 +229,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
         raise TypeError("normalize: out= is not supported (tensors here are never written in "
                         "place); use y = F.normalize(x)")
     input = input if isinstance(input, Tensor) else Tensor(input)
-    norm = _vector_norm(input, p, _check_dim("normalize", input, dim), keepdim=True)
+    norm = input.norm(p, _check_dim("normalize", input, dim), keepdim=True)
     return input / where(norm.data >= eps, norm, eps)
 
 
@@ -262,7 +244,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     shape = _broadcast_shape("cosine_similarity", x1, x2)
     x1, x2 = (x if x.shape == shape else x.broadcast_to(shape) for x in (x1, x2))
     dim = _check_dim("cosine_similarity", x1, dim)
-    n1, n2 = (_vector_norm(x, 2, dim, keepdim=True) for x in (x1, x2))
+    n1, n2 = (x.norm(2, dim, keepdim=True) for x in (x1, x2))
     n1, n2 = (n + Tensor(np.maximum(n.data, eps) - n.data) for n in (n1, n2))
     return ((x1 / n1) * (x2 / n2)).sum(axis=dim)
 
@@ -272,7 +254,7 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     of equal rows off 0, where its gradient would be undefined)."""
     x1, x2 = (x if isinstance(x, Tensor) else Tensor(x) for x in (x1, x2))
     _broadcast_shape("pairwise_distance", x1, x2)
-    return _vector_norm(x1 - x2 + eps, p, max(x1.ndim, x2.ndim, 1) - 1, keepdim)
+    return (x1 - x2 + eps).norm(p, max(x1.ndim, x2.ndim, 1) - 1, keepdim)
 
 
 def _broadcast_shape(op, x1, x2):

@@ -1013,8 +1013,9 @@ class TorchMethods:
         if p == 1:
             return x.abs().sum(axis, keepdim)
         if p == 2:
-            return _root(x.square().sum(axis, keepdim), 2.0)
-        return _root(_power(x.abs(), p).sum(axis, keepdim), p)
+            return _zero_at_zero(x.square().sum(axis, keepdim), lambda total: total.sqrt())
+        powered = _zero_at_zero(x.abs(), lambda a: a ** p)
+        return _zero_at_zero(powered.sum(axis, keepdim), lambda total: total ** (1 / p))
 
     def unbind(self, dim=0):
         """The slices along dim as a tuple (x.unbind(0) is tuple(x)); gradients add back into x."""
@@ -1222,23 +1223,11 @@ def _promoted(op, cls, *xs):
             for x in xs]
 
 
-def _safe(x, zero):
-    """x with 1 where `zero` (a constant where): what goes into a root or power at 0."""
-    return x._apply("where", type(x)(zero), type(x)(np.ones((), dtype=x.dtype)), x)
-
-
-def _root(total, p):
-    """total ** (1 / p), 0 with gradient 0 where total is 0 (torch's norm at 0)."""
-    zero = total.data == 0
-    root = _safe(total, zero).sqrt() if p == 2 else _safe(total, zero) ** (1 / p)
-    return total._apply("where", type(total)(zero), type(total)(np.zeros((), total.dtype)), root)
-
-
-def _power(a, p):
-    """a ** p for a >= 0, 0 with gradient 0 where a is 0 (for p < 1 the formula is inf there)."""
-    zero = a.data == 0
-    powered = _safe(a, zero) ** p
-    return a._apply("where", type(a)(zero), type(a)(np.zeros((), a.dtype)), powered)
+def _zero_at_zero(x, f):
+    """f(x), but 0 with gradient 0 where x is 0, as torch's norm: there a root, or a power
+    below 1, would be inf or nan, so f sees 1 in those places and its result is replaced."""
+    zero = x.data == 0
+    return f(x.masked_fill(zero, 1)).masked_fill(zero, 0)
 
 
 def _pad_width(pad_width, shape):
