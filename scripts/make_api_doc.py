@@ -63,6 +63,22 @@ def _members(module):
             yield name, obj
 
 
+MODULE_PROTOCOL = ("forward", "extra_repr")   # every layer has them: documented under Module
+
+
+def _own_methods(cls):
+    """The class's own attributes, then the ones it inherits from private bases (ModuleDict's
+    dict methods live in _Keyed, BatchNorm1d's reset_parameters in _BatchNorm), leaving out the
+    Module protocol a private base overrides."""
+    found = dict(vars(cls))
+    for base in cls.__mro__[1:]:
+        if base.__name__.startswith("_") and base.__module__.startswith("tinygrad_bn"):
+            for name, fn in vars(base).items():
+                if name not in MODULE_PROTOCOL:
+                    found.setdefault(name, fn)
+    return found
+
+
 def render():
     """The whole page as text."""
     out = ["# API reference", "",
@@ -75,7 +91,7 @@ def render():
         for name, obj in _members(module):
             out.append(_line(name, obj))
             if inspect.isclass(obj):
-                for meth, fn in vars(obj).items():
+                for meth, fn in _own_methods(obj).items():
                     if (inspect.isfunction(fn) or isinstance(fn, property)) and not meth.startswith("_"):
                         out.append("  " + _line(f".{meth}", fn))
         out.append("")

@@ -1148,8 +1148,7 @@ class TorchMethods:
         """Sum over dim with NaNs counted as 0 (they get no gradient), as torch.nansum."""
         x = self if dtype is None else self._cast(as_dtype(dtype))
         if x.dtype.kind == "f":
-            zero = type(self)(np.zeros((), dtype=x.dtype))
-            x = self._apply("where", type(self)(np.isnan(x.data)), zero, x)
+            x = x.masked_fill(np.isnan(x.data), 0)
         return x.sum(dim=dim, keepdim=keepdim)
 
     def logical_not(self):

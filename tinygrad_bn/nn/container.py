@@ -162,72 +162,87 @@ class ModuleList(_ModuleSequence):
     """
 
 
-class ModuleDict(Module):
-    """Modules by string key, registered as children in insertion order (`blocks.key.weight`)."""
+class _Keyed(Module):
+    """The dict protocol ModuleDict and ParameterDict share: values by string key, in insertion
+    order, each checked by `_checked_value` as it goes in (d[key] = value, update)."""
 
-    def __init__(self, modules=None):
-        self._dict = {}
-        self.update(modules or {})
+    def __init__(self, entries=None):
+        self._entries = {}
+        self.update(entries or {})
 
-    def _child_items(self):
-        """Children named by key, in insertion order, then other attributes."""
-        return list(self._dict.items()) + super()._child_items()
+    def _checked_value(self, value, where):
+        raise NotImplementedError
 
     def __getitem__(self, key):
-        if key not in self._dict:
-            raise KeyError(f"ModuleDict: no key {key!r}; keys are {list(self._dict)}")
-        return self._dict[key]
+        if key not in self._entries:
+            raise KeyError(f"{type(self).__name__}: no key {key!r}; keys are "
+                           f"{list(self._entries)}")
+        return self._entries[key]
 
     def __getattr__(self, key):
-        """md.key as md['key'], as torch (only for keys that are not attributes or methods)."""
-        held = self.__dict__.get("_dict", {})
+        """d.key as d['key'], as torch (only for keys that are not attributes or methods)."""
+        held = self.__dict__.get("_entries", {})
         if key in held:
             return held[key]
-        raise AttributeError(f"ModuleDict has no attribute or key {key!r}")
+        raise AttributeError(f"{type(self).__name__} has no attribute or key {key!r}")
 
-    def __setitem__(self, key, module):
-        key = checked_name(key, "ModuleDict", "key")
-        self._dict[key] = _checked(module, f"ModuleDict[{key!r}] =")
+    def __setitem__(self, key, value):
+        key = checked_name(key, type(self).__name__, "key")
+        self._entries[key] = self._checked_value(value, f"{type(self).__name__}[{key!r}] =")
 
     def __delitem__(self, key):
-        del self._dict[key]
+        del self._entries[key]
 
     def __len__(self):
-        return len(self._dict)
+        return len(self._entries)
 
     def __iter__(self):
-        return iter(list(self._dict))
+        return iter(list(self._entries))
 
     def __contains__(self, key):
-        return key in self._dict
+        return key in self._entries
 
     def keys(self):
         """The keys, in insertion order."""
-        return list(self._dict)
+        return list(self._entries)
 
     def values(self):
-        """The modules, in insertion order."""
-        return list(self._dict.values())
+        """The values (modules or parameters), in insertion order."""
+        return list(self._entries.values())
 
     def items(self):
-        """(key, module) pairs, in insertion order."""
-        return list(self._dict.items())
+        """(key, value) pairs, in insertion order."""
+        return list(self._entries.items())
 
-    def update(self, modules):
-        """Add or replace modules from a dict or (key, module) pairs, keeping their order."""
-        pairs = modules.items() if hasattr(modules, "items") else modules
-        for key, module in pairs:
-            self[key] = module
-
-    def clear(self):
-        """Remove every module."""
-        self._dict.clear()
+    def update(self, entries):
+        """Add or replace values from a dict or (key, value) pairs, keeping their order."""
+        pairs = entries.items() if hasattr(entries, "items") else entries
+        for key, value in pairs:
+            self[key] = value
 
     def pop(self, key):
-        """Remove `key` and return its module."""
-        module = self[key]
-        del self._dict[key]
-        return module
+        """Remove `key` and return its value."""
+        value = self[key]
+        del self._entries[key]
+        return value
+
+    def clear(self):
+        """Remove every entry."""
+        self._entries.clear()
+
+
+class ModuleDict(_Keyed):
+    """Modules by string key, registered as children in insertion order (`blocks.key.weight`)."""
+
+    def __init__(self, modules=None):
+        super().__init__(modules)
+
+    def _checked_value(self, module, where):
+        return _checked(module, where)
+
+    def _child_items(self):
+        """Children named by key, in insertion order, then other attributes."""
+        return list(self._entries.items()) + super()._child_items()
 
 
 def _as_parameter(value, where):
@@ -284,63 +299,14 @@ class ParameterList(Module):
         return self
 
 
-class ParameterDict(Module):
+class ParameterDict(_Keyed):
     """Parameters by string key, in insertion order (`pdict.key` in state_dict), as torch."""
 
     def __init__(self, parameters=None):
-        self._params = {}
-        self.update(parameters or {})
+        super().__init__(parameters)
+
+    def _checked_value(self, value, where):
+        return _as_parameter(value, where)
 
     def _own_parameters(self):
-        return list(self._params.items()) + super()._own_parameters()
-
-    def __getattr__(self, key):
-        held = self.__dict__.get("_params", {})
-        if key in held:
-            return held[key]
-        raise AttributeError(f"ParameterDict has no attribute or key {key!r}")
-
-    def __getitem__(self, key):
-        if key not in self._params:
-            raise KeyError(f"ParameterDict: no key {key!r}; keys are {list(self._params)}")
-        return self._params[key]
-
-    def __setitem__(self, key, value):
-        key = checked_name(key, "ParameterDict", "key")
-        self._params[key] = _as_parameter(value, f"ParameterDict[{key!r}] =")
-
-    def __delitem__(self, key):
-        del self._params[key]
-
-    def __len__(self):
-        return len(self._params)
-
-    def __iter__(self):
-        return iter(list(self._params))
-
-    def __contains__(self, key):
-        return key in self._params
-
-    def keys(self):
-        """The keys, in insertion order."""
-        return list(self._params)
-
-    def values(self):
-        """The parameters, in insertion order."""
-        return list(self._params.values())
-
-    def items(self):
-        """(key, parameter) pairs, in insertion order."""
-        return list(self._params.items())
-
-    def update(self, parameters):
-        """Add or replace parameters from a dict or (key, value) pairs, keeping their order."""
-        pairs = parameters.items() if hasattr(parameters, "items") else parameters
-        for key, value in pairs:
-            self[key] = value
-
-    def pop(self, key):
-        """Remove `key` and return its parameter."""
-        value = self[key]
-        del self._params[key]
-        return value
+        return list(self._entries.items()) + super()._own_parameters()
