@@ -21,22 +21,23 @@ class Adagrad(Optimizer):
                                       eps=eps, maximize=maximize))
         for group in self.param_groups:             # torch's state exists before any step
             for p in group["params"]:
-                self._initial_state(p, group)
+                self.state[p] = _fresh_state(p.data, group)
 
     def _check(self, group):
         _at_least_zero("Adagrad", group, "lr", "lr_decay", "weight_decay",
                        "initial_accumulator_value", "eps")
 
-    def _initial_state(self, p, group):
-        self.state[p] = {"step": 0, "sum": np.full_like(p.data,
-                                                        group["initial_accumulator_value"])}
-
     def _update(self, param, grad, state, group):
         if "sum" not in state:                      # a group added after construction
-            state.update(step=0, sum=np.full_like(param, group["initial_accumulator_value"]))
+            state.update(_fresh_state(param, group))
         grad = -grad if group["maximize"] else grad
         g = grad + group["weight_decay"] * param if group["weight_decay"] else grad
         step = state["step"] = state["step"] + 1
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         state["sum"] += g * g
         return clr * (g / (np.sqrt(state["sum"]) + group["eps"]))
+
+
+def _fresh_state(param, group):
+    """Adagrad's state before its first step: step 0 and the sums at initial_accumulator_value."""
+    return {"step": 0, "sum": np.full_like(param, group["initial_accumulator_value"])}
